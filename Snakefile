@@ -1,0 +1,22 @@
+# synthloop: studies of models trained on what models wrote.
+# Run with `make run` (local) or `snakemake --profile profiles/slurm` (cluster); see README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/models.smk"
+include: "rules/chain.smk"
+include: "rules/score.smk"
+include: "rules/analysis.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

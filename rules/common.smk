@@ -1,0 +1,168 @@
+"""Config validation, the path scheme, input functions and targets.
+
+Kept cheap on purpose: every SLURM job re-parses the workflow, so nothing here imports torch
+or reads data; input functions are dictionary look-ups.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+# Scripts (and conda environments on clusters) import the library from the checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+
+from synthloop import config as cfg
+from synthloop.scoring import SCORERS
+
+try:
+    _validated = cfg.validate(config)
+except cfg.ConfigError as error:
+    raise WorkflowError(f"invalid config: {error}") from None
+config.clear()
+config.update(_validated)
+
+STUDY = config["study"]
+CHAINS = cfg.chains(config)
+GENERATIONS = list(range(config["generations"]))
+SCORER_NAMES = list(config["scorers"])
+
+RESULTS = f"results/{STUDY}"
+GEN = RESULTS + "/chains/{chain}/g{gen}"
+PATHS = {
+    "pretrain_corpus": RESULTS + "/data/pretrain.parquet",
+    "finetune_docs": RESULTS + "/data/{dataset}/finetune.parquet",
+    "heldout_docs": RESULTS + "/data/{dataset}/heldout.parquet",
+    "base_model": RESULTS + "/models/base",
+    "lean_model": RESULTS + "/models/{dataset}/lean_classifier.joblib",
+    "quality_model": RESULTS + "/models/{dataset}/quality_classifier.joblib",
+    "train": GEN + "/train.parquet",
+    "model": GEN + "/model",
+    "generated": GEN + "/generated.parquet",
+    "score": GEN + "/scores/{scorer}.parquet",
+    "score_texts": GEN + "/scores/{scorer}.texts.parquet",
+    "metrics": RESULTS + "/metrics.parquet",
+    "figure": RESULTS + "/figures/{scorer}.png",
+    "table": RESULTS + "/tables/{table}.csv",
+    "log": RESULTS + "/logs/{rule}/{job}.log",
+    "benchmark": RESULTS + "/benchmarks/{rule}/{job}.tsv",
+}
+
+
+def path(name, **wildcards):
+    return PATHS[name].format(**wildcards)
+
+
+def log(rule, job="all"):
+    return path("log", rule=rule, job=job)
+
+
+def bench(rule, job="all"):
+    return path("benchmark", rule=rule, job=job)
+
+
+wildcard_constraints:
+    chain="[A-Za-z0-9_.-]+",
+    gen=r"\d+",
+    dataset="[A-Za-z0-9_.-]+",
+    scorer="[A-Za-z0-9_-]+",
+
+
+# -- resources per rule kind (overridable in config: resources.<kind>) -------------------------
+
+RESOURCE_DEFAULTS = {
+    "finetune": {"mem_mb": 16000, "runtime": 240},
+    "generate": {"mem_mb": 16000, "runtime": 120},
+    "score": {"mem_mb": 8000, "runtime": 60},
+    "analysis": {"mem_mb": 4000, "runtime": 30},
+}
+
+
+def resources_for(kind):
+    return {**RESOURCE_DEFAULTS[kind], **config.get("resources", {}).get(kind, {})}
+
+
+# -- input functions ---------------------------------------------------------------------------
+
+
+def chain_of(wildcards):
+    return CHAINS[wildcards.chain]
+
+
+def base_model_source():
+    source = config["base_model"]["source"]
+    return path("base_model") if source == "scratch" else source
+
+
+def base_model_inputs():
+    """The scratch base model is a workflow product; hub ids and local paths are not tracked."""
+    return [path("base_model")] if config["base_model"]["source"] == "scratch" else []
+
+
+def init_model(wildcards):
+    """Generation g starts from g-1's model (the published design) or from the base model."""
+    gen = int(wildcards.gen)
+    if gen == 0 or config["chains"]["init"] == "base":
+        return base_model_source()
+    return path("model", chain=wildcards.chain, gen=gen - 1)
+
+
+def finetune_inputs(wildcards):
+    init = init_model(wildcards)
+    return {"train": path("train", **wildcards), "init": [init] if init.startswith(RESULTS) else []}
+
+
+def compose_inputs(wildcards):
+    """g0 reads the real documents; g > 0 reads what g-1 wrote (and, by strategy, more)."""
+    chain, gen = chain_of(wildcards), int(wildcards.gen)
+    real = path("finetune_docs", dataset=chain.dataset)
+    if gen == 0:
+        return {"real": real}
+    previous = {"chain": wildcards.chain, "gen": gen - 1}
+    return {"real": real, "previous_train": path("train", **previous), "previous_generated": path("generated", **previous)}
+
+
+def score_assets(wildcards):
+    """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id."""
+    spec, chain = config["scorers"][wildcards.scorer], chain_of(wildcards)
+    sources = {
+        "lean_model": lambda: path("lean_model", dataset=chain.dataset),
+        "quality_model": lambda: path("quality_model", dataset=chain.dataset),
+        "causal_lm": lambda: base_model_source() if spec.get("model", "base") == "base" else spec["model"],
+    }
+    return {asset: sources[asset]() for asset in SCORERS[spec["kind"]].assets}
+
+
+def score_inputs(wildcards):
+    local = [p for p in score_assets(wildcards).values() if p.startswith(RESULTS)]
+    return {"texts": path("generated", chain=wildcards.chain, gen=wildcards.gen), "assets": local}
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+def score_entries():
+    """Every (chain, generation, scorer) with its keys for the metrics table."""
+    return [
+        {"chain": cid, "dataset": c.dataset, "strategy": c.strategy, "seed": c.seed, "generation": g, "scorer": s,
+         "path": path("score", chain=cid, gen=g, scorer=s)}
+        for cid, c in CHAINS.items()
+        for g in GENERATIONS
+        for s in SCORER_NAMES
+    ]
+
+
+def classifier_tables():
+    datasets = sorted({c.dataset for c in CHAINS.values()})
+    kinds = {config["scorers"][s]["kind"] for s in SCORER_NAMES}
+    wanted = [k for k in ("lean_classifier", "quality_classifier") if k in kinds]
+    return [path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]
+
+
+def all_targets():
+    return [
+        path("metrics"),
+        *[path("figure", scorer=s) for s in SCORER_NAMES],
+        *classifier_tables(),
+    ]

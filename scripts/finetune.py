@@ -1,0 +1,12 @@
+from synthloop.jobs import start
+
+log = start(snakemake)
+import pandas as pd
+
+from synthloop.models import load_causal_lm
+from synthloop.training import fine_tune
+
+model, tokenizer = load_causal_lm(snakemake.params.init, trust_remote_code=snakemake.params.trust_remote_code)
+texts = pd.read_parquet(snakemake.input.train)["text"].tolist()
+report = fine_tune(model, tokenizer, texts, snakemake.output[0], snakemake.params.finetune, snakemake.params.seed)
+log.info("fine-tuned from %s: %s", snakemake.params.init, report)

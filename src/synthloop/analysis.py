@@ -1,0 +1,53 @@
+"""The study's tidy metrics table and its figures."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+KEYS = ["chain", "dataset", "strategy", "seed", "generation", "scorer", "metric"]
+
+
+def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
+    """One row per chain × generation × scorer × metric, with `relative` = value / value at g0."""
+    frames = [summary.assign(**keys) for keys, summary in summaries]
+    table = pd.concat(frames, ignore_index=True)
+    first = table[table["generation"] == 0].set_index(["chain", "scorer", "metric"])["value"]
+    base = table.set_index(["chain", "scorer", "metric"]).index.map(first.to_dict())
+    table["relative"] = table["value"] / pd.Series(base, index=table.index)
+    columns = KEYS + [c for c in table.columns if c not in KEYS]
+    return table[columns].sort_values(KEYS).reset_index(drop=True)
+
+
+def _per_strategy(table: pd.DataFrame, scorer: str, metric: str) -> pd.DataFrame:
+    """Mean over seeds per strategy and generation (the CI bounds averaged too, for the band)."""
+    rows = table[(table["scorer"] == scorer) & (table["metric"] == metric)]
+    return rows.groupby(["strategy", "generation"], as_index=False)[["value", "ci_low", "ci_high"]].mean()
+
+
+def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
+    """One panel per metric, one line per strategy, with the 95% CI band.
+
+    For a lean scorer the panels are the shares of each label (the published Figure 2);
+    for the quality classifier, the quality index with its CI (the published Figure 3).
+    """
+    metrics = sorted(table.loc[table["scorer"] == scorer, "metric"].unique())
+    shares = [m for m in metrics if m.startswith("share_")]
+    metrics = shares or metrics
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for strategy, rows in _per_strategy(table, scorer, metric).groupby("strategy"):
+            ax.plot(rows["generation"], rows["value"], marker="o", label=strategy)
+            ax.fill_between(rows["generation"], rows["ci_low"], rows["ci_high"], alpha=0.15)
+        title = f"share labelled '{metric.removeprefix('share_')}'" if shares else metric
+        ax.set(title=title, xlabel="generation")
+        if shares:
+            ax.set_ylim(0, 1)
+    axes[0][0].set_ylabel(scorer)
+    axes[0][-1].legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

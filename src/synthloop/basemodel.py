@@ -1,0 +1,45 @@
+"""The offline default base model: a byte-level BPE tokenizer and a small GPT-2 trained from scratch."""
+
+from __future__ import annotations
+
+from synthloop.training import pack, tokenize_documents, train
+
+EOS = "<|endoftext|>"
+
+
+def train_tokenizer(texts, vocab_size: int):
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2, special_tokens=[EOS], show_progress=False)
+    return PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=EOS, eos_token=EOS, unk_token=EOS, pad_token=EOS)
+
+
+def tiny_gpt2(tokenizer, params: dict, seed: int):
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=params["context"],
+        n_embd=params["n_embd"],
+        n_layer=params["n_layer"],
+        n_head=params["n_head"],
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.eos_token_id,
+    )
+    return GPT2LMHeadModel(config)
+
+
+def train_base_model(texts, out_dir, params: dict, seed: int) -> dict:
+    """Tokenizer and model trained on the given corpus, saved as a normal Hugging Face directory."""
+    tokenizer = train_tokenizer(texts, params["vocab_size"])
+    model = tiny_gpt2(tokenizer, params, seed)
+    blocks = pack(tokenize_documents(tokenizer, texts, max_length=10**9), params["context"])
+    return train(
+        model, tokenizer, blocks, out_dir, {**params, "weight_decay": 0.01, "warmup_steps": params["steps"] // 10}, seed,
+        max_steps=params["steps"], lr_scheduler_type="cosine",
+    )

@@ -1,0 +1,179 @@
+"""Scorer models trained in the workflow: a political-lean classifier and a text-quality classifier.
+
+Both are TF-IDF + logistic regression (scikit-learn): seconds to train on a CPU, calibrated
+probabilities, no download. Presets can use pretrained Hugging Face classifiers instead
+(`hf_classifier`), e.g. the published RoBERTa lean classifier and gibberish detector.
+"""
+
+from __future__ import annotations
+
+import re
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
+from sklearn.pipeline import make_pipeline, make_union
+
+from synthloop.scoring import Scores
+
+QUALITY_LEVELS = ("noise", "word_salad", "mild_gibberish", "clean")  # levels 0..3, as published
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in (part.strip() for part in SENTENCE_END.split(text)) if s]
+
+
+def text_classifier(seed: int):
+    words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True, max_features=50000)
+    return make_pipeline(make_union(words, chars), LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed))
+
+
+# -- political lean ---------------------------------------------------------------------------
+
+
+def evaluate_lean(texts, labels, groups, seed: int, test_size: float = 0.2) -> pd.DataFrame:
+    """Macro-F1 on a random stratified split and on a split that holds out whole speakers.
+
+    Speaker-level labels make the second figure the honest one: it measures whether the
+    classifier generalises to a speaker it has never read.
+    """
+    texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
+    splits = {"random_stratified": train_test_split(np.arange(len(texts)), test_size=test_size, stratify=labels, random_state=seed)}
+    if groups is not None and len(set(groups)) >= 3:
+        train, test = next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed).split(texts, labels, groups))
+        splits["heldout_group"] = (train, test)
+    rows = []
+    for name, (train, test) in splits.items():
+        if len(set(labels[train])) < 2:
+            continue
+        model = text_classifier(seed).fit(texts[train], labels[train])
+        predicted = model.predict(texts[test])
+        rows.append(
+            {
+                "split": name,
+                "n_train": len(train),
+                "n_test": len(test),
+                "accuracy": accuracy_score(labels[test], predicted),
+                "macro_f1": f1_score(labels[test], predicted, average="macro"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def train_lean(texts, labels, seed: int):
+    return text_classifier(seed).fit(list(texts), list(labels))
+
+
+def lean_columns(probabilities: np.ndarray, classes) -> pd.DataFrame:
+    """share_<label> is 1 for the arg-max label, so its mean is the share of texts with that lean."""
+    winner = probabilities.argmax(axis=1)
+    columns = {}
+    for i, label in enumerate(classes):
+        columns[f"share_{label}"] = (winner == i).astype(float)
+        columns[f"p_{label}"] = probabilities[:, i]
+    return pd.DataFrame(columns)
+
+
+def score_lean(texts, spec, assets) -> Scores:
+    model = joblib.load(assets["lean_model"])
+    return Scores(lean_columns(model.predict_proba(texts), model.classes_))
+
+
+# -- text quality ------------------------------------------------------------------------------
+
+NOISE_ALPHABET = np.array(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789     .,;:!?'-#@&"))
+
+
+def corrupt(sentence: str, level: int, rng: np.random.Generator) -> str:
+    """Make a sentence of a given quality level from a clean one."""
+    words = sentence.split()
+    if level == 0:  # noise: random characters of about the same length
+        return "".join(rng.choice(NOISE_ALPHABET, max(len(sentence), 8)))
+    if level == 1:  # word salad: real words, order destroyed
+        return " ".join(rng.permutation(words))
+    if level == 2:  # mild gibberish: a span repeated or shuffled, the rest intact
+        if len(words) < 4:
+            return " ".join(words + words[-2:])
+        start = int(rng.integers(0, len(words) - 3))
+        span = words[start : start + int(rng.integers(3, min(8, len(words) - start) + 1))]
+        if rng.random() < 0.5:
+            words = words[: start + len(span)] + span + words[start + len(span) :]
+        else:
+            words = words[:start] + list(rng.permutation(span)) + words[start + len(span) :]
+        return " ".join(words)
+    return sentence
+
+
+def quality_training_set(texts, seed: int, max_sentences: int = 4000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sentences = [s for text in texts for s in split_sentences(text) if len(s.split()) >= 5]
+    if len(sentences) > max_sentences:
+        sentences = list(rng.choice(sentences, max_sentences, replace=False))
+    rows = [{"text": corrupt(s, level, rng), "level": level} for s in sentences for level in range(len(QUALITY_LEVELS))]
+    return pd.DataFrame(rows)
+
+
+def train_quality(texts, seed: int):
+    frame = quality_training_set(texts, seed)
+    train, test = train_test_split(frame, test_size=0.2, stratify=frame["level"], random_state=seed)
+    model = text_classifier(seed).fit(train["text"], train["level"])
+    report = pd.DataFrame(
+        [{"split": "corruptions", "n_train": len(train), "n_test": len(test), "accuracy": accuracy_score(test["level"], model.predict(test["text"])),
+          "macro_f1": f1_score(test["level"], model.predict(test["text"]), average="macro")}]
+    )
+    return model.fit(frame["text"], frame["level"]), report
+
+
+def expected_level(probabilities: np.ndarray, classes) -> np.ndarray:
+    """The sentence's expected quality level, sum_k k * p(k).
+
+    The published code multiplies the arg-max level by its probability, so a clean sentence
+    at p = 0.5 scores 1.5 (word salad); the expectation keeps the index on the level scale.
+    """
+    return probabilities @ np.asarray(classes, dtype=float)
+
+
+def quality_index(texts, model) -> np.ndarray:
+    """Per text: the mean over its sentences of the expected level (NaN for a text with no sentence)."""
+    sentences, owner = [], []
+    for i, text in enumerate(texts):
+        for sentence in split_sentences(text):
+            sentences.append(sentence)
+            owner.append(i)
+    index = np.full(len(texts), np.nan)
+    if sentences:
+        levels = expected_level(model.predict_proba(sentences), model.classes_)
+        sums = np.bincount(owner, weights=levels, minlength=len(texts))
+        counts = np.bincount(owner, minlength=len(texts))
+        index = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return index
+
+
+def score_quality(texts, spec, assets) -> Scores:
+    return Scores(pd.DataFrame({"quality_index": quality_index(texts, joblib.load(assets["quality_model"]))}))
+
+
+# -- pretrained Hugging Face classifiers (presets on clusters) ------------------------------------
+
+
+def score_hf_classifier(texts, spec, assets) -> Scores:
+    """A sequence classifier by hub id or local path; `labels` maps its label names (e.g. LABEL_0) to ours."""
+    from transformers import pipeline
+
+    from synthloop.models import pick_device
+
+    classify = pipeline(
+        "text-classification", model=spec["model"], device=pick_device(), top_k=None, truncation=True,
+        trust_remote_code=bool(spec.get("trust_remote_code", False)), model_kwargs={"use_safetensors": True},
+    )
+    mapping = spec.get("labels") or {}
+    outputs = classify(list(texts), batch_size=int(spec.get("batch_size", 32)))
+    classes = sorted({mapping.get(d["label"], d["label"]) for d in outputs[0]}) if outputs else []
+    probabilities = np.array([[next(d["score"] for d in out if mapping.get(d["label"], d["label"]) == c) for c in classes] for out in outputs])
+    return Scores(lean_columns(probabilities.reshape(len(texts), len(classes)), classes))

@@ -1,0 +1,120 @@
+"""Study configuration: validation with messages that name the key, chain specs, seeds."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A config value is wrong; the message names the key and what is allowed."""
+
+
+def _key_path(path) -> str:
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key_path(error.absolute_path)
+    if error.validator == "enum":
+        return f"config key '{key}': {error.instance!r} is not allowed; allowed values: {error.validator_value}"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return f"config key '{key}': unknown key(s) {extra}; allowed keys: {allowed}"
+    if error.validator == "required":
+        return f"config key '{key}': {error.message}"
+    return f"config key '{key}': {error.message}"
+
+
+def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
+    """Validate against the JSON schema, fill schema defaults, then check cross-references.
+
+    Returns a new dict; raises ConfigError naming the first offending key.
+    """
+    from snakemake.utils import validate as snakemake_validate
+
+    config = copy.deepcopy(config)
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        raise ConfigError(_describe(best))
+    snakemake_validate(config, str(schema_path), set_default=True)
+    check_references(config)
+    return config
+
+
+def check_references(config: dict) -> None:
+    """What the schema cannot express: names that must refer to other entries."""
+    from synthloop.scoring import SCORERS
+
+    dataset = config["chains"]["dataset"]
+    if dataset not in config["datasets"]:
+        raise ConfigError(f"config key 'chains.dataset': {dataset!r} is not defined; defined datasets: {sorted(config['datasets'])}")
+    for i, name in enumerate(config["chains"]["strategies"]):
+        if name not in config["strategies"]:
+            raise ConfigError(
+                f"config key 'chains.strategies[{i}]': unknown strategy {name!r}; defined strategies: {sorted(config['strategies'])}"
+            )
+    for name, spec in config["datasets"].items():
+        if spec["source"] in ("file", "hf") and not spec.get("path"):
+            raise ConfigError(f"config key 'datasets.{name}.path': required when source is {spec['source']!r}")
+    wanted = config["chains"].get("generation0_labels") or []
+    known = set(config["datasets"][dataset]["labels"].values())
+    for i, label in enumerate(wanted):
+        if label not in known:
+            raise ConfigError(
+                f"config key 'chains.generation0_labels[{i}]': unknown label {label!r}; labels of dataset {dataset!r}: {sorted(known)}"
+            )
+    for name, spec in config["scorers"].items():
+        if spec["kind"] not in SCORERS:
+            raise ConfigError(f"config key 'scorers.{name}.kind': unknown scorer kind {spec['kind']!r}; allowed values: {sorted(SCORERS)}")
+
+
+def load(path: str | Path) -> dict:
+    return validate(yaml.safe_load(Path(path).read_text()))
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One recursive chain: a dataset, a strategy and a seed (ratios and clusters come later)."""
+
+    dataset: str
+    strategy: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.dataset}-{self.strategy}-s{self.seed}"
+
+
+def chains(config: dict) -> dict[str, Chain]:
+    spec = config["chains"]
+    out = {}
+    for strategy in spec["strategies"]:
+        for seed in config["seeds"]:
+            chain = Chain(spec["dataset"], strategy, seed)
+            out[chain.id] = chain
+    return out
+
+
+def finetune_params(config: dict, strategy: str) -> dict:
+    """The study's fine-tuning recipe with the strategy's overrides (e.g. overfit: 25 epochs, no decay)."""
+    return {**config["finetune"], **config["strategies"][strategy].get("finetune", {})}
+
+
+def stable_seed(*parts) -> int:
+    """A seed derived from the configured seed and names, identical across runs and machines."""
+    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "little")

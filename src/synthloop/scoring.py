@@ -1,0 +1,70 @@
+"""The scorer family: each kind turns a list of texts into per-text values and per-set values.
+
+A scorer function has the signature ``fn(texts, spec, assets) -> Scores`` where ``spec`` is
+the scorer's config entry and ``assets`` maps the asset names the kind declares (trained
+classifier files, a causal LM directory, ...) to paths. Kinds are registered by import
+path so that validating a config never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Kind:
+    target: str  # "module:function"
+    assets: tuple[str, ...] = ()
+
+    def load(self):
+        module, name = self.target.split(":")
+        return getattr(importlib.import_module(module), name)
+
+
+@dataclass
+class Scores:
+    per_text: pd.DataFrame  # one row per text, one numeric column per metric
+    per_set: dict[str, float] = field(default_factory=dict)  # metrics defined only on the whole set
+
+
+SCORERS: dict[str, Kind] = {
+    "lean_classifier": Kind("synthloop.classifiers:score_lean", ("lean_model",)),
+    "quality_classifier": Kind("synthloop.classifiers:score_quality", ("quality_model",)),
+    "hf_classifier": Kind("synthloop.classifiers:score_hf_classifier"),
+    "perplexity": Kind("synthloop.lm:score_perplexity", ("causal_lm",)),
+}
+
+
+def run_scorer(texts: list[str], spec: dict, assets: dict[str, str]) -> Scores:
+    return SCORERS[spec["kind"]].load()(list(texts), spec, assets)
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and a t-interval; NaNs (missing scores) are left out and counted by the caller."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return np.nan, np.nan, np.nan, 0
+    mean = float(values.mean())
+    if n < 2 or np.all(values == values[0]):
+        return mean, mean, mean, n
+    half = stats.t.ppf((1 + confidence) / 2, n - 1) * stats.sem(values)
+    return mean, mean - half, mean + half, n
+
+
+def summarise(scores: Scores) -> pd.DataFrame:
+    """Tidy rows: metric, value, ci_low, ci_high, n, missing."""
+    rows = []
+    for metric in scores.per_text.columns:
+        column = scores.per_text[metric]
+        mean, low, high, n = mean_ci(column)
+        rows.append({"metric": metric, "value": mean, "ci_low": low, "ci_high": high, "n": n, "missing": int(column.isna().sum())})
+    for metric, value in scores.per_set.items():
+        rows.append({"metric": metric, "value": float(value), "ci_low": np.nan, "ci_high": np.nan, "n": len(scores.per_text), "missing": 0})
+    return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "n", "missing"])

@@ -1,0 +1,101 @@
+"""Training causal LMs with the Hugging Face Trainer: from scratch (the tiny base) and fine-tuning.
+
+Fine-tuning pads each batch only to its longest example (the published recipe pads every
+example to 512 tokens), checkpoints into a directory beside the job's output so a killed
+job resumes, and removes the checkpoints when it completes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from synthloop.models import fast_math, pick_device
+
+
+def tokenize_documents(tokenizer, texts, max_length: int) -> list[list[int]]:
+    """One example per document, ending in EOS so the model learns where documents stop."""
+    ids = tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_length - 1)["input_ids"]
+    return [row + [tokenizer.eos_token_id] for row in ids]
+
+
+def pack(token_lists, block: int) -> list[list[int]]:
+    """Concatenate documents and cut fixed-length blocks (pre-training; no padding at all)."""
+    stream = [t for row in token_lists for t in row]
+    return [stream[i : i + block] for i in range(0, len(stream) - block + 1, block)]
+
+
+def training_arguments(output_dir: Path, params: dict, seed: int, device: torch.device, **overrides):
+    from transformers import TrainingArguments
+
+    dtype = fast_math(device)
+    args = {
+        "output_dir": str(output_dir),
+        "num_train_epochs": params.get("epochs", 1),
+        "per_device_train_batch_size": params["batch_size"],
+        "learning_rate": params["learning_rate"],
+        "weight_decay": params.get("weight_decay", 0.0),
+        "warmup_steps": params.get("warmup_steps", 0),
+        "gradient_checkpointing": params.get("gradient_checkpointing", False),
+        "torch_compile": params.get("torch_compile", False),
+        "seed": seed,
+        "data_seed": seed,
+        "save_strategy": "steps",
+        "save_steps": params.get("save_steps", 500),
+        "save_total_limit": 1,
+        "logging_steps": 10,
+        "report_to": "none",
+        "disable_tqdm": True,
+        "use_cpu": device.type != "cuda",
+        "bf16": dtype == torch.bfloat16,
+        "dataloader_num_workers": 0,
+    }
+    args.update(overrides)
+    return TrainingArguments(**args)
+
+
+def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, **overrides) -> dict:
+    """Train on tokenised examples, resuming from a checkpoint left by a killed run of the same job."""
+    from datasets import Dataset
+    from transformers import DataCollatorForLanguageModeling, Trainer, set_seed
+
+    out_dir = Path(out_dir)
+    checkpoints = out_dir.with_name(out_dir.name + ".checkpoints")
+    set_seed(seed)
+    device = pick_device()
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(checkpoints, params, seed, device, **overrides),
+        data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
+        train_dataset=Dataset.from_dict({"input_ids": examples}),
+        processing_class=tokenizer,
+    )
+    resume = any(checkpoints.glob("checkpoint-*"))
+    start = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=True if resume else None)
+    seconds = time.perf_counter() - start
+    trainer.save_model(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    report = {
+        "train_loss": result.training_loss,
+        "final_logged_loss": losses[-1] if losses else None,
+        "steps": trainer.state.global_step,
+        "examples": len(examples),
+        "tokens": int(sum(len(e) for e in examples)),
+        "seconds": seconds,
+        "resumed": resume,
+        "seed": seed,
+    }
+    (out_dir / "training.json").write_text(json.dumps(report, indent=2))
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return report
+
+
+def fine_tune(model, tokenizer, texts, out_dir, params: dict, seed: int) -> dict:
+    tokenizer.padding_side = "right"
+    return train(model, tokenizer, tokenize_documents(tokenizer, texts, params["max_length"]), out_dir, params, seed)
