@@ -14,6 +14,8 @@ include: "rules/models.smk"
 include: "rules/chain.smk"
 include: "rules/score.smk"
 include: "rules/analysis.smk"
+include: "rules/neurons.smk"
+include: "rules/theory.smk"
 
 
 rule all:

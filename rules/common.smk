@@ -40,8 +40,17 @@ PATHS = {
     "train": GEN + "/train.parquet",
     "model": GEN + "/model",
     "generated": GEN + "/generated.parquet",
+    "embeddings": GEN + "/embeddings/{embedder}.npy",
     "score": GEN + "/scores/{scorer}.parquet",
     "score_texts": GEN + "/scores/{scorer}.texts.parquet",
+    "neurons": GEN + "/neurons.npz",
+    "neuron_results": RESULTS + "/neurons/per_neuron.parquet",
+    "neuron_set_sizes": RESULTS + "/neurons/set_sizes.csv",
+    "neuron_overlap": RESULTS + "/neurons/overlap.csv",
+    "neuron_venn": RESULTS + "/neurons/overlap.png",
+    "neuron_correlations": RESULTS + "/neurons/correlations.png",
+    "theory_table": RESULTS + "/theory/{toy}.csv",
+    "theory_figure": RESULTS + "/theory/{toy}.png",
     "metrics": RESULTS + "/metrics.parquet",
     "figure": RESULTS + "/figures/{scorer}.png",
     "table": RESULTS + "/tables/{table}.csv",
@@ -67,6 +76,7 @@ wildcard_constraints:
     gen=r"\d+",
     dataset="[A-Za-z0-9_.-]+",
     scorer="[A-Za-z0-9_-]+",
+    embedder="[A-Za-z0-9_-]+",
 
 
 # -- resources per rule kind (overridable in config: resources.<kind>) -------------------------
@@ -130,6 +140,7 @@ def score_assets(wildcards):
         "lean_model": lambda: path("lean_model", dataset=chain.dataset),
         "quality_model": lambda: path("quality_model", dataset=chain.dataset),
         "causal_lm": lambda: base_model_source() if spec.get("model", "base") == "base" else spec["model"],
+        "embeddings": lambda: path("embeddings", chain=wildcards.chain, gen=wildcards.gen, embedder=spec["embedder"]),
     }
     return {asset: sources[asset]() for asset in SCORERS[spec["kind"]].assets}
 
@@ -165,4 +176,6 @@ def all_targets():
         path("metrics"),
         *[path("figure", scorer=s) for s in SCORER_NAMES],
         *classifier_tables(),
+        *neuron_targets(),
+        *theory_targets(),
     ]

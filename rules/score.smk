@@ -18,3 +18,24 @@ rule score:
         **resources_for("score"),
     script:
         "../scripts/score.py"
+
+
+rule embed:
+    """Sentence embeddings of one text set, shared by every embedding-based scorer."""
+    input:
+        path("generated", chain="{chain}", gen="{gen}"),
+    output:
+        path("embeddings", chain="{chain}", gen="{gen}", embedder="{embedder}"),
+    params:
+        spec=lambda wc: config["embedders"][wc.embedder],
+    threads: 1
+    log:
+        log("embed", "{chain}/g{gen}/{embedder}"),
+    benchmark:
+        bench("embed", "{chain}/g{gen}/{embedder}")
+    conda:
+        "../envs/synthloop.yaml"
+    resources:
+        **resources_for("score"),
+    script:
+        "../scripts/embed.py"

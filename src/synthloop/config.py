@@ -80,6 +80,10 @@ def check_references(config: dict) -> None:
     for name, spec in config["scorers"].items():
         if spec["kind"] not in SCORERS:
             raise ConfigError(f"config key 'scorers.{name}.kind': unknown scorer kind {spec['kind']!r}; allowed values: {sorted(SCORERS)}")
+        if "embeddings" in SCORERS[spec["kind"]].assets and spec.get("embedder") not in config.get("embedders", {}):
+            raise ConfigError(
+                f"config key 'scorers.{name}.embedder': {spec.get('embedder')!r} is not defined; defined embedders: {sorted(config.get('embedders', {}))}"
+            )
 
 
 def load(path: str | Path) -> dict:

@@ -79,6 +79,14 @@ def sampling_kwargs(params: dict) -> dict:
 
 def synthesize_documents(model, tokenizer, texts, params: dict, seed: int, titles=None) -> list[str]:
     """One synthetic document per real document: its blocks' continuations, concatenated."""
+    from synthloop.config import ConfigError
+    from synthloop.models import context_length
+
+    if params["block_tokens"] + params["new_tokens"] > context_length(model):
+        raise ConfigError(
+            f"config keys 'generate.block_tokens' + 'generate.new_tokens' = {params['block_tokens'] + params['new_tokens']} "
+            f"exceed the model's context of {context_length(model)} tokens"
+        )
     torch.manual_seed(seed)
     prompts = block_prompts(tokenizer, texts, params["block_tokens"], titles)
     continuations = continue_batched(

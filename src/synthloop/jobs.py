@@ -8,7 +8,7 @@ import sys
 
 
 def start(snakemake) -> logging.Logger:
-    """Send stderr (Python's and the C libraries') and logging to the job's log; cap threads.
+    """Send stdout and stderr (Python's and the C libraries') and logging to the job's log; cap threads.
 
     Call before importing torch so that OMP/MKL read the thread count.
     """
@@ -18,7 +18,8 @@ def start(snakemake) -> logging.Logger:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if snakemake.log:
         log = open(snakemake.log[0], "a", buffering=1)
+        os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
-        sys.stderr = log
+        sys.stdout = sys.stderr = log
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     return logging.getLogger(snakemake.rule)

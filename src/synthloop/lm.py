@@ -12,6 +12,9 @@ from synthloop.scoring import Scores
 @torch.inference_mode()
 def perplexity(model, tokenizer, texts, batch_size: int = 32, max_length: int = 512) -> np.ndarray:
     """Per-text perplexity (exp of the mean token NLL), batched over length-sorted texts."""
+    from synthloop.models import context_length
+
+    max_length = min(max_length, context_length(model))
     encoded = tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     result = np.full(len(encoded), np.nan)

@@ -28,6 +28,12 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(int(threads))
 
 
+def context_length(model) -> int:
+    """How many positions the model can attend to (GPT-2: n_positions; Llama-style: max_position_embeddings)."""
+    config = model.config
+    return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None) or 2**31
+
+
 def is_local(source: str) -> bool:
     return Path(source).exists()
 

@@ -37,6 +37,15 @@ SCORERS: dict[str, Kind] = {
     "quality_classifier": Kind("synthloop.classifiers:score_quality", ("quality_model",)),
     "hf_classifier": Kind("synthloop.classifiers:score_hf_classifier"),
     "perplexity": Kind("synthloop.lm:score_perplexity", ("causal_lm",)),
+    "semantic_diversity": Kind("synthloop.embeddings:score_semantic_diversity", ("embeddings",)),
+    "gaussianity": Kind("synthloop.embeddings:score_gaussianity", ("embeddings",)),
+    "self_bleu": Kind("synthloop.text_metrics:score_self_bleu"),
+    "word_entropy": Kind("synthloop.text_metrics:score_word_entropy"),
+    "type_token_ratio": Kind("synthloop.text_metrics:score_type_token_ratio"),
+    "positivity": Kind("synthloop.text_metrics:score_positivity"),
+    "text_length": Kind("synthloop.text_metrics:score_text_length"),
+    "toxicity": Kind("synthloop.text_metrics:score_toxicity"),
+    "llm_judge": Kind("synthloop.judge:score_llm_judge"),
 }
 
 

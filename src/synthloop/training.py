@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from synthloop.models import fast_math, pick_device
+from synthloop.models import context_length, fast_math, pick_device
 
 
 def tokenize_documents(tokenizer, texts, max_length: int) -> list[list[int]]:
@@ -40,7 +40,7 @@ def training_arguments(output_dir: Path, params: dict, seed: int, device: torch.
         "learning_rate": params["learning_rate"],
         "weight_decay": params.get("weight_decay", 0.0),
         "warmup_steps": params.get("warmup_steps", 0),
-        "gradient_checkpointing": params.get("gradient_checkpointing", False),
+        "activation_checkpointing": params.get("gradient_checkpointing", False),
         "torch_compile": params.get("torch_compile", False),
         "seed": seed,
         "data_seed": seed,
@@ -98,4 +98,5 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
 
 def fine_tune(model, tokenizer, texts, out_dir, params: dict, seed: int) -> dict:
     tokenizer.padding_side = "right"
-    return train(model, tokenizer, tokenize_documents(tokenizer, texts, params["max_length"]), out_dir, params, seed)
+    max_length = min(params["max_length"], context_length(model))
+    return train(model, tokenizer, tokenize_documents(tokenizer, texts, max_length), out_dir, params, seed)

@@ -1,0 +1,79 @@
+# Mechanistic analysis of study 1 (Wang et al.): every model version's feed-forward output units
+# get a weight value and a mean activation on a fixed probe set; across the versions of each
+# chain, first differences of a metric are regressed on each unit's first differences with
+# Newey-West errors (differences and lags never span two chains).
+
+NEURON_DEFAULTS = {
+    "probe_size": 64,  # real fine-tuning documents, the same for every chain and generation of a dataset
+    "probe_max_length": 256,
+    "batch_size": 16,
+    "maxlags": 1,  # published: statsmodels HAC with maxlags=1
+    "alpha": 0.05,
+    "metrics": [{"scorer": "lean", "metric": "share_right"}, {"scorer": "quality", "metric": "quality_index"}],
+}
+NEURONS = {**NEURON_DEFAULTS, **config.get("neurons", {})}
+
+def neuron_versions():
+    """Every model version in chain and generation order, with its values file."""
+    return [{"chain": cid, "generation": g, "path": path("neurons", chain=cid, gen=g)} for cid in CHAINS for g in GENERATIONS]
+
+
+def neuron_metrics():
+    """The configured metrics whose scorer this study runs."""
+    return [m for m in NEURONS["metrics"] if m["scorer"] in SCORER_NAMES]
+
+
+rule neuron_values:
+    input:
+        model=path("model", chain="{chain}", gen="{gen}"),
+        probes=lambda wc: path("finetune_docs", dataset=chain_of(wc).dataset),
+    output:
+        path("neurons", chain="{chain}", gen="{gen}"),
+    params:
+        probe_size=NEURONS["probe_size"],
+        max_length=NEURONS["probe_max_length"],
+        batch_size=NEURONS["batch_size"],
+        seed=lambda wc: cfg.stable_seed(config["seeds"][0], "neuron_probes", chain_of(wc).dataset),
+        trust_remote_code=config["trust_remote_code"],
+    threads: 1
+    log:
+        log("neuron_values", "{chain}/g{gen}"),
+    benchmark:
+        bench("neuron_values", "{chain}/g{gen}")
+    conda:
+        "../envs/synthloop.yaml"
+    resources:
+        **resources_for("score"),
+    script:
+        "../scripts/neuron_values.py"
+
+
+rule neuron_analysis:
+    input:
+        values=[v["path"] for v in neuron_versions()],
+        metrics=path("metrics"),
+    output:
+        per_neuron=path("neuron_results"),
+        set_sizes=path("neuron_set_sizes"),
+        overlap=path("neuron_overlap"),
+        venn=report(path("neuron_venn"), category="neurons"),
+        correlations=report(path("neuron_correlations"), category="neurons"),
+    params:
+        versions=neuron_versions(),
+        metrics=neuron_metrics(),
+        maxlags=NEURONS["maxlags"],
+        alpha=NEURONS["alpha"],
+    log:
+        log("neuron_analysis"),
+    benchmark:
+        bench("neuron_analysis")
+    conda:
+        "../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    script:
+        "../scripts/neuron_analysis.py"
+
+
+def neuron_targets():
+    return [path(name) for name in ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")]

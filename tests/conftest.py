@@ -1,0 +1,32 @@
+"""Shared fixtures: a tiny GPT-2 built in the test (no download) and the tiny study config."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
+
+SENTENCES = [
+    "The economy is growing and families are working hard across the nation.",
+    "We will invest in schools, roads and bridges for the next generation.",
+    "Our troops defend freedom and we honor their service tonight.",
+    "Health care costs must come down for every working family.",
+    "Taxes should be lower so that small businesses can hire more workers.",
+    "The Congress must pass a budget that protects our children.",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory):
+    """A 2-layer GPT-2 with a BPE tokenizer trained from scratch on a few sentences, saved as a HF directory."""
+    from synthloop.basemodel import train_base_model
+
+    out = tmp_path_factory.mktemp("tiny_lm") / "model"
+    params = {"vocab_size": 300, "n_layer": 2, "n_head": 2, "n_embd": 32, "context": 32, "steps": 30, "batch_size": 8, "learning_rate": 3e-3}
+    train_base_model(SENTENCES * 20, out, params, seed=0)
+    return out

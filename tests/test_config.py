@@ -1,0 +1,62 @@
+"""The config is validated before any job starts, with messages that name the key."""
+
+import copy
+
+import pytest
+import yaml
+
+from synthloop import config as cfg
+
+from conftest import ROOT
+
+
+@pytest.fixture
+def default():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_default_config_is_valid_and_gets_defaults(default):
+    validated = cfg.validate(default)
+    assert validated["chains"]["init"] == "continue"
+    assert validated["trust_remote_code"] is False
+    assert validated["strategies"]["replace"]["real_fraction"] == 0.1  # schema default filled in
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["chains"]["strategies"].append("nonsense"), "chains.strategies[4]': unknown strategy 'nonsense'"),
+        (lambda c: c["strategies"]["replace"].update(compose="shuffle"), "strategies.replace.compose': 'shuffle' is not allowed; allowed values: ['replace', 'preserve', 'accumulate']"),
+        (lambda c: c.pop("generations"), "'generations' is a required property"),
+        (lambda c: c["finetune"].update(epochz=3), "config key 'finetune': unknown key(s) ['epochz']"),
+        (lambda c: c["chains"].update(dataset="missing"), "chains.dataset': 'missing' is not defined"),
+        (lambda c: c["chains"].update(generation0_labels=["center"]), "generation0_labels[0]': unknown label 'center'"),
+        (lambda c: c["scorers"]["lean"].update(kind="vibes"), "scorers.lean.kind': unknown scorer kind 'vibes'"),
+        (lambda c: c["datasets"]["sotu"].update(source="file"), "datasets.sotu.path': required when source is 'file'"),
+        (lambda c: c.update(generations=0), "config key 'generations': 0 is less than the minimum of 1"),
+    ],
+)
+def test_bad_config_names_the_key(default, edit, message):
+    bad = copy.deepcopy(default)
+    edit(bad)
+    with pytest.raises(cfg.ConfigError) as error:
+        cfg.validate(bad)
+    assert message in str(error.value)
+
+
+def test_chain_ids_cover_strategies_and_seeds(default):
+    default["seeds"] = [0, 1]
+    chains = cfg.chains(cfg.validate(default))
+    assert sorted(chains) == sorted(f"sotu-{s}-s{seed}" for s in ["replace", "preserve", "accumulate", "overfit"] for seed in (0, 1))
+
+
+def test_strategy_overrides_the_finetune_recipe(default):
+    validated = cfg.validate(default)
+    assert cfg.finetune_params(validated, "overfit")["epochs"] == 25
+    assert cfg.finetune_params(validated, "overfit")["weight_decay"] == 0.0
+    assert cfg.finetune_params(validated, "replace")["epochs"] == validated["finetune"]["epochs"]
+
+
+def test_stable_seed_is_stable_and_distinct():
+    assert cfg.stable_seed(0, "a", 1) == cfg.stable_seed(0, "a", 1)
+    assert cfg.stable_seed(0, "a", 1) != cfg.stable_seed(1, "a", 1)
