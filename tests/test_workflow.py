@@ -1,0 +1,140 @@
+"""The workflow end to end on a tiny config: jobs, outputs, incremental re-runs, determinism, bad input."""
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, TINY_CONFIG
+
+pytestmark = pytest.mark.workflow
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
+
+
+def snakemake(workdir: Path, *args, config: dict | None = None, check=True) -> subprocess.CompletedProcess:
+    configfile = workdir / "config.yaml"
+    if config is not None:
+        configfile.write_text(yaml.safe_dump(config))
+    result = subprocess.run([*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(configfile), *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+def planned_jobs(workdir: Path, config: dict | None = None) -> Counter:
+    """Rule -> count of the jobs a dry run would execute."""
+    out = snakemake(workdir, "--dry-run", config=config)
+    return Counter(re.findall(r"^(?:localrule|rule) (\w+):", out.stdout, flags=re.M))
+
+
+def planned_outputs(workdir: Path) -> list[str]:
+    out = snakemake(workdir, "--dry-run")
+    return re.findall(r"^\s+output: (.+)$", out.stdout, flags=re.M)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return yaml.safe_load(TINY_CONFIG.read_text())
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, tiny):
+    """The tiny study, run once for the module."""
+    workdir = tmp_path_factory.mktemp("study")
+    snakemake(workdir, config=tiny)
+    return workdir
+
+
+def test_dry_run_lists_the_expected_jobs(tmp_path, tiny):
+    jobs = planned_jobs(tmp_path, tiny)
+    chains, generations, scorers = 2, 3, 3
+    assert jobs["compose_training_set"] == jobs["finetune"] == jobs["generate"] == chains * generations
+    assert jobs["score"] == chains * generations * scorers
+    assert jobs["neuron_values"] == chains * generations
+    assert jobs["train_base_model"] == jobs["metrics"] == jobs["neuron_analysis"] == 1
+    assert jobs["figure"] == scorers
+
+
+def test_outputs_cover_every_chain_generation_and_scorer(study, tiny):
+    results = study / "results" / "tiny"
+    metrics = pd.read_parquet(results / "metrics.parquet")
+    assert set(metrics["chain"]) == {"sotu-replace-s0", "sotu-accumulate-s0"}
+    assert set(metrics["generation"]) == {0, 1, 2}
+    assert set(metrics["scorer"]) == {"lean", "quality", "perplexity"}
+    shares = metrics[metrics["metric"].str.startswith("share_")].groupby(["chain", "generation"])["value"].sum()
+    assert shares.round(9).eq(1).all()  # the lean shares of each generation add up to one
+    quality = metrics[metrics["metric"] == "quality_index"]
+    assert quality["value"].between(0, 3).all() and (quality["ci_low"] <= quality["value"]).all()
+    assert metrics.loc[metrics["generation"] == 0, "relative"].round(12).eq(1).all()
+    for scorer in ("lean", "quality", "perplexity"):
+        assert (results / "figures" / f"{scorer}.png").stat().st_size > 1000
+    lean = pd.read_csv(results / "tables" / "lean_classifier_sotu.csv")
+    assert set(lean["split"]) == {"random_stratified", "heldout_group"}
+    accumulate = pd.read_parquet(results / "chains" / "sotu-accumulate-s0" / "g2" / "train.parquet")
+    assert len(accumulate) == 3 * tiny["datasets"]["sotu"]["finetune_size"]
+    assert not list(results.glob("chains/*/g*/model.checkpoints"))  # removed when each fine-tune completed
+
+
+def test_nothing_to_do_after_a_complete_run(study):
+    assert planned_jobs(study) == Counter()
+
+
+def test_changing_a_scorer_parameter_reruns_only_scoring_and_summaries(study, tiny):
+    edited = {**tiny, "scorers": {**tiny["scorers"], "perplexity": {**tiny["scorers"]["perplexity"], "batch_size": 7}}}
+    jobs = planned_jobs(study, edited)
+    assert set(jobs) <= {"score", "metrics", "figure", "neuron_analysis", "all"}
+    assert jobs["score"] == 6  # the perplexity scorer only, every chain and generation
+    (study / "config.yaml").write_text(yaml.safe_dump(tiny))
+
+
+def test_deleting_one_generation_reruns_only_what_depends_on_it(study):
+    target = study / "results" / "tiny" / "chains" / "sotu-replace-s0" / "g1" / "generated.parquet"
+    kept = target.read_bytes()
+    target.unlink()
+    try:
+        outputs = planned_outputs(study)
+        chain_outputs = [o for o in outputs if "/chains/" in o]
+        assert chain_outputs and all("sotu-replace-s0" in o for o in chain_outputs)
+        assert not any("/g0/" in o for o in chain_outputs)
+        assert not any("/model" in o or "neurons.npz" in o for o in chain_outputs if "/g1/" in o)  # g1's model is intact
+    finally:
+        target.write_bytes(kept)
+        subprocess.run(["touch", "-r", str(target.parent / "model"), str(target)])
+
+
+def test_same_config_and_seed_give_byte_identical_generations(study, tmp_path, tiny):
+    relative = Path("results/tiny/chains/sotu-replace-s0/g1/generated.parquet")
+    snakemake(tmp_path, str(relative), config=tiny)
+    first = pd.read_parquet(study / relative)["text"]
+    second = pd.read_parquet(tmp_path / relative)["text"]
+    assert "".join(first).encode() == "".join(second).encode()
+    assert first.str.len().sum() > 100
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["chains"]["strategies"].append("nonsense"), "config key 'chains.strategies[2]': unknown strategy 'nonsense'"),
+        (lambda c: c["datasets"]["sotu"].update(labels={"Whig": "left", "Tory": "right"}), "none of its labels"),
+    ],
+)
+def test_bad_input_stops_with_a_clear_message(tmp_path, tiny, edit, message):
+    bad = yaml.safe_load(yaml.safe_dump(tiny))
+    edit(bad)
+    result = snakemake(tmp_path, config=bad, check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_strategy_stops_before_any_job(tmp_path, tiny):
+    bad = yaml.safe_load(yaml.safe_dump(tiny))
+    bad["chains"]["strategies"] = ["replace", "nonsense"]
+    snakemake(tmp_path, config=bad, check=False)
+    assert not (tmp_path / "results").exists()
