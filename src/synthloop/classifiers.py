@@ -221,8 +221,11 @@ def expected_level(probabilities: np.ndarray, classes) -> np.ndarray:
     return probabilities @ np.asarray(classes, dtype=float)
 
 
-def quality_index(texts, model) -> np.ndarray:
-    """Per text: the mean over its sentences of the expected level (NaN for a text with no sentence)."""
+def quality_index(texts, sentence_levels) -> np.ndarray:
+    """Per text: the mean over its sentences of their expected level (NaN for a text with no sentence).
+
+    `sentence_levels(sentences) -> array` scores all sentences of all texts in one call.
+    """
     sentences, owner = [], []
     for i, text in enumerate(texts):
         for sentence in split_sentences(text):
@@ -230,7 +233,7 @@ def quality_index(texts, model) -> np.ndarray:
             owner.append(i)
     index = np.full(len(texts), np.nan)
     if sentences:
-        levels = expected_level(model.predict_proba(sentences), model.classes_)
+        levels = sentence_levels(sentences)
         sums = np.bincount(owner, weights=levels, minlength=len(texts))
         counts = np.bincount(owner, minlength=len(texts))
         index = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
@@ -238,14 +241,31 @@ def quality_index(texts, model) -> np.ndarray:
 
 
 def score_quality(texts, spec, assets) -> Scores:
-    return Scores(pd.DataFrame({"quality_index": quality_index(texts, joblib.load(assets["quality_model"]))}))
+    model = joblib.load(assets["quality_model"])
+    return Scores(pd.DataFrame({"quality_index": quality_index(texts, lambda s: expected_level(model.predict_proba(s), model.classes_))}))
 
 
 # -- pretrained Hugging Face classifiers (presets on clusters) ------------------------------------
 
 
+def hf_probabilities(classify, texts, mapping: dict, batch_size: int) -> tuple[np.ndarray, list]:
+    """Class probabilities of a text-classification pipeline, columns in the order of `classes`."""
+    outputs = classify(list(texts), batch_size=batch_size)
+    classes = sorted({mapping.get(d["label"], d["label"]) for d in outputs[0]}) if outputs else []
+    probabilities = np.zeros((len(outputs), len(classes)))
+    for row, out in enumerate(outputs):
+        for d in out:
+            probabilities[row, classes.index(mapping.get(d["label"], d["label"]))] += d["score"]
+    return probabilities, classes
+
+
 def score_hf_classifier(texts, spec, assets) -> Scores:
-    """A sequence classifier by hub id or local path; `labels` maps its label names (e.g. LABEL_0) to ours."""
+    """A sequence classifier by hub id or local path.
+
+    With `labels` (its label names -> ours, e.g. LABEL_0: right) it is a lean scorer (shares per
+    label); with `levels` (its label names -> quality levels, e.g. clean: 3) it is a quality
+    scorer: the published gibberish detector, applied per sentence, averaged as expected levels.
+    """
     from transformers import pipeline
 
     from synthloop.models import pick_device
@@ -254,8 +274,10 @@ def score_hf_classifier(texts, spec, assets) -> Scores:
         "text-classification", model=spec["model"], device=pick_device(), top_k=None, truncation=True,
         trust_remote_code=bool(spec.get("trust_remote_code", False)), model_kwargs={"use_safetensors": True},
     )
-    mapping = spec.get("labels") or {}
-    outputs = classify(list(texts), batch_size=int(spec.get("batch_size", 32)))
-    classes = sorted({mapping.get(d["label"], d["label"]) for d in outputs[0]}) if outputs else []
-    probabilities = np.array([[next(d["score"] for d in out if mapping.get(d["label"], d["label"]) == c) for c in classes] for out in outputs])
-    return Scores(lean_columns(probabilities.reshape(len(texts), len(classes)), classes))
+    batch_size = int(spec.get("batch_size", 32))
+    if spec.get("levels"):
+        levels = {name: float(level) for name, level in spec["levels"].items()}
+        index = quality_index(texts, lambda s: expected_level(*hf_probabilities(classify, s, levels, batch_size)))
+        return Scores(pd.DataFrame({"quality_index": index}))
+    probabilities, classes = hf_probabilities(classify, texts, spec.get("labels") or {}, batch_size)
+    return Scores(lean_columns(probabilities, classes))

@@ -1,0 +1,96 @@
+"""Scorer models trained in the workflow, and pretrained classifiers loaded from local files."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthloop.classifiers import (
+    QUALITY_LEVELS, corrupt, evaluate_lean, expected_level, lean_columns, quality_index, score_hf_classifier, split_sentences, train_quality,
+)
+from synthloop.data import sotu_paragraphs
+from synthloop.scoring import Scores, mean_ci, summarise
+
+
+@pytest.fixture(scope="module")
+def paragraphs():
+    return sotu_paragraphs((2001, 2026), 30)
+
+
+def test_expected_level_is_not_the_published_argmax_times_probability():
+    classes = np.arange(4)
+    clean_but_unsure = np.array([[0.0, 0.2, 0.3, 0.5]])
+    assert expected_level(clean_but_unsure, classes)[0] == pytest.approx(0.2 + 0.6 + 1.5)
+    published = clean_but_unsure.argmax() * clean_but_unsure.max()  # 1.5: would read as word salad
+    assert expected_level(clean_but_unsure, classes)[0] > published
+
+
+def test_quality_index_averages_sentences_per_text():
+    levels = {"Good one.": 3.0, "Bad one.": 1.0, "Meh.": 2.0}
+    index = quality_index(["Good one. Bad one.", "Meh.", ""], lambda s: np.array([levels[x] for x in s]))
+    assert index[0] == 2.0 and index[1] == 2.0 and np.isnan(index[2])
+
+
+def test_corruptions_have_their_level(paragraphs):
+    rng = np.random.default_rng(0)
+    sentence = split_sentences(paragraphs["text"].iloc[0])[0]
+    assert corrupt(sentence, 3, rng) == sentence
+    assert sorted(corrupt(sentence, 1, rng).split()) == sorted(sentence.split())
+    assert corrupt(sentence, 2, rng) != sentence
+    assert not set(corrupt(sentence, 0, rng).split()) & set(sentence.split()) - {"a", "I"}
+
+
+def test_quality_classifier_ranks_clean_above_corrupted(paragraphs):
+    model, report = train_quality(paragraphs["text"].head(250), seed=0)
+    assert report["macro_f1"].iloc[0] > 0.6  # chance is 0.25
+    held_out = paragraphs["text"].iloc[-60:].tolist()
+    rng = np.random.default_rng(1)
+    by_level = {}
+    for level in range(len(QUALITY_LEVELS)):
+        texts = [" ".join(corrupt(s, level, rng) + "." for s in split_sentences(t)) for t in held_out]
+        by_level[level] = np.nanmean(quality_index(texts, lambda s: expected_level(model.predict_proba(s), model.classes_)))
+    assert by_level[0] < by_level[1] < by_level[3]
+    assert by_level[2] < by_level[3]
+
+
+def test_lean_evaluation_reports_both_splits(paragraphs):
+    table = evaluate_lean(paragraphs["text"], paragraphs["raw_label"], paragraphs["group"], seed=0)
+    assert list(table["split"]) == ["random_stratified", "heldout_group"]
+    assert table["macro_f1"].between(0, 1).all()
+    assert table.loc[0, "macro_f1"] > 0.6
+
+
+def test_lean_shares_sum_to_one():
+    columns = lean_columns(np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]]), ["left", "right"])
+    assert columns["share_left"].tolist() == [1, 0, 0] and columns["share_right"].tolist() == [0, 1, 1]
+
+
+def test_summary_has_mean_ci_and_missing_count():
+    summary = summarise(Scores(pd.DataFrame({"x": [1.0, 2.0, 3.0, np.nan]}), {"set_metric": 0.5}))
+    row = summary.set_index("metric").loc["x"]
+    assert row["value"] == 2.0 and row["n"] == 3 and row["missing"] == 1 and row["ci_low"] < 2 < row["ci_high"]
+    assert summary.set_index("metric").loc["set_metric", "value"] == 0.5
+    assert mean_ci([]) [3] == 0
+
+
+@pytest.fixture(scope="module")
+def local_classifier(tmp_path_factory, tiny_lm):
+    """A randomly initialised 4-class GPT-2 sequence classifier saved to disk: the hub code path, offline."""
+    from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=16, n_layer=1, n_head=2, num_labels=4,
+                        pad_token_id=tokenizer.eos_token_id, id2label={0: "noise", 1: "word salad", 2: "mild gibberish", 3: "clean"})
+    out = tmp_path_factory.mktemp("clf")
+    GPT2ForSequenceClassification(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def test_hf_classifier_as_lean_and_as_quality_scorer(local_classifier):
+    texts = ["We will build roads. Taxes are low.", "Health care for all."]
+    lean = score_hf_classifier(texts, {"model": local_classifier, "labels": {"noise": "a", "word salad": "a", "mild gibberish": "b", "clean": "b"}}, {})
+    assert set(lean.per_text.columns) == {"share_a", "p_a", "share_b", "p_b"}
+    assert np.allclose(lean.per_text["p_a"] + lean.per_text["p_b"], 1)
+    levels = {"noise": 0, "word salad": 1, "mild gibberish": 2, "clean": 3}
+    quality = score_hf_classifier(texts, {"model": local_classifier, "levels": levels}, {})
+    assert quality.per_text["quality_index"].between(0, 3).all()
