@@ -8,5 +8,5 @@ from synthloop.training import fine_tune
 
 model, tokenizer = load_causal_lm(snakemake.params.init, trust_remote_code=snakemake.params.trust_remote_code)
 texts = pd.read_parquet(snakemake.input.train)["text"].tolist()
-report = fine_tune(model, tokenizer, texts, snakemake.output[0], snakemake.params.finetune, snakemake.params.seed)
+report = fine_tune(model, tokenizer, texts, snakemake.output[0], snakemake.params.finetune, snakemake.params.seed, snakemake.params.init)
 log.info("fine-tuned from %s: %s", snakemake.params.init, report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -49,8 +50,19 @@ def load_tokenizer(source: str, trust_remote_code: bool = False, gguf_file: str 
 
 
 def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, device=None, dtype=None):
-    """Model and tokenizer from a hub id or a local directory; weights only from safetensors (or GGUF)."""
+    """Model and tokenizer from a hub id or a local directory; weights only from safetensors (or GGUF).
+
+    A LoRA adapter directory is loaded onto the model it was trained from (recursively, for a
+    chain of adapters) and merged, so callers always get a plain model.
+    """
     from transformers import AutoModelForCausalLM
+
+    adapter = Path(source) / "adapter_config.json"
+    if adapter.exists():
+        from peft import PeftModel
+
+        base, _ = load_causal_lm(json.loads(adapter.read_text())["base_model_name_or_path"], trust_remote_code, gguf_file, device, dtype)
+        return PeftModel.from_pretrained(base, source).merge_and_unload(), load_tokenizer(source, trust_remote_code)
 
     if not is_local(source) and os.environ.get("HF_HUB_OFFLINE") == "1":
         raise FileNotFoundError(f"model {source!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")

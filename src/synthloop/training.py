@@ -96,7 +96,30 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
     return report
 
 
-def fine_tune(model, tokenizer, texts, out_dir, params: dict, seed: int) -> dict:
+def with_lora(model, lora: dict):
+    """Wrap the model in a peft LoRA adapter (published study 2: r = 16, alpha = 16, all projections)."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=lora.get("r", 16), lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.0),
+        target_modules=lora.get("target_modules") or "all-linear", task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def fine_tune(model, tokenizer, texts, out_dir, params: dict, seed: int, init_source: str | None = None) -> dict:
+    """Full fine-tuning, or LoRA when `params["lora"]` is set.
+
+    A LoRA job saves only its adapter, pointing at `init_source` (the base or the previous
+    generation), which `models.load_causal_lm` follows and merges.
+    """
     tokenizer.padding_side = "right"
     max_length = min(params["max_length"], context_length(model))
-    return train(model, tokenizer, tokenize_documents(tokenizer, texts, max_length), out_dir, params, seed)
+    if params.get("lora"):
+        model = with_lora(model, params["lora"])
+    report = train(model, tokenizer, tokenize_documents(tokenizer, texts, max_length), out_dir, params, seed)
+    adapter = Path(out_dir) / "adapter_config.json"
+    if adapter.exists() and init_source is not None:
+        config = json.loads(adapter.read_text())
+        adapter.write_text(json.dumps({**config, "base_model_name_or_path": str(init_source)}, indent=2))
+    return report
