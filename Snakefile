@@ -5,7 +5,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The embedded default, unless a preset or study config is given with --configfile:
+# a preset replaces the default instead of being merged into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
 
 
 include: "rules/common.smk"
@@ -16,6 +21,7 @@ include: "rules/score.smk"
 include: "rules/analysis.smk"
 include: "rules/neurons.smk"
 include: "rules/theory.smk"
+include: "rules/clusters.smk"
 
 
 rule all:

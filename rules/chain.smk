@@ -6,12 +6,15 @@ rule compose_training_set:
     input:
         unpack(compose_inputs),
     output:
-        path("train", chain="{chain}", gen="{gen}"),
+        train=path("train", chain="{chain}", gen="{gen}"),
+        pool=path("pool", chain="{chain}", gen="{gen}"),
     params:
         gen=lambda wc: int(wc.gen),
         strategy=lambda wc: config["strategies"][chain_of(wc).strategy],
+        ratio=lambda wc: chain_of(wc).ratio,
         generation0_labels=config["chains"]["generation0_labels"],
         seed=lambda wc: cfg.stable_seed(chain_of(wc).seed, wc.chain, wc.gen, "compose"),
+        human_seed=lambda wc: cfg.stable_seed(chain_of(wc).seed, wc.chain, "human"),
     log:
         log("compose_training_set", "{chain}/g{gen}"),
     benchmark:
@@ -32,6 +35,7 @@ rule finetune:
     params:
         init=init_model,
         finetune=lambda wc: cfg.finetune_params(config, chain_of(wc).strategy),
+        instruction=lambda wc: config["datasets"][chain_of(wc).dataset]["instruction"] if config["generate"]["mode"] == "instruction" else None,
         seed=lambda wc: cfg.stable_seed(chain_of(wc).seed, wc.chain, wc.gen, "finetune"),
         trust_remote_code=config["trust_remote_code"],
     threads: 1
@@ -56,6 +60,8 @@ rule generate:
     params:
         gen=lambda wc: int(wc.gen),
         generate=config["generate"],
+        instruction=lambda wc: config["datasets"][chain_of(wc).dataset]["instruction"],
+        n_texts=generation_count,
         seed=lambda wc: cfg.stable_seed(chain_of(wc).seed, wc.chain, wc.gen, "generate"),
     threads: 1
     log:

@@ -14,6 +14,7 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
 from synthloop import config as cfg
+from synthloop.pool import draw_base_model
 from synthloop.scoring import SCORERS
 
 try:
@@ -37,7 +38,11 @@ PATHS = {
     "base_model": RESULTS + "/models/base",
     "lean_model": RESULTS + "/models/{dataset}/lean_classifier.joblib",
     "quality_model": RESULTS + "/models/{dataset}/quality_classifier.joblib",
+    "cluster_docs": RESULTS + "/clusters/{dataset}/{cluster}.parquet",
+    "cluster_properties": RESULTS + "/clusters/{dataset}/properties.parquet",
+    "cluster_members": RESULTS + "/clusters/{dataset}/members.parquet",
     "train": GEN + "/train.parquet",
+    "pool": GEN + "/pool.parquet",
     "model": GEN + "/model",
     "generated": GEN + "/generated.parquet",
     "embeddings": GEN + "/embeddings/{embedder}.npy",
@@ -52,6 +57,9 @@ PATHS = {
     "theory_table": RESULTS + "/theory/{toy}.csv",
     "theory_figure": RESULTS + "/theory/{toy}.png",
     "metrics": RESULTS + "/metrics.parquet",
+    "regression": RESULTS + "/regression/{table}.csv",
+    "table1": RESULTS + "/regression/table1.md",
+    "coefficients": RESULTS + "/regression/coefficients.png",
     "figure": RESULTS + "/figures/{scorer}.png",
     "table": RESULTS + "/tables/{table}.csv",
     "log": RESULTS + "/logs/{rule}/{job}.log",
@@ -77,6 +85,7 @@ wildcard_constraints:
     dataset="[A-Za-z0-9_.-]+",
     scorer="[A-Za-z0-9_-]+",
     embedder="[A-Za-z0-9_-]+",
+    cluster=r"c\d+",
 
 
 # -- resources per rule kind (overridable in config: resources.<kind>) -------------------------
@@ -96,13 +105,17 @@ def resources_for(kind):
 # -- input functions ---------------------------------------------------------------------------
 
 
+def dataset_loading_spec(name):
+    """Only what loading and splitting read, so that editing e.g. a dataset's instruction re-runs no data job."""
+    return {k: v for k, v in config["datasets"][name].items() if k != "instruction"}
+
+
 def chain_of(wildcards):
     return CHAINS[wildcards.chain]
 
 
 def base_model_source():
-    source = config["base_model"]["source"]
-    return path("base_model") if source == "scratch" else source
+    return model_source(config["base_model"]["source"])
 
 
 def base_model_inputs():
@@ -110,10 +123,18 @@ def base_model_inputs():
     return [path("base_model")] if config["base_model"]["source"] == "scratch" else []
 
 
+def model_source(name):
+    """'scratch' is the workflow's own base model; anything else is a hub id or a local path."""
+    return path("base_model") if name == "scratch" else name
+
+
 def init_model(wildcards):
-    """Generation g starts from g-1's model (the published design) or from the base model."""
-    gen = int(wildcards.gen)
-    if gen == 0 or config["chains"]["init"] == "base":
+    """Generation g starts from g-1's model (study 1), the base model, or a fresh base drawn per generation (study 2)."""
+    gen, init = int(wildcards.gen), config["chains"]["init"]
+    if init == "draw":
+        chain = chain_of(wildcards)
+        return model_source(draw_base_model(config["chains"]["base_models"], wildcards.chain, gen, chain.seed))
+    if gen == 0 or init == "base":
         return base_model_source()
     return path("model", chain=wildcards.chain, gen=gen - 1)
 
@@ -123,14 +144,29 @@ def finetune_inputs(wildcards):
     return {"train": path("train", **wildcards), "init": [init] if init.startswith(RESULTS) else []}
 
 
+def real_docs(chain):
+    """The human documents a chain starts from: its cluster's, or its dataset's fine-tuning set."""
+    if chain.cluster:
+        return path("cluster_docs", dataset=chain.dataset, cluster=chain.cluster)
+    return path("finetune_docs", dataset=chain.dataset)
+
+
 def compose_inputs(wildcards):
-    """g0 reads the real documents; g > 0 reads what g-1 wrote (and, by strategy, more)."""
+    """g0 reads the real documents; g > 0 reads g-1's pool and what g-1 wrote."""
     chain, gen = chain_of(wildcards), int(wildcards.gen)
-    real = path("finetune_docs", dataset=chain.dataset)
+    real = real_docs(chain)
     if gen == 0:
         return {"real": real}
     previous = {"chain": wildcards.chain, "gen": gen - 1}
-    return {"real": real, "previous_train": path("train", **previous), "previous_generated": path("generated", **previous)}
+    return {"real": real, "previous_pool": path("pool", **previous), "previous_generated": path("generated", **previous)}
+
+
+def generation_count(wildcards):
+    """Instruction mode: the n*r texts the next pool needs, and at least eval_size for scoring."""
+    chain = chain_of(wildcards)
+    strategy = config["strategies"][chain.strategy]
+    needed = round(strategy["pool"]["n"] * chain.ratio) if strategy["compose"] == "pool" else 0
+    return max(needed, config["generate"]["eval_size"])
 
 
 def score_assets(wildcards):
@@ -156,8 +192,8 @@ def score_inputs(wildcards):
 def score_entries():
     """Every (chain, generation, scorer) with its keys for the metrics table."""
     return [
-        {"chain": cid, "dataset": c.dataset, "strategy": c.strategy, "seed": c.seed, "generation": g, "scorer": s,
-         "path": path("score", chain=cid, gen=g, scorer=s)}
+        {"chain": cid, "dataset": c.dataset, "cluster": c.cluster, "strategy": c.strategy, "ratio": c.ratio, "seed": c.seed,
+         "generation": g, "scorer": s, "path": path("score", chain=cid, gen=g, scorer=s)}
         for cid, c in CHAINS.items()
         for g in GENERATIONS
         for s in SCORER_NAMES
@@ -178,4 +214,5 @@ def all_targets():
         *classifier_tables(),
         *neuron_targets(),
         *theory_targets(),
+        *regression_targets(),
     ]

@@ -18,7 +18,7 @@ rule prepare_dataset:
         finetune=path("finetune_docs", dataset="{dataset}"),
         heldout=path("heldout_docs", dataset="{dataset}"),
     params:
-        spec=lambda wc: config["datasets"][wc.dataset],
+        spec=lambda wc: dataset_loading_spec(wc.dataset),
         seed=lambda wc: cfg.stable_seed(config["seeds"][0], "split", wc.dataset),
     log:
         log("prepare_dataset", "{dataset}"),

@@ -4,6 +4,7 @@
 # Newey-West errors (differences and lags never span two chains).
 
 NEURON_DEFAULTS = {
+    "enabled": True,
     "probe_size": 64,  # real fine-tuning documents, the same for every chain and generation of a dataset
     "probe_max_length": 256,
     "batch_size": 16,
@@ -76,4 +77,6 @@ rule neuron_analysis:
 
 
 def neuron_targets():
+    if not NEURONS["enabled"]:
+        return []
     return [path(name) for name in ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")]

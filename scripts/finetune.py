@@ -8,5 +8,9 @@ from synthloop.training import fine_tune
 
 model, tokenizer = load_causal_lm(snakemake.params.init, trust_remote_code=snakemake.params.trust_remote_code)
 texts = pd.read_parquet(snakemake.input.train)["text"].tolist()
+if snakemake.params.instruction:  # study 2: train on (instruction -> text), the format generation prompts with
+    from synthloop.domains import format_example
+
+    texts = [format_example(snakemake.params.instruction, text, tokenizer) for text in texts]
 report = fine_tune(model, tokenizer, texts, snakemake.output[0], snakemake.params.finetune, snakemake.params.seed, snakemake.params.init)
 log.info("fine-tuned from %s: %s", snakemake.params.init, report)

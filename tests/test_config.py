@@ -26,7 +26,7 @@ def test_default_config_is_valid_and_gets_defaults(default):
     "edit, message",
     [
         (lambda c: c["chains"]["strategies"].append("nonsense"), "chains.strategies[4]': unknown strategy 'nonsense'"),
-        (lambda c: c["strategies"]["replace"].update(compose="shuffle"), "strategies.replace.compose': 'shuffle' is not allowed; allowed values: ['replace', 'preserve', 'accumulate']"),
+        (lambda c: c["strategies"]["replace"].update(compose="shuffle"), "strategies.replace.compose': 'shuffle' is not allowed; allowed values: ['replace', 'preserve', 'accumulate', 'pool']"),
         (lambda c: c.pop("generations"), "'generations' is a required property"),
         (lambda c: c["finetune"].update(epochz=3), "config key 'finetune': unknown key(s) ['epochz']"),
         (lambda c: c["chains"].update(dataset="missing"), "chains.dataset': 'missing' is not defined"),
@@ -55,6 +55,17 @@ def test_strategy_overrides_the_finetune_recipe(default):
     assert cfg.finetune_params(validated, "overfit")["epochs"] == 25
     assert cfg.finetune_params(validated, "overfit")["weight_decay"] == 0.0
     assert cfg.finetune_params(validated, "replace")["epochs"] == validated["finetune"]["epochs"]
+
+
+def test_pool_chains_expand_over_clusters_and_ratios(default):
+    default["strategies"]["pool"] = {"compose": "pool", "pool": {"n0": 8, "n": 4}}
+    default["chains"].update(strategies=["pool", "replace"], ratios=[0.25, 1.0], clusters={"n": 2, "min_size": 5})
+    chains = cfg.chains(cfg.validate(default))
+    assert "sotu-c001-pool-r0.25-s0" in chains and "sotu-c000-replace-s0" in chains
+    assert len(chains) == 2 * (2 + 1)  # clusters x (pool ratios + replace)
+    del default["chains"]["ratios"]
+    with pytest.raises(cfg.ConfigError, match="chains.ratios"):
+        cfg.validate(default)
 
 
 def test_stable_seed_is_stable_and_distinct():

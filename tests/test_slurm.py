@@ -39,7 +39,7 @@ SLURM_ARGS = [
     "--retries", "0",
     "--latency-wait", "5",
 ]
-SNAKEMAKE_TIMEOUT = 240
+SNAKEMAKE_TIMEOUT = 480
 
 
 def _load_harness():
@@ -76,23 +76,42 @@ def _slurm_logs(workdir: Path) -> str:
     return "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs[-5:])
 
 
-def snakemake(*args, workdir: Path, timeout: int = SNAKEMAKE_TIMEOUT) -> float:
-    """Run snakemake; fail with its output (and the SLURM job logs) if it fails; return seconds taken."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "snakemake", "--directory", str(workdir), *map(str, args)]
-    began = time.monotonic()
-    try:
-        result = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        output = (error.stdout or b"").decode(errors="replace") if isinstance(error.stdout, bytes) else (error.stdout or "")
-        pytest.fail(f"snakemake ran past {timeout} s: {' '.join(command)}\n{output[-6000:]}\n{_slurm_logs(workdir)}")
-    seconds = time.monotonic() - began
-    if result.returncode != 0:
-        pytest.fail(
-            f"snakemake exited {result.returncode} after {seconds:.0f} s: {' '.join(command)}\n"
-            f"{(result.stdout + result.stderr)[-8000:]}\n{_slurm_logs(workdir)}"
-        )
-    return seconds
+class Run:
+    """One snakemake process, started in the background; its output goes to <workdir>.log."""
+
+    def __init__(self, *args, workdir: Path):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir, self.log = workdir, workdir.with_suffix(".log")
+        self.command = [sys.executable, "-m", "snakemake", "--directory", str(workdir), *map(str, args)]
+        self.began = time.monotonic()
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(self.command, cwd=ROOT, env=_env(), stdout=out, stderr=subprocess.STDOUT)
+
+    def wait(self, timeout: float = SNAKEMAKE_TIMEOUT) -> float:
+        """Wait for it; fail with its output (and the SLURM job logs) if it fails; return seconds taken."""
+        try:
+            self.process.wait(timeout=max(1.0, timeout - (time.monotonic() - self.began)))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"snakemake ran past {timeout:.0f} s: {' '.join(self.command)}\n{self._output()}")
+        seconds = time.monotonic() - self.began
+        if self.process.returncode != 0:
+            pytest.fail(f"snakemake exited {self.process.returncode} after {seconds:.0f} s: "
+                        f"{' '.join(self.command)}\n{self._output()}")
+        return seconds
+
+    def _output(self) -> str:
+        return f"{self.log.read_text(errors='replace')[-8000:]}\n{_slurm_logs(self.workdir)}"
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def snakemake(*args, workdir: Path, timeout: float = SNAKEMAKE_TIMEOUT) -> float:
+    return Run(*args, workdir=workdir).wait(timeout)
 
 
 def _env_lines(path: Path) -> dict:
@@ -121,19 +140,66 @@ def _generated_texts(workdir: Path) -> dict:
     return {str(f.relative_to(workdir)): pd.read_parquet(f)["text"].tolist() for f in files}
 
 
+def _generated_targets(*config_files: Path) -> list[str]:
+    """Every chain's generated.parquet, every generation: what the comparison needs, no more."""
+    import yaml
+    from synthloop import config as cfg
+
+    config = {}
+    for config_file in config_files:
+        config.update(yaml.safe_load(config_file.read_text()))
+    config = cfg.validate(config)
+    return [
+        f"results/{config['study']}/chains/{chain}/g{gen}/generated.parquet"
+        for chain in cfg.chains(config)
+        for gen in range(config["generations"])
+    ]
+
+
+# Layered over tiny.yaml in both runs. Two generations instead of three keep the SLURM run
+# (about 20 s per job on 2 cores: two snakemake start-ups, the script, status polling) within
+# a few minutes while still covering g > 0 (training sets built from the previous generation).
+# The rules ask for 4-16 GB (rules/common.smk) and the test node has ~3/4 of this machine's
+# memory: without smaller requests the chains' jobs would queue one at a time.
+OVERLAY = {
+    "generations": 2,
+    "resources": {kind: {"mem_mb": 1500} for kind in ("finetune", "generate", "score", "analysis")},
+}
+
+
 def test_tiny_study_on_slurm_matches_local_run(slurm_cluster, tmp_path):
     assert TINY_CONFIG.exists(), f"{TINY_CONFIG} is missing"
-    common = ["--snakefile", ROOT / "Snakefile", "--configfile", TINY_CONFIG]
+    import yaml
 
-    local_seconds = snakemake(*common, "--cores", "2", workdir=tmp_path / "local")
-    slurm_seconds = snakemake(*common, *SLURM_ARGS, workdir=tmp_path / "slurm")
-    print(f"\ntiny study: local --cores 2 {local_seconds:.1f} s, through SLURM {slurm_seconds:.1f} s")
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump(OVERLAY))
+    targets = _generated_targets(TINY_CONFIG, overlay)
+    common = ["--snakefile", ROOT / "Snakefile", "--configfile", TINY_CONFIG, overlay]
 
-    local, slurm = _generated_texts(tmp_path / "local"), _generated_texts(tmp_path / "slurm")
-    assert local, "the local run wrote no generated.parquet"
-    assert sorted(slurm) == sorted(local)
-    for name, texts in local.items():
+    # Both runs at once: the SLURM run spends much of its time waiting for status checks.
+    local = Run(*common, "--cores", "2", *targets, workdir=tmp_path / "local")
+    slurm = Run(
+        *common, *SLURM_ARGS,
+        # The tiny study's jobs take 10-20 s each on SLURM (two snakemake start-ups, then the
+        # script); the plugin checks after N s, then N+10 s more, N+20 s more, ...
+        "--slurm-init-seconds-before-status-checks", "6", "--seconds-between-status-checks", "6",
+        *targets, workdir=tmp_path / "slurm",
+    )
+    try:
+        slurm_seconds = slurm.wait()
+        local_seconds = local.wait()
+    finally:
+        local.kill()
+        slurm.kill()
+    print(f"\ntiny study, {len(targets)} generated.parquet: local --cores 2 {local_seconds:.1f} s, "
+          f"through SLURM {slurm_seconds:.1f} s (concurrently)")
+
+    local_texts, slurm_texts = _generated_texts(tmp_path / "local"), _generated_texts(tmp_path / "slurm")
+    assert len(local_texts) == len(targets), sorted(local_texts)
+    assert sorted(slurm_texts) == sorted(local_texts)
+    for name, texts in local_texts.items():
         assert texts, f"{name} holds no texts"
-        assert slurm[name] == texts, f"{name} differs between the local and the SLURM run"
-    assert (tmp_path / "slurm" / next(iter(slurm))).exists()
-    assert list((tmp_path / "slurm").glob("results/*/metrics.parquet")), "the SLURM run wrote no metrics table"
+        assert slurm_texts[name] == texts, f"{name} differs between the local and the SLURM run"
+    # The chains' jobs ran as SLURM jobs.
+    submitted = (tmp_path / "slurm.log").read_text().count("has been submitted with SLURM jobid")
+    assert submitted >= len(targets), f"only {submitted} SLURM jobs"

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-KEYS = ["chain", "dataset", "strategy", "seed", "generation", "scorer", "metric"]
+KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "metric"]
 
 
 def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
@@ -19,12 +19,14 @@ def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
     base = table.set_index(["chain", "scorer", "metric"]).index.map(first.to_dict())
     table["relative"] = table["value"] / pd.Series(base, index=table.index)
     columns = KEYS + [c for c in table.columns if c not in KEYS]
-    return table[columns].sort_values(KEYS).reset_index(drop=True)
+    return table[columns].sort_values(["chain", "generation", "scorer", "metric"]).reset_index(drop=True)
 
 
 def _per_strategy(table: pd.DataFrame, scorer: str, metric: str) -> pd.DataFrame:
-    """Mean over seeds per strategy and generation (the CI bounds averaged too, for the band)."""
+    """Mean over seeds (and clusters) per strategy, ratio and generation; CI bounds averaged for the band."""
     rows = table[(table["scorer"] == scorer) & (table["metric"] == metric)]
+    ratio = rows["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:g}")
+    rows = rows.assign(strategy=rows["strategy"] + ratio)
     return rows.groupby(["strategy", "generation"], as_index=False)[["value", "ci_low", "ci_high"]].mean()
 
 

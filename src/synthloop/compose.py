@@ -23,13 +23,13 @@ def synthetic_set(generated: pd.DataFrame) -> pd.DataFrame:
     return generated.assign(origin="synthetic", source_generation=generated["generation"])[COLUMNS]
 
 
-def compose(method: str, real: pd.DataFrame, previous_train: pd.DataFrame, previous_generated: pd.DataFrame, rng: np.random.Generator,
+def compose(method: str, real: pd.DataFrame, previous_pool: pd.DataFrame, previous_generated: pd.DataFrame, rng: np.random.Generator,
             real_fraction: float = 0.1) -> pd.DataFrame:
     """The training set of generation g > 0 under one strategy.
 
     replace:    what generation g-1 wrote.
     preserve:   the same size, with `real_fraction` of it replaced by randomly chosen real documents.
-    accumulate: generation g-1's training set (itself all earlier sets) plus what g-1 wrote.
+    accumulate: generation g-1's pool (for these strategies, its training set: all earlier sets) plus what g-1 wrote.
     """
     synthetic = synthetic_set(previous_generated)
     if method == "replace":
@@ -40,7 +40,7 @@ def compose(method: str, real: pd.DataFrame, previous_train: pd.DataFrame, previ
         real_rows = np.sort(rng.choice(len(real), n_real, replace=n_real > len(real)))
         out = pd.concat([synthetic.iloc[keep], real.iloc[real_rows][COLUMNS]])
     elif method == "accumulate":
-        out = pd.concat([previous_train[COLUMNS], synthetic])
+        out = pd.concat([previous_pool[COLUMNS], synthetic])
     else:
         raise ValueError(f"unknown compose method {method!r}; allowed: accumulate, preserve, replace")
     return out.reset_index(drop=True)

