@@ -29,7 +29,8 @@ bench: install
 	$(PY) bench/block_generation.py
 
 archive: install
-	$(VENV)/bin/snakemake --cores 1 archive
+	$(VENV)/bin/snakemake --cores $(CORES) archive
+	$(PY) -m synthloop.provenance verify archives/*.tar.gz
 
 clean-results:
 	rm -rf results .snakemake

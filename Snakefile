@@ -22,9 +22,11 @@ include: "rules/analysis.smk"
 include: "rules/neurons.smk"
 include: "rules/theory.smk"
 include: "rules/clusters.smk"
+include: "rules/provenance.smk"
 
 
 rule all:
     input:
         all_targets(),
+        path("manifest"),
     default_target: True

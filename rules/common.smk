@@ -57,6 +57,8 @@ PATHS = {
     "theory_table": RESULTS + "/theory/{toy}.csv",
     "theory_figure": RESULTS + "/theory/{toy}.png",
     "metrics": RESULTS + "/metrics.parquet",
+    "manifest": RESULTS + "/manifest.json",
+    "archive": f"archives/{STUDY}.tar.gz",
     "regression": RESULTS + "/regression/{table}.csv",
     "table1": RESULTS + "/regression/table1.md",
     "coefficients": RESULTS + "/regression/coefficients.png",

@@ -88,7 +88,7 @@ def test_nothing_to_do_after_a_complete_run(study):
 def test_changing_a_scorer_parameter_reruns_only_scoring_and_summaries(study, tiny):
     edited = {**tiny, "scorers": {**tiny["scorers"], "perplexity": {**tiny["scorers"]["perplexity"], "batch_size": 7}}}
     jobs = planned_jobs(study, edited)
-    assert set(jobs) <= {"score", "metrics", "figure", "neuron_analysis", "all"}
+    assert set(jobs) <= {"score", "metrics", "figure", "neuron_analysis", "manifest", "all"}
     assert jobs["score"] == 6  # the perplexity scorer only, every chain and generation
     (study / "config.yaml").write_text(yaml.safe_dump(tiny))
 

@@ -1,0 +1,12 @@
+from synthloop.jobs import start
+
+log = start(snakemake)
+import json
+
+from synthloop.provenance import job_timings, manifest
+
+record = manifest(snakemake.params.config, snakemake.params.workflow_dir, snakemake.params.benchmarks)
+job_timings(snakemake.params.benchmarks).to_csv(snakemake.output.timings, index=False)
+with open(snakemake.output.manifest, "w") as out:
+    json.dump(record, out, indent=2, default=str)
+log.info("manifest: %d jobs, config %s", record["jobs"], record["config_sha256"][:12])
