@@ -209,9 +209,16 @@ def classifier_tables():
     return [path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]
 
 
+def generated_texts():
+    """Every generation's texts are targets: a deleted one is made again and its newer
+    mtime re-runs exactly what depends on it (models stay intermediate and may be temporary)."""
+    return [path("generated", chain=cid, gen=g) for cid in CHAINS for g in GENERATIONS]
+
+
 def all_targets():
     return [
         path("metrics"),
+        *generated_texts(),
         *[path("figure", scorer=s) for s in SCORER_NAMES],
         *classifier_tables(),
         *neuron_targets(),

@@ -55,6 +55,7 @@ def test_quality_classifier_ranks_clean_above_corrupted(paragraphs):
 def test_lean_evaluation_reports_both_splits(paragraphs):
     table = evaluate_lean(paragraphs["text"], paragraphs["raw_label"], paragraphs["group"], seed=0)
     assert list(table["split"]) == ["random_stratified", "heldout_group"]
+    assert table.loc[1, "n_test"] == len(paragraphs)  # every speaker held out once
     assert table["macro_f1"].between(0, 1).all()
     assert table.loc[0, "macro_f1"] > 0.6
 
