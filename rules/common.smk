@@ -14,7 +14,7 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
 from synthloop import config as cfg
-from synthloop.pool import draw_base_model
+from synthloop.config import draw_base_model
 from synthloop.scoring import SCORERS
 
 try:
@@ -92,11 +92,11 @@ wildcard_constraints:
 
 # -- resources per rule kind (overridable in config: resources.<kind>) -------------------------
 
-RESOURCE_DEFAULTS = {
-    "finetune": {"mem_mb": 16000, "runtime": 240},
-    "generate": {"mem_mb": 16000, "runtime": 120},
-    "score": {"mem_mb": 8000, "runtime": 60},
-    "analysis": {"mem_mb": 4000, "runtime": 30},
+RESOURCE_DEFAULTS = {  # CPU-sized for the embedded default; presets ask for GPUs (gpu: 1) and more memory
+    "finetune": {"mem_mb": 4000, "runtime": 240},
+    "generate": {"mem_mb": 4000, "runtime": 120},
+    "score": {"mem_mb": 3000, "runtime": 60},
+    "analysis": {"mem_mb": 2000, "runtime": 30},
 }
 
 

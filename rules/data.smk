@@ -1,6 +1,8 @@
 rule pretraining_corpus:
     output:
         path("pretrain_corpus"),
+    params:
+        years=config["base_model"].get("scratch", {}).get("corpus_years", [1790, 2026]),
     log:
         log("pretraining_corpus"),
     benchmark:

@@ -3,4 +3,5 @@ from synthloop.jobs import start
 start(snakemake)
 from synthloop.data import sotu_addresses
 
-sotu_addresses()[["year", "president", "party", "text"]].to_parquet(snakemake.output[0])
+addresses = sotu_addresses()
+addresses[addresses["year"].between(*snakemake.params.years)][["year", "president", "party", "text"]].to_parquet(snakemake.output[0])

@@ -149,3 +149,10 @@ def stable_seed(*parts) -> int:
     digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:4], "little")
 
+
+def draw_base_model(candidates: list[str], chain_id: str, generation: int, seed: int) -> str:
+    """A fresh base model per generation, as published, but drawn from (seed, chain, generation):
+    the same on every re-run and different across seeds (the published code seeds from the clock)."""
+    if not candidates:
+        raise ConfigError("config key 'chains.base_models': no base model candidates configured")
+    return candidates[stable_seed(seed, chain_id, generation, "base-model") % len(candidates)]

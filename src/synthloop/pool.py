@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthloop.config import stable_seed
+from synthloop.config import draw_base_model, stable_seed  # noqa: F401 (draw_base_model: one home, re-exported)
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation", "domain"]
 HUMAN, SYNTHETIC = "human", "synthetic"
@@ -119,14 +119,6 @@ def training_set(pool: pd.DataFrame, mode: str, n: int, rng: np.random.Generator
     """What the next generation trains on: the whole pool (accumulate) or n texts sampled from it."""
     check_mode(mode)
     return pool.reset_index(drop=True) if mode == "accumulate" else training_sample(pool, n, rng)
-
-
-def draw_base_model(candidates: list[str], chain_id: str, generation: int, seed: int) -> str:
-    """A fresh base per generation, as published, but seeded: the same on every re-run, different across seeds."""
-    if not candidates:
-        raise ValueError("no base model candidates configured")
-    rng = np.random.default_rng(stable_seed(seed, chain_id, generation, "base-model"))
-    return candidates[int(rng.integers(len(candidates)))]
 
 
 def synthetic_share(frame: pd.DataFrame) -> float:

@@ -4,16 +4,14 @@ A scorer function has the signature ``fn(texts, spec, assets) -> Scores`` where 
 the scorer's config entry and ``assets`` maps the asset names the kind declares (trained
 classifier files, a causal LM directory, ...) to paths. Kinds are registered by import
 path so that validating a config never imports torch.
+
+Importing this module is cheap (no pandas, scipy or torch): the workflow imports it at parse time.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-
-import numpy as np
-import pandas as pd
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -55,6 +53,9 @@ def run_scorer(texts: list[str], spec: dict, assets: dict[str, str]) -> Scores:
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, int]:
     """Mean and a t-interval; NaNs (missing scores) are left out and counted by the caller."""
+    import numpy as np
+    from scipy import stats
+
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     n = len(values)
@@ -69,6 +70,9 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, int]
 
 def summarise(scores: Scores) -> pd.DataFrame:
     """Tidy rows: metric, value, ci_low, ci_high, n, missing."""
+    import numpy as np
+    import pandas as pd
+
     rows = []
     for metric in scores.per_text.columns:
         column = scores.per_text[metric]
