@@ -95,7 +95,7 @@ def print_profile(profile: Path, top: int) -> None:
         for (file, line, name), (_, nc, _, ct, _) in stats.stats.items()
         if "/rules/" in file or "synthloop" in file or file.endswith("Snakefile")
     ]
-    print(f"the workflow's own functions (rules/*.smk, Snakefile, src/synthloop) by cumulative time:")
+    print("the workflow's own functions (rules/*.smk, Snakefile, src/synthloop) by cumulative time:")
     for ct, nc, where in sorted(own, reverse=True)[:top]:
         print(f"{ct:9.2f} s {nc:9d} calls  {where}")
 

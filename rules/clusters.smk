@@ -2,13 +2,6 @@
 # each cluster; the relative shift of each metric is regressed on the cluster properties.
 # The number of clusters is configured, so one job writes them all and no checkpoint is needed.
 
-REGRESSION_DEFAULTS = {
-    "last_k": 5,  # published: generations 15-19 of 20 against generation 0
-    "responses": [],  # [{scorer, metric}]; default: every metric of the configured scorers
-}
-REGRESSION = {**REGRESSION_DEFAULTS, **config.get("regression", {})}
-
-
 rule clusters:
     input:
         path("finetune_docs", dataset="{dataset}"),
@@ -53,9 +46,3 @@ rule regress:
         **resources_for("analysis"),
     script:
         "../scripts/regress.py"
-
-
-def regression_targets():
-    if not config["chains"].get("clusters"):
-        return []
-    return [path("regression", table="coefficients"), path("table1"), path("coefficients")]

@@ -13,6 +13,11 @@ sys.path.insert(0, SRC)
 # Scripts (and conda environments on clusters) import the library from the checkout.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
+
+envvars:
+    "PYTHONPATH",
+
+
 from synthloop import config as cfg
 from synthloop.config import draw_base_model
 from synthloop.scoring import SCORERS
@@ -30,47 +35,46 @@ GENERATIONS = list(range(config["generations"]))
 SCORER_NAMES = list(config["scorers"])
 
 RESULTS = f"results/{STUDY}"
-GEN = RESULTS + "/chains/{chain}/g{gen}"
 PATHS = {
-    "pretrain_corpus": RESULTS + "/data/pretrain.parquet",
-    "finetune_docs": RESULTS + "/data/{dataset}/finetune.parquet",
-    "heldout_docs": RESULTS + "/data/{dataset}/heldout.parquet",
-    "base_model": RESULTS + "/models/base",
-    "lean_model": RESULTS + "/models/{dataset}/lean_classifier.joblib",
-    "quality_model": RESULTS + "/models/{dataset}/quality_classifier.joblib",
-    "cluster_docs": RESULTS + "/clusters/{dataset}/{cluster}.parquet",
-    "cluster_properties": RESULTS + "/clusters/{dataset}/properties.parquet",
-    "cluster_members": RESULTS + "/clusters/{dataset}/members.parquet",
-    "train": GEN + "/train.parquet",
-    "pool": GEN + "/pool.parquet",
-    "model": GEN + "/model",
-    "generated": GEN + "/generated.parquet",
-    "embeddings": GEN + "/embeddings/{embedder}.npy",
-    "score": GEN + "/scores/{scorer}.parquet",
-    "score_texts": GEN + "/scores/{scorer}.texts.parquet",
-    "neurons": GEN + "/neurons.npz",
-    "neuron_results": RESULTS + "/neurons/per_neuron.parquet",
-    "neuron_set_sizes": RESULTS + "/neurons/set_sizes.csv",
-    "neuron_overlap": RESULTS + "/neurons/overlap.csv",
-    "neuron_venn": RESULTS + "/neurons/overlap.png",
-    "neuron_correlations": RESULTS + "/neurons/correlations.png",
-    "theory_table": RESULTS + "/theory/{toy}.csv",
-    "theory_figure": RESULTS + "/theory/{toy}.png",
-    "metrics": RESULTS + "/metrics.parquet",
-    "manifest": RESULTS + "/manifest.json",
-    "archive": f"archives/{STUDY}.tar.gz",
-    "regression": RESULTS + "/regression/{table}.csv",
-    "table1": RESULTS + "/regression/table1.md",
-    "coefficients": RESULTS + "/regression/coefficients.png",
-    "figure": RESULTS + "/figures/{scorer}.png",
-    "table": RESULTS + "/tables/{table}.csv",
-    "log": RESULTS + "/logs/{rule}/{job}.log",
-    "benchmark": RESULTS + "/benchmarks/{rule}/{job}.tsv",
+    "pretrain_corpus": "results/{study}/data/pretrain.parquet",
+    "finetune_docs": "results/{study}/data/{dataset}/finetune.parquet",
+    "heldout_docs": "results/{study}/data/{dataset}/heldout.parquet",
+    "base_model": "results/{study}/models/base",
+    "lean_model": "results/{study}/models/{dataset}/lean_classifier.joblib",
+    "quality_model": "results/{study}/models/{dataset}/quality_classifier.joblib",
+    "cluster_docs": "results/{study}/clusters/{dataset}/{cluster}.parquet",
+    "cluster_properties": "results/{study}/clusters/{dataset}/properties.parquet",
+    "cluster_members": "results/{study}/clusters/{dataset}/members.parquet",
+    "train": "results/{study}/chains/{chain}/g{gen}/train.parquet",
+    "pool": "results/{study}/chains/{chain}/g{gen}/pool.parquet",
+    "model": "results/{study}/chains/{chain}/g{gen}/model",
+    "generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",
+    "embeddings": "results/{study}/chains/{chain}/g{gen}/embeddings/{embedder}.npy",
+    "score": "results/{study}/chains/{chain}/g{gen}/scores/{scorer}.parquet",
+    "score_texts": "results/{study}/chains/{chain}/g{gen}/scores/{scorer}.texts.parquet",
+    "neurons": "results/{study}/chains/{chain}/g{gen}/neurons.npz",
+    "neuron_results": "results/{study}/neurons/per_neuron.parquet",
+    "neuron_set_sizes": "results/{study}/neurons/set_sizes.csv",
+    "neuron_overlap": "results/{study}/neurons/overlap.csv",
+    "neuron_venn": "results/{study}/neurons/overlap.png",
+    "neuron_correlations": "results/{study}/neurons/correlations.png",
+    "theory_table": "results/{study}/theory/{toy}.csv",
+    "theory_figure": "results/{study}/theory/{toy}.png",
+    "metrics": "results/{study}/metrics.parquet",
+    "manifest": "results/{study}/manifest.json",
+    "archive": "archives/{study}.tar.gz",
+    "archive_log": "archives/{study}.log",
+    "regression": "results/{study}/regression/{table}.csv",
+    "table1": "results/{study}/regression/table1.md",
+    "coefficients": "results/{study}/regression/coefficients.png",
+    "figure": "results/{study}/figures/{scorer}.png",
+    "table": "results/{study}/tables/{table}.csv",
+    "log": "results/{study}/logs/{rule}/{job}.log",
+    "benchmark": "results/{study}/benchmarks/{rule}/{job}.tsv",
 }
 
-
 def path(name, **wildcards):
-    return PATHS[name].format(**wildcards)
+    return PATHS[name].format(study=STUDY, **wildcards)
 
 
 def log(rule, job="all"):
@@ -90,7 +94,7 @@ wildcard_constraints:
     cluster=r"c\d+",
 
 
-# -- resources per rule kind (overridable in config: resources.<kind>) -------------------------
+# -- resources per kind of job, overridable under resources.<kind> in the config -------------------------
 
 RESOURCE_DEFAULTS = {  # CPU-sized for the embedded default; presets ask for GPUs (gpu: 1) and more memory
     "finetune": {"mem_mb": 4000, "runtime": 240},
@@ -186,6 +190,56 @@ def score_assets(wildcards):
 def score_inputs(wildcards):
     local = [p for p in score_assets(wildcards).values() if p.startswith(RESULTS)]
     return {"texts": path("generated", chain=wildcards.chain, gen=wildcards.gen), "assets": local}
+
+
+# -- study-specific settings with their defaults ---------------------------------------------------
+
+NEURON_DEFAULTS = {
+    "enabled": True,
+    "probe_size": 64,  # real fine-tuning documents, the same for every chain and generation of a dataset
+    "probe_max_length": 256,
+    "batch_size": 16,
+    "maxlags": 1,  # published: statsmodels HAC with maxlags=1
+    "alpha": 0.05,
+    "metrics": [{"scorer": "lean", "metric": "share_right"}, {"scorer": "quality", "metric": "quality_index"}],
+}
+NEURONS = {**NEURON_DEFAULTS, **config.get("neurons", {})}
+
+def neuron_versions():
+    """Every model version in chain and generation order, with its values file."""
+    return [{"chain": cid, "generation": g, "path": path("neurons", chain=cid, gen=g)} for cid in CHAINS for g in GENERATIONS]
+
+
+def neuron_metrics():
+    """The configured metrics whose scorer this study runs."""
+    return [m for m in NEURONS["metrics"] if m["scorer"] in SCORER_NAMES]
+
+
+def neuron_targets():
+    if not NEURONS["enabled"]:
+        return []
+    return [path(name) for name in ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")]
+
+
+THEORY = config.get("theory", {})
+THEORY_TOYS = THEORY.get("toys", ["weighted_mle", "histogram_prior", "gaussian_collapse"])
+
+
+def theory_targets():
+    return [path(name, toy=toy) for toy in THEORY_TOYS for name in ("theory_table", "theory_figure")]
+
+
+REGRESSION_DEFAULTS = {
+    "last_k": 5,  # published: generations 15-19 of 20 against generation 0
+    "responses": [],  # [{scorer, metric}]; default: every metric of the configured scorers
+}
+REGRESSION = {**REGRESSION_DEFAULTS, **config.get("regression", {})}
+
+
+def regression_targets():
+    if not config["chains"].get("clusters"):
+        return []
+    return [path("regression", table="coefficients"), path("table1"), path("coefficients")]
 
 
 # -- targets -----------------------------------------------------------------------------------

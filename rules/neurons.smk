@@ -3,27 +3,6 @@
 # chain, first differences of a metric are regressed on each unit's first differences with
 # Newey-West errors (differences and lags never span two chains).
 
-NEURON_DEFAULTS = {
-    "enabled": True,
-    "probe_size": 64,  # real fine-tuning documents, the same for every chain and generation of a dataset
-    "probe_max_length": 256,
-    "batch_size": 16,
-    "maxlags": 1,  # published: statsmodels HAC with maxlags=1
-    "alpha": 0.05,
-    "metrics": [{"scorer": "lean", "metric": "share_right"}, {"scorer": "quality", "metric": "quality_index"}],
-}
-NEURONS = {**NEURON_DEFAULTS, **config.get("neurons", {})}
-
-def neuron_versions():
-    """Every model version in chain and generation order, with its values file."""
-    return [{"chain": cid, "generation": g, "path": path("neurons", chain=cid, gen=g)} for cid in CHAINS for g in GENERATIONS]
-
-
-def neuron_metrics():
-    """The configured metrics whose scorer this study runs."""
-    return [m for m in NEURONS["metrics"] if m["scorer"] in SCORER_NAMES]
-
-
 rule neuron_values:
     input:
         model=path("model", chain="{chain}", gen="{gen}"),
@@ -74,9 +53,3 @@ rule neuron_analysis:
         **resources_for("analysis"),
     script:
         "../scripts/neuron_analysis.py"
-
-
-def neuron_targets():
-    if not NEURONS["enabled"]:
-        return []
-    return [path(name) for name in ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")]

@@ -11,7 +11,7 @@ rule manifest:
     params:
         config=config,
         workflow_dir=workflow.basedir,
-        benchmarks=RESULTS + "/benchmarks",
+        benchmarks=f"{RESULTS}/benchmarks",
     log:
         log("manifest"),
     conda:
@@ -30,7 +30,7 @@ rule archive:
     params:
         contents=[RESULTS, ".snakemake/metadata", *workflow.configfiles],
     log:
-        RESULTS.replace("results/", "archives/logs/") + ".log",
+        path("archive_log"),
     conda:
         "../envs/synthloop.yaml"
     resources:

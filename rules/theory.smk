@@ -2,10 +2,6 @@
 # the histogram-prior toy (study 2) and Gaussian collapse. Parameters: config theory.<toy>,
 # defaults in code; theory.toys picks which run.
 
-THEORY = config.get("theory", {})
-THEORY_TOYS = THEORY.get("toys", ["weighted_mle", "histogram_prior", "gaussian_collapse"])
-
-
 rule theory:
     output:
         table=path("theory_table", toy="{toy}"),
@@ -24,7 +20,3 @@ rule theory:
         **resources_for("analysis"),
     script:
         "../scripts/theory.py"
-
-
-def theory_targets():
-    return [path(name, toy=toy) for toy in THEORY_TOYS for name in ("theory_table", "theory_figure")]

@@ -140,3 +140,25 @@ def test_unknown_strategy_stops_before_any_job(tmp_path, tiny):
     bad["chains"]["strategies"] = ["replace", "nonsense"]
     snakemake(tmp_path, config=bad, check=False)
     assert not (tmp_path / "results").exists()
+
+
+def test_generation_killed_mid_run_completes_identically_on_rerun(study):
+    """SIGKILL the running generate job: Snakemake removes its partial output; --rerun-incomplete redoes it."""
+    import signal
+
+    target = study / "results" / "tiny" / "chains" / "sotu-accumulate-s0" / "g2" / "generated.parquet"
+    kept = target.read_bytes()
+    target.unlink()
+    run = subprocess.Popen([*SNAKEMAKE, str(target.relative_to(study)), "--directory", str(study), "--configfile", str(study / "config.yaml")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pattern = f"{study}/.snakemake/scripts/.*generate.py"
+    job = ""
+    while run.poll() is None and not job:
+        job = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+    assert job, "the generate job never started"
+    for pid in job:
+        subprocess.run(["kill", f"-{signal.SIGKILL.value}", pid])
+    assert run.wait() != 0
+    assert not target.exists()  # a killed job's partial output never stays behind looking complete
+    snakemake(study, str(target.relative_to(study)), "--rerun-incomplete")
+    assert target.read_bytes() == kept
