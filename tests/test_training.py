@@ -49,3 +49,14 @@ def test_same_seed_same_weights(tiny_lm, tmp_path):
         fine_tune(model, tokenizer, SENTENCES, tmp_path / run, PARAMS, seed=5)
         weights.append((tmp_path / run / "model.safetensors").read_bytes())
     assert weights[0] == weights[1]
+
+
+def test_eos_is_a_training_target_and_padding_is_not(tiny_lm):
+    from datasets import Dataset  # noqa: F401  (the collator the trainer uses, on a real batch)
+    from transformers import DataCollatorForSeq2Seq
+
+    _, tokenizer = load_causal_lm(str(tiny_lm))
+    eos = tokenizer.eos_token_id
+    batch = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)([{"input_ids": [5, 6, eos], "labels": [5, 6, eos]}, {"input_ids": [7, eos], "labels": [7, eos]}])
+    assert batch["labels"].tolist() == [[5, 6, eos], [7, eos, -100]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]

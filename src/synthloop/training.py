@@ -1,7 +1,7 @@
 """Training causal LMs with the Hugging Face Trainer: from scratch (the tiny base) and fine-tuning.
 
 Fine-tuning pads each batch only to its longest example (the published recipe pads every
-example to 512 tokens), checkpoints into a directory beside the job's output so a killed
+example to 512 tokens), learns each document's EOS, checkpoints into a directory beside the job's output so a killed
 job resumes, and removes the checkpoints when it completes.
 """
 
@@ -61,7 +61,7 @@ def training_arguments(output_dir: Path, params: dict, seed: int, device: torch.
 def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, **overrides) -> dict:
     """Train on tokenised examples, resuming from a checkpoint left by a killed run of the same job."""
     from datasets import Dataset
-    from transformers import DataCollatorForLanguageModeling, Trainer, set_seed
+    from transformers import DataCollatorForSeq2Seq, Trainer, set_seed
 
     out_dir = Path(out_dir)
     checkpoints = out_dir.with_name(out_dir.name + ".checkpoints")
@@ -70,8 +70,10 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
     trainer = Trainer(
         model=model,
         args=training_arguments(checkpoints, params, seed, device, **overrides),
-        data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
-        train_dataset=Dataset.from_dict({"input_ids": examples}),
+        # Labels are the inputs, padded with -100: pad is EOS for GPT-2, and a collator that masks
+        # every pad-token label (DataCollatorForLanguageModeling) would never teach the model to stop.
+        data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100),
+        train_dataset=Dataset.from_dict({"input_ids": examples, "labels": examples}),
         processing_class=tokenizer,
     )
     resume = any(checkpoints.glob("checkpoint-*"))
