@@ -147,3 +147,18 @@ def test_coefficient_plot_writes_a_figure(results, tmp_path):
     path = tmp_path / "figure4.png"
     rg.coefficient_plot(results, path, labels={"shift_div": "twitter"})
     assert path.stat().st_size > 5000
+
+
+def test_groups_too_small_to_fit_are_skipped_and_the_pooled_fit_remains():
+    import numpy as np
+    import pandas as pd
+
+    from synthloop.regression import regress_all
+
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"dataset": np.repeat(["a", "b"], 8), "ratio": np.tile([0.5, 1.0], 8), "x1": rng.normal(size=16), "x2": rng.normal(size=16)})
+    data["y"] = 2 * data["x1"] + rng.normal(scale=0.1, size=16)
+    results = regress_all(data, ["y"], ["x1", "x2"])
+    assert set(results["scope"]) == {"dataset=a, ratio=0.5", "dataset=a, ratio=1.0", "dataset=b, ratio=0.5", "dataset=b, ratio=1.0", "pooled"}
+    small = data.groupby(["dataset", "ratio"]).head(3)
+    assert set(regress_all(small, ["y"], ["x1", "x2"])["scope"]) == {"pooled"}

@@ -14,6 +14,8 @@ regression (per dataset × ratio, or over the pooled rows).
 
 from __future__ import annotations
 
+import logging
+
 from pathlib import Path
 
 import matplotlib
@@ -110,6 +112,9 @@ def regress_all(data: pd.DataFrame, responses: list[str], predictors: list[str],
     """Every response regressed per group of `by` (e.g. dataset × ratio) and pooled (per `pooled_by`, with fixed effects and controls)."""
     results = []
     for values, rows in data.groupby(list(by), sort=True):
+        if len(rows) <= len(predictors) + 1:  # e.g. a miniature with 4 clusters: only the pooled fit is identified
+            logging.getLogger(__name__).warning("%s: %d chains for %d predictors, skipped", scope_name(by, values), len(rows), len(predictors))
+            continue
         results += [regress_shift(rows, r, predictors, scope=scope_name(by, values)) for r in responses]
     pooled_groups = data.groupby(list(pooled_by), sort=True) if pooled_by else [((), data)]
     for values, rows in pooled_groups:
