@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+from synthloop.training import latest_complete_checkpoint
+
 from conftest import SENTENCES
 
 PARAMS = {"epochs": 4, "batch_size": 2, "learning_rate": 1e-3, "weight_decay": 0.0, "max_length": 32, "save_steps": 2}
@@ -33,7 +35,7 @@ def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(tiny_lm, tmp_
     killed = fine_tune_process(tiny_lm, tmp_path / "model")
     checkpoints = tmp_path / "model.checkpoints"
     deadline = time.time() + 600
-    while not any(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.time() < deadline:
+    while not latest_complete_checkpoint(checkpoints) and time.time() < deadline:
         time.sleep(0.05)
     killed.kill()
     killed.wait()
@@ -45,3 +47,12 @@ def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(tiny_lm, tmp_
     assert report["resumed"] is True and report["steps"] == 12
     assert (tmp_path / "model" / "model.safetensors").read_bytes() == (tmp_path / "reference" / "model.safetensors").read_bytes()
     assert not checkpoints.exists()  # removed once the job completed
+
+
+def test_an_incomplete_newer_checkpoint_is_dropped(tmp_path):
+    for step, state in ((2, "{}"), (4, None), (6, '{"trunc')):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if state is not None:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
+    assert latest_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2"]

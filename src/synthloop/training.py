@@ -58,6 +58,22 @@ def training_arguments(output_dir: Path, params: dict, seed: int, device: torch.
     return TrainingArguments(**args)
 
 
+def latest_complete_checkpoint(checkpoints: Path) -> str | None:
+    """The newest checkpoint whose trainer state parses (the Trainer writes it last).
+
+    A job killed while saving leaves a newer, incomplete checkpoint, which the Trainer's own
+    `resume_from_checkpoint=True` would pick; it is removed instead.
+    """
+    complete = None
+    for checkpoint in sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[1])):
+        try:
+            json.loads((checkpoint / "trainer_state.json").read_text())
+            complete = checkpoint
+        except (FileNotFoundError, json.JSONDecodeError):
+            shutil.rmtree(checkpoint)
+    return str(complete) if complete else None
+
+
 def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, **overrides) -> dict:
     """Train on tokenised examples, resuming from a checkpoint left by a killed run of the same job."""
     from datasets import Dataset
@@ -76,9 +92,9 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
         train_dataset=Dataset.from_dict({"input_ids": examples, "labels": examples}),
         processing_class=tokenizer,
     )
-    resume = any(checkpoints.glob("checkpoint-*"))
+    resume = latest_complete_checkpoint(checkpoints)
     start = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=True if resume else None)
+    result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
     trainer.save_model(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
@@ -90,7 +106,7 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
         "examples": len(examples),
         "tokens": int(sum(len(e) for e in examples)),
         "seconds": seconds,
-        "resumed": resume,
+        "resumed": resume is not None,
         "seed": seed,
     }
     (out_dir / "training.json").write_text(json.dumps(report, indent=2))
