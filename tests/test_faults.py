@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from synthloop.training import latest_complete_checkpoint
+from synthloop.training import is_complete, resumable_checkpoint
 
 from conftest import SENTENCES
 
@@ -23,27 +23,35 @@ print(json.dumps(report))
 """
 
 
-def fine_tune_process(tiny_lm, out):
+def fine_tune_process(tiny_lm, out, capture=True):
+    """`capture=False` for a process nobody reads while it runs: a full pipe would block it."""
+    pipe = subprocess.PIPE if capture else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-c", RUN, str(tiny_lm), str(out), json.dumps(SENTENCES), json.dumps(PARAMS)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=pipe, stderr=pipe, text=True)
+
+
+def report_of(process) -> dict:
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.splitlines()[-1])
 
 
 def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(tiny_lm, tmp_path):
     reference = fine_tune_process(tiny_lm, tmp_path / "reference")
-    assert json.loads(reference.communicate(timeout=600)[0].splitlines()[-1])["resumed"] is False
+    assert report_of(reference)["resumed"] is False
 
-    killed = fine_tune_process(tiny_lm, tmp_path / "model")
+    killed = fine_tune_process(tiny_lm, tmp_path / "model", capture=False)
     checkpoints = tmp_path / "model.checkpoints"
     deadline = time.time() + 600
-    while not latest_complete_checkpoint(checkpoints) and time.time() < deadline:
-        time.sleep(0.05)
+    while killed.poll() is None and not any(map(is_complete, checkpoints.glob("checkpoint-*"))) and time.time() < deadline:
+        time.sleep(0.02)
     killed.kill()
     killed.wait()
     assert any(checkpoints.glob("checkpoint-*")), "no checkpoint was written before the kill"
     assert not (tmp_path / "model" / "training.json").exists()  # the partial output does not look complete
 
     resumed = fine_tune_process(tiny_lm, tmp_path / "model")
-    report = json.loads(resumed.communicate(timeout=600)[0].splitlines()[-1])
+    report = report_of(resumed)
     assert report["resumed"] is True and report["steps"] == 12
     assert (tmp_path / "model" / "model.safetensors").read_bytes() == (tmp_path / "reference" / "model.safetensors").read_bytes()
     assert not checkpoints.exists()  # removed once the job completed
@@ -54,5 +62,5 @@ def test_an_incomplete_newer_checkpoint_is_dropped(tmp_path):
         (tmp_path / f"checkpoint-{step}").mkdir()
         if state is not None:
             (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
-    assert latest_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
+    assert resumable_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2"]

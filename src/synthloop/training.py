@@ -58,20 +58,24 @@ def training_arguments(output_dir: Path, params: dict, seed: int, device: torch.
     return TrainingArguments(**args)
 
 
-def latest_complete_checkpoint(checkpoints: Path) -> str | None:
-    """The newest checkpoint whose trainer state parses (the Trainer writes it last).
+def is_complete(checkpoint: Path) -> bool:
+    """The Trainer writes the trainer state last: a checkpoint without a parseable one was cut off."""
+    try:
+        json.loads((checkpoint / "trainer_state.json").read_text())
+        return True
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
 
-    A job killed while saving leaves a newer, incomplete checkpoint, which the Trainer's own
-    `resume_from_checkpoint=True` would pick; it is removed instead.
-    """
-    complete = None
-    for checkpoint in sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[1])):
-        try:
-            json.loads((checkpoint / "trainer_state.json").read_text())
-            complete = checkpoint
-        except (FileNotFoundError, json.JSONDecodeError):
+
+def resumable_checkpoint(checkpoints: Path) -> str | None:
+    """The newest complete checkpoint; newer incomplete ones (a kill while saving) are removed,
+    since the Trainer's own `resume_from_checkpoint=True` would pick them and fail."""
+    found = sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    complete = [c for c in found if is_complete(c)]
+    for checkpoint in found:
+        if complete and int(checkpoint.name.rsplit("-", 1)[1]) > int(complete[-1].name.rsplit("-", 1)[1]):
             shutil.rmtree(checkpoint)
-    return str(complete) if complete else None
+    return str(complete[-1]) if complete else None
 
 
 def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, **overrides) -> dict:
@@ -92,7 +96,7 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
         train_dataset=Dataset.from_dict({"input_ids": examples, "labels": examples}),
         processing_class=tokenizer,
     )
-    resume = latest_complete_checkpoint(checkpoints)
+    resume = resumable_checkpoint(checkpoints)
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
