@@ -77,8 +77,49 @@ def sampling_kwargs(params: dict) -> dict:
     return kwargs
 
 
-def synthesize_documents(model, tokenizer, texts, params: dict, seed: int, titles=None) -> list[str]:
-    """One synthetic document per real document: its blocks' continuations, concatenated."""
+def hf_continuations(model, tokenizer, prompts: list[Prompt], params: dict, seed: int) -> list[list[int]]:
+    """The Hugging Face backend's token-producing call: batched `generate`, seeded once, batch size
+    as configured or sized from free GPU memory (`generate.batch_size: auto`)."""
+    from synthloop.batching import resolve_batch_size
+
+    torch.manual_seed(seed)
+    longest = max((len(p.ids) for p in prompts), default=0) + params["new_tokens"]
+    batch_size = resolve_batch_size(params["batch_size"], model, longest)
+    return continue_batched(
+        model, prompts, params["new_tokens"], batch_size, tokenizer.pad_token_id, tokenizer.eos_token_id, **sampling_kwargs(params)
+    )
+
+
+def load_generator(source: str, params: dict, seed: int):
+    """Model, tokenizer and token-producing call of the configured backend (`generate.backend`: hf | vllm).
+
+    Everything else (prompts, decoding, assembly) is shared, so both backends write the same columns.
+    """
+    if params.get("backend", "hf") == "vllm":
+        from synthloop.vllm_backend import load_vllm, vllm_continuations
+
+        model, tokenizer = load_vllm(source, seed, params.get("vllm_engine") or {})
+        return model, tokenizer, vllm_continuations
+    from synthloop.models import load_causal_lm
+
+    model, tokenizer = load_causal_lm(source)
+    return model.eval(), tokenizer, hf_continuations
+
+
+def assemble_documents(tokenizer, prompts: list[Prompt], continuations: list[list[int]], n_docs: int) -> list[str]:
+    """One text per document: its blocks' continuations decoded, whitespace-collapsed and joined in block order."""
+    pieces: list[list[str]] = [[] for _ in range(n_docs)]
+    for prompt, ids in zip(prompts, continuations):
+        pieces[prompt.doc].append(tokenizer.decode(ids, skip_special_tokens=True))
+    return [" ".join(" ".join(p.split()) for p in doc if p.strip()) for doc in pieces]
+
+
+def synthesize_documents(model, tokenizer, texts, params: dict, seed: int, titles=None, continuations=hf_continuations) -> list[str]:
+    """One synthetic document per real document: its blocks' continuations, concatenated.
+
+    `continuations` is the backend's token-producing call (hf_continuations or
+    vllm_backend.vllm_continuations); `model` is what that call expects.
+    """
     from synthloop.config import ConfigError
     from synthloop.models import context_length
 
@@ -87,23 +128,12 @@ def synthesize_documents(model, tokenizer, texts, params: dict, seed: int, title
             f"config keys 'generate.block_tokens' + 'generate.new_tokens' = {params['block_tokens'] + params['new_tokens']} "
             f"exceed the model's context of {context_length(model)} tokens"
         )
-    torch.manual_seed(seed)
     prompts = block_prompts(tokenizer, texts, params["block_tokens"], titles)
-    continuations = continue_batched(
-        model, prompts, params["new_tokens"], params["batch_size"], tokenizer.pad_token_id, tokenizer.eos_token_id, **sampling_kwargs(params)
-    )
-    pieces: list[list[str]] = [[] for _ in texts]
-    for prompt, ids in zip(prompts, continuations):
-        pieces[prompt.doc].append(tokenizer.decode(ids, skip_special_tokens=True))
-    return [" ".join(" ".join(p.split()) for p in doc if p.strip()) for doc in pieces]
+    return assemble_documents(tokenizer, prompts, continuations(model, tokenizer, prompts, params, seed), len(texts))
 
 
-def sample_from_prompt(model, tokenizer, prompt: str, count: int, params: dict, seed: int) -> list[str]:
+def sample_from_prompt(model, tokenizer, prompt: str, count: int, params: dict, seed: int, continuations=hf_continuations) -> list[str]:
     """`count` texts answering one formatted instruction prompt (study 2: temperature 1.5, min_p 0.2)."""
-    torch.manual_seed(seed)
     ids = tuple(tokenizer(prompt, add_special_tokens=False)["input_ids"])
-    continuations = continue_batched(
-        model, [Prompt(i, ids) for i in range(count)], params["new_tokens"], params["batch_size"], tokenizer.pad_token_id,
-        tokenizer.eos_token_id, **sampling_kwargs(params),
-    )
-    return [tokenizer.decode(c, skip_special_tokens=True).strip() for c in continuations]
+    generated = continuations(model, tokenizer, [Prompt(i, ids) for i in range(count)], params, seed)
+    return [tokenizer.decode(c, skip_special_tokens=True).strip() for c in generated]
