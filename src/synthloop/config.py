@@ -50,9 +50,59 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         raise ConfigError(_describe(best))
+    resolve_partitions(config)
     snakemake_validate(config, str(schema_path), set_default=True)
     check_references(config)
     return config
+
+
+PARTITION = "lean_partition"  # the source of a dataset drawn from another by political lean
+
+
+def partition_datasets(config: dict) -> list[str]:
+    return [name for name, spec in config["datasets"].items() if spec["source"] == PARTITION]
+
+
+def root_dataset(config: dict, name: str) -> str:
+    """The loaded dataset behind `name`: a lean partition's scorer models and labels are its source's."""
+    spec = config["datasets"][name]
+    return spec["from"] if spec["source"] == PARTITION else name
+
+
+def resolve_partitions(config: dict) -> None:
+    """Check each lean partition's references and give it its source's labels and instruction.
+
+    Runs before schema defaults are filled, so an instruction the partition leaves out is its
+    source's, not the generic default. The scorer must give a 0-100 lean per text.
+    """
+    from synthloop.scoring import LEAN_MEASURES, LEAN_POSITIONS
+
+    datasets = config["datasets"]
+    for name in partition_datasets(config):
+        spec, key = datasets[name], f"datasets.{name}"
+        source = spec["from"]
+        if source not in datasets or datasets[source]["source"] == PARTITION:
+            loaded = sorted(d for d in datasets if datasets[d]["source"] != PARTITION)
+            raise ConfigError(f"config key '{key}.from': {source!r} is not a loaded dataset; loaded datasets: {loaded}")
+        if spec["size"] > datasets[source]["finetune_size"]:
+            raise ConfigError(
+                f"config key '{key}.size': {spec['size']} texts are more than dataset {source!r} offers "
+                f"(its finetune_size {datasets[source]['finetune_size']}, the texts partitions are drawn from)"
+            )
+        spec.setdefault("lean_scorer", "lean")
+        scorer = config["scorers"].get(spec["lean_scorer"])
+        if scorer is None or scorer.get("kind") not in LEAN_MEASURES:
+            lean = sorted(n for n, s in config["scorers"].items() if s.get("kind") in LEAN_MEASURES)
+            raise ConfigError(f"config key '{key}.lean_scorer': {spec['lean_scorer']!r} is not a lean scorer; lean scorers: {lean}")
+        if scorer["kind"] == "llm_judge" and "lean" not in scorer.get("aspects", ["lean"]):
+            raise ConfigError(f"config key 'scorers.{spec['lean_scorer']}.aspects': must include 'lean' to draw partition {name!r}")
+        labels = set(((scorer.get("labels") or {}) if scorer["kind"] == "hf_classifier" else datasets[source]["labels"]).values())
+        if scorer["kind"] != "llm_judge" and not {"left", "right"} <= labels <= set(LEAN_POSITIONS):
+            where = f"scorers.{spec['lean_scorer']}.labels" if scorer["kind"] == "hf_classifier" else f"datasets.{source}.labels"
+            raise ConfigError(f"config key '{where}': lean partitions need the labels left and right (and optionally center); got {sorted(labels)}")
+        spec.setdefault("labels", datasets[source]["labels"])
+        if "instruction" in datasets[source]:
+            spec.setdefault("instruction", datasets[source]["instruction"])
 
 
 def check_references(config: dict) -> None:

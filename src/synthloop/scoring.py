@@ -46,6 +46,11 @@ SCORERS: dict[str, Kind] = {
     "llm_judge": Kind("synthloop.judge:score_llm_judge"),
 }
 
+# Kinds that can measure political lean, and their per-text column on one scale (0 = left,
+# 50 = centre, 100 = right): lean partitions are drawn and bucketed on it (synthloop.lean).
+LEAN_MEASURES: dict[str, str] = {"lean_classifier": "lean_score", "hf_classifier": "lean_score", "llm_judge": "judge_lean"}
+LEAN_POSITIONS: dict[str, float] = {"left": 0.0, "center": 50.0, "right": 100.0}  # label -> place on that scale
+
 
 def run_scorer(texts: list[str], spec: dict, assets: dict[str, str]) -> Scores:
     return SCORERS[spec["kind"]].load()(list(texts), spec, assets)
