@@ -6,6 +6,7 @@ paragraphs); prints tokens/s of each, their ratio, and the share of identical gr
     python bench/block_generation.py                       # CPU, tiny GPT-2 from its config
     python bench/block_generation.py --model results/sotu-amplification/models/base
     python bench/block_generation.py --device cuda --size gpt2 --docs 64   # GPT-2 small, random init
+    python bench/block_generation.py --device cuda --model DIR --backend vllm   # vLLM vs the published loop (needs vllm, a GPU)
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ def main():
     parser.add_argument("--block", type=int, default=64)
     parser.add_argument("--new", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--backend", choices=["hf", "vllm"], default="hf", help="vllm: time synthloop.vllm_backend instead (needs --model)")
     args = parser.parse_args()
+    if args.backend == "vllm" and not args.model:
+        parser.error("--backend vllm needs --model: vLLM loads a saved model directory")
 
     model, tokenizer = build_model(args)
     model.eval()
@@ -68,8 +72,18 @@ def main():
     ids = dict(pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id)
     # min_new_tokens keeps both loops generating the full budget, so tokens/s compare like for like
     greedy = dict(do_sample=False, min_new_tokens=args.new)
+    if args.backend == "vllm":  # vLLM stops at EOS: both loops do, and tokens/s count the tokens actually generated
+        greedy = dict(do_sample=False)
     continue_batched(model, prompts[:2], 4, 2, **ids, **greedy | {"min_new_tokens": 4})  # warm-up
-    batched, t_batched = timed(lambda: continue_batched(model, prompts, args.new, args.batch_size, **ids, **greedy))
+    if args.backend == "vllm":  # bf16 where supported, so identical tokens are fewer than against the float32 reference
+        from synthloop.vllm_backend import load_vllm, vllm_continuations
+
+        engine, _ = load_vllm(args.model, seed=0, engine={"gpu_memory_utilization": 0.5})  # leaves room for the HF reference
+        settings = {"new_tokens": args.new, "do_sample": False}
+        vllm_continuations(engine, tokenizer, prompts[:2], settings, 0)  # warm-up
+        batched, t_batched = timed(lambda: vllm_continuations(engine, tokenizer, prompts, settings, 0))
+    else:
+        batched, t_batched = timed(lambda: continue_batched(model, prompts, args.new, args.batch_size, **ids, **greedy))
     reference, t_reference = timed(lambda: continue_one_by_one(model, prompts, args.new, **ids, **greedy))
 
     n_batched = sum(map(len, batched))
@@ -80,7 +94,8 @@ def main():
     print(f"device {args.device}, model {args.model or args.size} ({params / 1e6:.2f} M parameters), threads {torch.get_num_threads()}")
     print(f"{len(prompts)} prompts of <= {args.block} tokens from {args.docs} documents, {args.new} new tokens each, greedy")
     print(f"published loop (batch 1):  {n_reference / t_reference:10.1f} tokens/s  ({t_reference:.2f} s)")
-    print(f"synthloop batched ({args.batch_size:>3}):  {n_batched / t_batched:10.1f} tokens/s  ({t_batched:.2f} s)")
+    label = "synthloop vLLM:        " if args.backend == "vllm" else f"synthloop batched ({args.batch_size:>3}):"
+    print(f"{label}  {n_batched / t_batched:10.1f} tokens/s  ({t_batched:.2f} s)")
     print(f"speed-up: {(n_batched / t_batched) / (n_reference / t_reference):.1f}x")
     print(f"identical greedy tokens: {same / total:.4f} ({same} of {total})")
 

@@ -64,3 +64,24 @@ def test_resolve_batch_size_integer_as_configured_and_auto_on_cpu():
 def test_resolve_batch_size_auto_on_gpu():
     model = SimpleNamespace(device=torch.device("cuda"), dtype=torch.bfloat16, config=GPT2Config())
     assert 1 <= resolve_batch_size("auto", model, 64) <= MAX_AUTO_BATCH_SIZE
+
+
+def test_config_accepts_auto_and_names_the_key_of_a_bad_value():
+    import copy
+
+    import yaml
+
+    from conftest import TINY_CONFIG
+    from synthloop.config import ConfigError, validate
+
+    base = yaml.safe_load(TINY_CONFIG.read_text())
+    assert validate(base)["generate"]["batch_size"] == 64 and "backend" not in validate(base)["generate"]  # params of existing jobs unchanged
+    for value in ("auto", 8):
+        config = copy.deepcopy(base)
+        config["generate"]["batch_size"] = value
+        assert validate(config)["generate"]["batch_size"] == value
+    for key, value in (("batch_size", "big"), ("batch_size", 0), ("backend", "tgi")):
+        config = copy.deepcopy(base)
+        config["generate"][key] = value
+        with pytest.raises(ConfigError, match=rf"generate\.{key}"):
+            validate(config)
