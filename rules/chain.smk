@@ -35,7 +35,8 @@ rule finetune:
     params:
         init=init_model,
         finetune=lambda wc: cfg.finetune_params(config, chain_of(wc).strategy),
-        instruction=lambda wc: config["datasets"][chain_of(wc).dataset]["instruction"] if config["generate"]["mode"] == "instruction" else None,
+        instruction=lambda wc: dataset_instruction(wc) if config["generate"]["mode"] == "instruction" else None,
+        domain_instructions=domain_instructions,
         seed=lambda wc: cfg.stable_seed(chain_of(wc).seed, wc.chain, wc.gen, "finetune"),
         trust_remote_code=config["trust_remote_code"],
     threads: 1
@@ -60,7 +61,8 @@ rule generate:
     params:
         gen=lambda wc: int(wc.gen),
         generate=config["generate"],
-        instruction=lambda wc: config["datasets"][chain_of(wc).dataset]["instruction"],
+        instruction=dataset_instruction,
+        domain_instructions=domain_instructions,
         n_texts=generation_count,
         seed=lambda wc: cfg.stable_seed(chain_of(wc).seed, wc.chain, wc.gen, "generate"),
     threads: 1

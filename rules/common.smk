@@ -20,7 +20,7 @@ envvars:
 
 from synthloop import config as cfg
 from synthloop.config import draw_base_model
-from synthloop.scoring import SCORERS
+from synthloop.scoring import ALL_DOMAINS, SCORERS
 
 try:
     _validated = cfg.validate(config)
@@ -67,6 +67,8 @@ PATHS = {
     "regression": "results/{study}/regression/{table}.csv",
     "table1": "results/{study}/regression/table1.md",
     "coefficients": "results/{study}/regression/coefficients.png",
+    "mixed_figure": "results/{study}/regression/mixed_coefficients.png",
+    "mixed_components": "results/{study}/clusters/mixed/components.parquet",
     "figure": "results/{study}/figures/{scorer}.png",
     "table": "results/{study}/tables/{table}.csv",
     "log": "results/{study}/logs/{rule}/{job}.log",
@@ -206,8 +208,9 @@ NEURON_DEFAULTS = {
 NEURONS = {**NEURON_DEFAULTS, **config.get("neurons", {})}
 
 def neuron_versions():
-    """Every model version in chain and generation order, with its values file."""
-    return [{"chain": cid, "generation": g, "path": path("neurons", chain=cid, gen=g)} for cid in CHAINS for g in GENERATIONS]
+    """Every model version in chain and generation order, with its values file; mixed chains have
+    per-domain metrics and no single probe set, so the neuron analysis leaves them out."""
+    return [{"chain": cid, "generation": g, "path": path("neurons", chain=cid, gen=g)} for cid, c in CHAINS.items() if not c.domains for g in GENERATIONS]
 
 
 def neuron_metrics():
@@ -232,14 +235,29 @@ def theory_targets():
 REGRESSION_DEFAULTS = {
     "last_k": 5,  # published: generations 15-19 of 20 against generation 0
     "responses": [],  # [{scorer, metric}]; default: every metric of the configured scorers
+    "predictors": None,  # cluster properties; default: all of synthloop.clusters.PROPERTIES
 }
 REGRESSION = {**REGRESSION_DEFAULTS, **config.get("regression", {})}
 
 
 def regression_targets():
-    if not config["chains"].get("clusters"):
-        return []
-    return [path("regression", table="coefficients"), path("table1"), path("coefficients")]
+    """Single-domain cluster chains: Table 1 and its plot; mixed chains: each domain's shift on every domain's properties."""
+    single = bool(config["chains"].get("clusters") and cfg.chain_datasets(config))
+    mixed = bool(cfg.mixed_ids(config))
+    return [path("regression", table="coefficients"), path("table1"), path("coefficients")] * single + [
+        path("regression", table="mixed_coefficients"), path("mixed_figure")] * mixed
+
+
+def domain_instructions(wildcards):
+    """A mixed chain's instruction per domain (each text is trained and generated after its own); None otherwise."""
+    chain = chain_of(wildcards)
+    return {d: config["datasets"][d]["instruction"] for d in chain.domains} or None
+
+
+def dataset_instruction(wildcards):
+    """A one-dataset chain's instruction; None for mixed chains (domain_instructions)."""
+    chain = chain_of(wildcards)
+    return None if chain.domains else config["datasets"][chain.dataset]["instruction"]
 
 
 # -- targets -----------------------------------------------------------------------------------
@@ -257,7 +275,7 @@ def score_entries():
 
 
 def classifier_tables():
-    datasets = sorted({c.dataset for c in CHAINS.values()})
+    datasets = sorted({d for c in CHAINS.values() for d in c.datasets})
     kinds = {config["scorers"][s]["kind"] for s in SCORER_NAMES}
     wanted = [k for k in ("lean_classifier", "quality_classifier") if k in kinds]
     return [path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]

@@ -15,7 +15,7 @@ if strategy["compose"] == "pool":  # study 2: an accumulated pool of human and g
         train = pool = pools.pool_generation0(documents, spec["n0"], seed)
     else:
         n_synthetic, n_fresh = pools.generation_counts(spec["n"], snakemake.params.ratio)
-        generated = pd.read_parquet(snakemake.input.previous_generated).head(n_synthetic)
+        generated = pools.first_generated(pd.read_parquet(snakemake.input.previous_generated), n_synthetic)
         fresh = pools.fresh_human_texts(documents, gen - 1, spec["n0"], n_fresh, seed)
         pool = pools.next_pool(pd.read_parquet(snakemake.input.previous_pool), generated, fresh, spec["mode"])
         train = pools.training_set(pool, spec["mode"], spec["n"], rng)

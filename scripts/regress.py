@@ -3,16 +3,15 @@ from synthloop.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.regression import coefficient_plot, design_table, regress_all, relative_shift, table1, write_markdown
+from synthloop.clusters import PROPERTIES
+from synthloop.regression import coefficient_plot, design_table, regress_all, relative_shift, select_responses, table1, write_markdown
+from synthloop.scoring import ALL_DOMAINS
 
 settings = snakemake.params.regression
 metrics = pd.read_parquet(snakemake.input.metrics)
-if settings["responses"]:
-    wanted = pd.DataFrame(settings["responses"])
-    metrics = metrics.merge(wanted, on=["scorer", "metric"])
-metrics = metrics.assign(metric=metrics["scorer"] + ":" + metrics["metric"]).drop(columns=["relative"])
+metrics = select_responses(metrics[metrics["domain"] == ALL_DOMAINS], settings["responses"])  # mixed chains: regress_mixed
 properties = pd.concat([pd.read_parquet(p).assign(dataset=p.split("/")[-2]) for p in snakemake.input.properties])
-predictors = [c for c in ("semantic_diversity", "self_bleu", "gaussianity_aic", "quality", "positivity", "length_words") if c in properties]
+predictors = [c for c in (settings["predictors"] or PROPERTIES) if c in properties]
 shifts = relative_shift(metrics, settings["last_k"])
 data = design_table(shifts.rename(columns={"cluster": "cluster_id"}), properties, ["chain", "dataset", "cluster_id", "strategy", "ratio", "seed"],
                     on=["dataset", "cluster_id"])

@@ -8,25 +8,33 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "metric"]
+from synthloop.scoring import ALL_DOMAINS  # noqa: E402  (one-domain chains; mixed chains have a row per domain)
+
+KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "domain", "metric"]
 
 
 def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
-    """One row per chain × generation × scorer × metric, with `relative` = value / value at g0."""
+    """One row per chain × generation × scorer × domain × metric, with `relative` = value / value at g0.
+
+    Summaries without a `domain` column (written before mixed chains existed) are one-domain sets.
+    """
     frames = [summary.assign(**keys) for keys, summary in summaries]
     table = pd.concat(frames, ignore_index=True)
-    first = table[table["generation"] == 0].set_index(["chain", "scorer", "metric"])["value"]
-    base = table.set_index(["chain", "scorer", "metric"]).index.map(first.to_dict())
+    table["domain"] = table["domain"].fillna(ALL_DOMAINS) if "domain" in table else ALL_DOMAINS
+    index = ["chain", "scorer", "domain", "metric"]
+    first = table[table["generation"] == 0].set_index(index)["value"]
+    base = table.set_index(index).index.map(first.to_dict())
     table["relative"] = table["value"] / pd.Series(base, index=table.index)
     columns = KEYS + [c for c in table.columns if c not in KEYS]
     return table[columns].sort_values(["chain", "generation", "scorer", "metric"]).reset_index(drop=True)
 
 
 def _per_strategy(table: pd.DataFrame, scorer: str, metric: str) -> pd.DataFrame:
-    """Mean over seeds (and clusters) per strategy, ratio and generation; CI bounds averaged for the band."""
+    """Mean over seeds (and clusters) per strategy, ratio, domain of mixed chains and generation; CI bounds averaged for the band."""
     rows = table[(table["scorer"] == scorer) & (table["metric"] == metric)]
     ratio = rows["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:g}")
-    rows = rows.assign(strategy=rows["strategy"] + ratio)
+    domain = rows["domain"].map(lambda d: "" if d == ALL_DOMAINS else f" ({d})") if "domain" in rows else ""
+    rows = rows.assign(strategy=rows["strategy"] + ratio + domain)
     return rows.groupby(["strategy", "generation"], as_index=False)[["value", "ci_low", "ci_high"]].mean()
 
 

@@ -13,6 +13,9 @@ import yaml
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
 
+MIXED = "mixed"  # the dataset name of mixed multi-domain chains (study 2); no configured dataset may use it
+
+
 class ConfigError(ValueError):
     """A config value is wrong; the message names the key and what is allowed."""
 
@@ -112,7 +115,7 @@ def check_references(config: dict) -> None:
     for dataset in chain_datasets(config):
         if dataset not in config["datasets"]:
             raise ConfigError(f"config key 'chains.dataset': {dataset!r} is not defined; defined datasets: {sorted(config['datasets'])}")
-    dataset = chain_datasets(config)[0]
+    check_mixed(config)
     for i, name in enumerate(config["chains"]["strategies"]):
         if name not in config["strategies"]:
             raise ConfigError(
@@ -129,6 +132,7 @@ def check_references(config: dict) -> None:
         if spec["source"] in ("file", "hf") and not spec.get("path"):
             raise ConfigError(f"config key 'datasets.{name}.path': required when source is {spec['source']!r}")
     wanted = config["chains"].get("generation0_labels") or []
+    dataset = (chain_datasets(config) or mixed_domains(config))[0]
     known = set(config["datasets"][dataset]["labels"].values())
     for i, label in enumerate(wanted):
         if label not in known:
@@ -144,6 +148,24 @@ def check_references(config: dict) -> None:
             )
 
 
+def check_mixed(config: dict) -> None:
+    """Mixed chains need clustered, defined, distinct datasets; and some chains must exist at all."""
+    mixed = config["chains"].get("mixed")
+    if not mixed:
+        if not chain_datasets(config):
+            raise ConfigError("config key 'chains.dataset': empty; name at least one dataset or configure chains.mixed")
+        return
+    if not config["chains"].get("clusters"):
+        raise ConfigError("config key 'chains.mixed': needs chains.clusters (a mixed cluster joins one cluster of each domain)")
+    if MIXED in config["datasets"]:
+        raise ConfigError(f"config key 'datasets.{MIXED}': the name is reserved for mixed chains (chains.mixed); rename the dataset")
+    for i, domain in enumerate(mixed["domains"]):
+        if domain not in config["datasets"]:
+            raise ConfigError(f"config key 'chains.mixed.domains[{i}]': {domain!r} is not defined; defined datasets: {sorted(config['datasets'])}")
+    if config["generate"]["mode"] != "instruction":
+        raise ConfigError("config key 'generate.mode': mixed chains (chains.mixed) need 'instruction' (one instruction per domain)")
+
+
 def load(path: str | Path) -> dict:
     return validate(yaml.safe_load(Path(path).read_text()))
 
@@ -157,6 +179,12 @@ class Chain:
     seed: int
     ratio: float | None = None  # pool strategies only
     cluster: str | None = None
+    domains: tuple[str, ...] = ()  # a mixed chain's datasets (dataset is MIXED, cluster an id from mixed_ids)
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """The configured datasets whose texts the chain holds: its domains (mixed) or its dataset."""
+        return self.domains or (self.dataset,)
 
     @property
     def id(self) -> str:
@@ -169,23 +197,35 @@ def chain_datasets(config: dict) -> list[str]:
     return [dataset] if isinstance(dataset, str) else list(dataset)
 
 
+def mixed_domains(config: dict) -> list[str]:
+    mixed = config["chains"].get("mixed")
+    return list(mixed["domains"]) if mixed else []
+
+
+def mixed_ids(config: dict) -> list[str]:
+    """m000, m001, ...: one per mixed cluster (chains.mixed.count); none without chains.mixed."""
+    mixed = config["chains"].get("mixed")
+    return [f"m{i:03d}" for i in range(mixed["count"])] if mixed else []
+
+
 def cluster_ids(config: dict) -> list[str | None]:
     clusters = config["chains"].get("clusters")
     return [f"c{i:03d}" for i in range(clusters["n"])] if clusters else [None]
 
 
 def chains(config: dict) -> dict[str, Chain]:
-    """Every chain of the study: datasets × clusters × strategies × ratios × seeds."""
+    """Every chain of the study: datasets × clusters × strategies × ratios × seeds, then the mixed clusters × the same."""
     spec = config["chains"]
+    starts = [(d, c, ()) for d in chain_datasets(config) for c in cluster_ids(config)]
+    starts += [(MIXED, m, tuple(mixed_domains(config))) for m in mixed_ids(config)]
     out = {}
-    for dataset in chain_datasets(config):
-        for cluster in cluster_ids(config):
-            for strategy in spec["strategies"]:
-                pooled = config["strategies"][strategy]["compose"] == "pool"
-                for ratio in (spec["ratios"] if pooled else [None]):
-                    for seed in config["seeds"]:
-                        chain = Chain(dataset, strategy, seed, ratio, cluster)
-                        out[chain.id] = chain
+    for dataset, cluster, domains in starts:
+        for strategy in spec["strategies"]:
+            pooled = config["strategies"][strategy]["compose"] == "pool"
+            for ratio in (spec["ratios"] if pooled else [None]):
+                for seed in config["seeds"]:
+                    chain = Chain(dataset, strategy, seed, ratio, cluster, domains)
+                    out[chain.id] = chain
     return out
 
 

@@ -134,6 +134,47 @@ def mixed_cluster_triples(clusters: dict[str, list[str]], count: int, seed: int)
     return [{domain: str(columns[domain][i]) for domain in clusters} for i in range(count)]
 
 
+def build_mixed_clusters(clusters: dict[str, dict[str, pd.DataFrame]], ids: list[str], seed: int,
+                         instructions: dict[str, str] | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Every mixed cluster (one per id) from one cluster of each domain, and the table of which one
+    (cluster_id, domain, component): the regression reads each component's properties from it."""
+    triples = mixed_cluster_triples({domain: sorted(parts) for domain, parts in clusters.items()}, len(ids), seed)
+    frames = {m: mixed_cluster({domain: clusters[domain][t[domain]] for domain in clusters}, instructions) for m, t in zip(ids, triples)}
+    components = pd.DataFrame([{"cluster_id": m, "domain": d, "component": c} for m, t in zip(ids, triples) for d, c in t.items()])
+    return frames, components
+
+
+def domain_counts(total: int, domains: list[str], minimum: int = 0) -> dict[str, int]:
+    """`total` split evenly over the domains (the first ones take the remainder), each at least `minimum`.
+
+    A mixed chain's generation writes each domain's even share of what the pool needs, and at
+    least eval_size texts of every domain, because each domain is scored on its own.
+    """
+    if not domains:
+        raise ValueError("no domains to split texts over")
+    base, extra = divmod(total, len(domains))
+    return {domain: max(base + (i < extra), minimum) for i, domain in enumerate(domains)}
+
+
+def sample_domains(model, tokenizer, instructions: dict[str, str], counts: dict[str, int], params: dict, seed: int, generation: int,
+                   **backend) -> pd.DataFrame:
+    """A mixed chain's generation: each domain's count sampled from its own instruction prompt.
+
+    Each domain has its own seed (from the job's), so adding a domain leaves the others' texts
+    unchanged; rows carry `domain`, which the pool, fine-tuning and per-domain scoring read.
+    `backend` is passed on to generation.sample_from_prompt (e.g. continuations=...).
+    """
+    from synthloop.generation import sample_from_prompt
+
+    frames = []
+    for domain, instruction in instructions.items():
+        prompt = format_prompt(instruction, tokenizer)
+        texts = sample_from_prompt(model, tokenizer, prompt, counts[domain], params, stable_seed(seed, domain), **backend)
+        ids = [f"g{generation}-{domain}-{i:05d}" for i in range(len(texts))]
+        frames.append(pd.DataFrame({"doc_id": ids, "text": texts, "generation": generation, "domain": domain}))
+    return pd.concat(frames, ignore_index=True)
+
+
 # -- political lean partitions -----------------------------------------------------------------
 
 

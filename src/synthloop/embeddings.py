@@ -61,10 +61,14 @@ def embed_texts(texts: list[str], spec: dict) -> np.ndarray:
 
 
 def load_embeddings(texts: list[str], assets: dict[str, str]) -> np.ndarray:
-    """The set's vectors, re-normalised (a custom embedder may not normalise) and checked against the texts."""
-    vectors = np.load(assets["embeddings"]).astype(np.float64)
+    """The set's vectors, re-normalised (a custom embedder may not normalise) and checked against the texts.
+
+    The asset is the set's .npy file, or an array (one domain's rows of it, scoring.score_by_domain).
+    """
+    source = assets["embeddings"]
+    vectors = (source if isinstance(source, np.ndarray) else np.load(source)).astype(np.float64)
     if len(vectors) != len(texts):
-        raise ValueError(f"{assets['embeddings']} holds {len(vectors)} vectors for {len(texts)} texts; re-run the embed rule")
+        raise ValueError(f"{'the given array' if isinstance(source, np.ndarray) else source} holds {len(vectors)} vectors for {len(texts)} texts; re-run the embed rule")
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
 

@@ -96,6 +96,17 @@ def fresh_human_texts(human: pd.DataFrame, generation: int, n0: int, n_fresh: in
     return human_rows(take_cyclic(human_order(human, seed), start, n_fresh), domain)
 
 
+def first_generated(generated: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The `count` generated texts that join the pool: the first ones, or with a `domain` column (a
+    mixed chain) the first of each domain in an even split, since a plain head would take one domain only."""
+    if "domain" not in generated.columns:
+        return generated.head(count)
+    from synthloop.domains import domain_counts
+
+    wanted = domain_counts(count, list(dict.fromkeys(generated["domain"])))
+    return pd.concat([generated[generated["domain"] == domain].head(n) for domain, n in wanted.items()], ignore_index=True)
+
+
 def next_pool(pool: pd.DataFrame, generated: pd.DataFrame, fresh_human: pd.DataFrame, mode: str) -> pd.DataFrame:
     """The pool after one generation: its generated texts plus fresh human texts, added (accumulate*) or alone (replace)."""
     check_mode(mode)

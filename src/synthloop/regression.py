@@ -49,6 +49,13 @@ def relative_shift(metrics: pd.DataFrame, last_k: int, by: list[str] | None = No
     return out
 
 
+def select_responses(metrics: pd.DataFrame, responses: list[dict] | None = None) -> pd.DataFrame:
+    """The metrics table restricted to the configured responses ({scorer, metric}; default all), metrics named 'scorer:metric'."""
+    if responses:
+        metrics = metrics.merge(pd.DataFrame(responses), on=["scorer", "metric"])
+    return metrics.assign(metric=metrics["scorer"] + ":" + metrics["metric"]).drop(columns=["relative"], errors="ignore")
+
+
 def design_table(shifts: pd.DataFrame, properties: pd.DataFrame, index: list[str], on: str = "cluster_id", metric: str = "metric") -> pd.DataFrame:
     """One row per chain: its shifts as columns (one per metric) next to its cluster's properties."""
     wide = shifts.pivot_table(index=index, columns=metric, values="shift", aggfunc="mean").reset_index()
@@ -123,6 +130,41 @@ def regress_all(data: pd.DataFrame, responses: list[str], predictors: list[str],
     return pd.concat(results, ignore_index=True)
 
 
+# -- multi-domain (mixed) clusters -------------------------------------------------------------
+
+
+def mixed_predictors(components: pd.DataFrame, properties: pd.DataFrame, predictors: list[str]) -> pd.DataFrame:
+    """One row per mixed cluster (cluster_id) with each component cluster's properties as '<domain>:<property>' columns.
+
+    `components` (cluster_id, domain, component) says which cluster of each domain a mixed cluster
+    joined; `properties` holds one row per (dataset, cluster_id). Every domain's columns enter
+    each domain's regression, so a domain's shift may depend on the other domains' data
+    (published: three domains × six properties = 18 predictors).
+    """
+    table = properties.rename(columns={"dataset": "domain", "cluster_id": "component"})[["domain", "component", *predictors]]
+    merged = components.merge(table, on=["domain", "component"], how="left", validate="many_to_one")
+    missing = merged[merged[list(predictors)].isna().all(axis=1)]
+    if len(missing):
+        raise ValueError(f"no properties for component cluster(s) {sorted(zip(missing['domain'], missing['component']))}")
+    wide = merged.pivot(index="cluster_id", columns="domain", values=list(predictors))
+    wide.columns = [f"{domain}:{prop}" for prop, domain in wide.columns]
+    domains = list(dict.fromkeys(components["domain"]))
+    return wide[[f"{d}:{p}" for d in domains for p in predictors]].reset_index()
+
+
+def regress_mixed(data: pd.DataFrame, responses: list[str], predictors: list[str]) -> pd.DataFrame:
+    """Each response domain's shifts on every domain's predictors: per domain × ratio, and pooled per domain (ratio as control).
+
+    `data` has one row per mixed chain × response domain (column `domain`); scopes read e.g.
+    'domain=speech, pooled'.
+    """
+    frames = []
+    for domain, rows in data.groupby("domain", sort=False):
+        results = regress_all(rows, responses, predictors, by=("ratio",), fixed_effects=(), controls=("ratio",))
+        frames.append(results.assign(domain=domain, scope=f"domain={domain}, " + results["scope"]))
+    return pd.concat(frames, ignore_index=True)[["domain", *RESULT_COLUMNS]]
+
+
 # -- Table 1 -----------------------------------------------------------------------------------
 
 
@@ -162,22 +204,29 @@ def write_csv(table: pd.DataFrame, path) -> None:
 # -- Figure 4 ----------------------------------------------------------------------------------
 
 
-def coefficient_plot(results: pd.DataFrame, path, panel: str = "response", labels: dict | None = None, title: str = "") -> None:
-    """One panel per response (or domain): each predictor's coefficient with its 95% CI; filled markers where p < 0.05."""
+def coefficient_plot(results: pd.DataFrame, path, panel: str = "response", labels: dict | None = None, title: str = "",
+                     row: str | None = None) -> None:
+    """One panel per response (or domain), one row of panels per value of `row` (e.g. the response when
+    panels are domains): each predictor's coefficient with its 95% CI; filled markers where p < 0.05."""
     labels = labels or {}
     panels = list(dict.fromkeys(results[panel]))
+    rows_of = list(dict.fromkeys(results[row])) if row else [None]
     terms = list(dict.fromkeys(results["term"]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels) + 1.5, 0.35 * len(terms) + 1.4), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(len(rows_of), len(panels), figsize=(3.6 * len(panels) + 1.5, (0.35 * len(terms) + 1.4) * len(rows_of)),
+                             sharey=True, squeeze=False)
     y = np.arange(len(terms))[::-1]
-    for ax, name in zip(axes[0], panels):
-        rows = results[results[panel] == name].set_index("term").reindex(terms)
-        significant = (rows["p"] < 0.05).to_numpy()
-        ax.errorbar(rows["coef"], y, xerr=[rows["coef"] - rows["ci_low"], rows["ci_high"] - rows["coef"]], fmt="none", ecolor="0.4", capsize=2)
-        ax.scatter(rows["coef"][significant], y[significant], color="C3", zorder=3, label="p < 0.05")
-        ax.scatter(rows["coef"][~significant], y[~significant], facecolor="white", edgecolor="0.3", zorder=3, label="n.s.")
-        ax.axvline(0, color="0.6", lw=0.8, ls="--")
-        ax.set(title=labels.get(name, name), xlabel="coefficient (per SD)")
-    axes[0][0].set_yticks(y, [labels.get(t, t) for t in terms])
+    for line, key in zip(axes, rows_of):
+        for ax, name in zip(line, panels):
+            chosen = (results[panel] == name) & ((results[row] == key) if row else True)
+            rows = results[chosen].set_index("term").reindex(terms)
+            significant = (rows["p"] < 0.05).to_numpy()
+            ax.errorbar(rows["coef"], y, xerr=[rows["coef"] - rows["ci_low"], rows["ci_high"] - rows["coef"]], fmt="none", ecolor="0.4", capsize=2)
+            ax.scatter(rows["coef"][significant], y[significant], color="C3", zorder=3, label="p < 0.05")
+            ax.scatter(rows["coef"][~significant], y[~significant], facecolor="white", edgecolor="0.3", zorder=3, label="n.s.")
+            ax.axvline(0, color="0.6", lw=0.8, ls="--")
+            heading = labels.get(name, name) if key is None else f"{labels.get(key, key)} | {labels.get(name, name)}"
+            ax.set(title=heading, xlabel="coefficient (per SD)")
+        line[0].set_yticks(y, [labels.get(t, t) for t in terms])
     axes[0][-1].legend(frameon=False, loc="lower right", fontsize="small")
     if title:
         fig.suptitle(title)

@@ -86,3 +86,33 @@ def summarise(scores: Scores) -> pd.DataFrame:
     for metric, value in scores.per_set.items():
         rows.append({"metric": metric, "value": float(value), "ci_low": np.nan, "ci_high": np.nan, "n": len(scores.per_text), "missing": 0})
     return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "n", "missing"])
+
+
+ALL_DOMAINS = "all"  # the `domain` of a one-domain text set's summary rows
+
+
+def score_by_domain(texts, spec: dict, assets: dict[str, dict]):
+    """One scorer on a text set, within each domain: (per-text scores in the set's order, summary rows with `domain`).
+
+    `assets` maps each scored group to its assets: {ALL_DOMAINS: ...} scores the whole set
+    at once; {domain: ...} (a mixed chain) scores each domain's texts on their own, with its own
+    dataset's scorer models, because set metrics (semantic diversity, Self-BLEU, gaussianity)
+    mean something only within one domain. Embeddings arrive as the set's file and are sliced.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if list(assets) == [ALL_DOMAINS]:
+        scores = run_scorer(texts["text"], spec, assets[ALL_DOMAINS])
+        return scores.per_text, summarise(scores).assign(domain=ALL_DOMAINS)
+    per_text, summaries = [], []
+    for domain, group_assets in assets.items():
+        rows = np.flatnonzero(texts["domain"].to_numpy() == domain)
+        if len(rows) == 0:
+            raise ValueError(f"no texts of domain {domain!r} to score; domains in the set: {sorted(texts['domain'].unique())}")
+        if "embeddings" in group_assets:
+            group_assets = {**group_assets, "embeddings": np.load(group_assets["embeddings"])[rows]}
+        scores = run_scorer(texts["text"].iloc[rows], spec, group_assets)
+        per_text.append(scores.per_text.set_axis(rows).assign(domain=domain))
+        summaries.append(summarise(scores).assign(domain=domain))
+    return pd.concat(per_text).sort_index(), pd.concat(summaries, ignore_index=True)
