@@ -22,6 +22,7 @@ include: "rules/analysis.smk"
 include: "rules/neurons.smk"
 include: "rules/theory.smk"
 include: "rules/clusters.smk"
+include: "rules/lean.smk"
 include: "rules/provenance.smk"
 
 

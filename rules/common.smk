@@ -5,6 +5,7 @@ or reads data; input functions are dictionary look-ups.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -71,6 +72,9 @@ PATHS = {
     "mixed_components": "results/{study}/clusters/mixed/components.parquet",
     "figure": "results/{study}/figures/{scorer}.png",
     "table": "results/{study}/tables/{table}.csv",
+    "lean_scores": "results/{study}/data/{dataset}/lean.{scorer}.parquet",
+    "lean_table": "results/{study}/lean/{table}.csv",
+    "lean_figure": "results/{study}/lean/{table}.png",
     "log": "results/{study}/logs/{rule}/{job}.log",
     "benchmark": "results/{study}/benchmarks/{rule}/{job}.tsv",
 }
@@ -181,8 +185,8 @@ def score_assets(wildcards):
     """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id."""
     spec, chain = config["scorers"][wildcards.scorer], chain_of(wildcards)
     sources = {
-        "lean_model": lambda: path("lean_model", dataset=chain.dataset),
-        "quality_model": lambda: path("quality_model", dataset=chain.dataset),
+        "lean_model": lambda: path("lean_model", dataset=cfg.root_dataset(config, chain.dataset)),
+        "quality_model": lambda: path("quality_model", dataset=cfg.root_dataset(config, chain.dataset)),
         "causal_lm": lambda: base_model_source() if spec.get("model", "base") == "base" else spec["model"],
         "embeddings": lambda: path("embeddings", chain=wildcards.chain, gen=wildcards.gen, embedder=spec["embedder"]),
     }
@@ -260,6 +264,45 @@ def dataset_instruction(wildcards):
     return None if chain.domains else config["datasets"][chain.dataset]["instruction"]
 
 
+# Political lean partitions (rules/lean.smk): datasets with source lean_partition that chains use.
+LEAN_PARTITIONS = [d for d in cfg.chain_datasets(config) if d in cfg.partition_datasets(config)]
+PARTITION_PATTERN = "|".join(map(re.escape, cfg.partition_datasets(config))) or "(?!)"  # (?!): matches nothing
+
+
+def lean_scorer_assets(wildcards):
+    """The lean scorer's assets for scoring a source dataset: its own lean classifier, if the kind needs one."""
+    sources = {"lean_model": path("lean_model", dataset=wildcards.dataset)}
+    return {asset: sources[asset] for asset in SCORERS[config["scorers"][wildcards.scorer]["kind"]].assets}
+
+
+def lean_scores_inputs(wildcards):
+    local = [p for p in lean_scorer_assets(wildcards).values() if p.startswith(RESULTS)]
+    return {"docs": path("finetune_docs", dataset=wildcards.dataset), "assets": local}
+
+
+def lean_partition_input(wildcards):
+    spec = config["datasets"][wildcards.dataset]
+    return path("lean_scores", dataset=spec["from"], scorer=spec["lean_scorer"])
+
+
+def lean_entries():
+    """Per chain on a partition: its keys, its scorer's kind and its per-text scores, generation by generation."""
+    entries = []
+    for cid, c in CHAINS.items():
+        if c.dataset in LEAN_PARTITIONS:
+            spec = config["datasets"][c.dataset]
+            entries.append({"chain": cid, "dataset": c.dataset, "cluster": c.cluster, "strategy": c.strategy, "ratio": c.ratio, "seed": c.seed,
+                            "left_share": spec["left_share"], "kind": config["scorers"][spec["lean_scorer"]]["kind"],
+                            "texts": [path("score_texts", chain=cid, gen=g, scorer=spec["lean_scorer"]) for g in GENERATIONS]})
+    return entries
+
+
+def lean_targets():
+    if not LEAN_PARTITIONS:
+        return []
+    return [path(kind, table=table) for kind in ("lean_table", "lean_figure") for table in ("final_vs_initial", "buckets")]
+
+
 # -- targets -----------------------------------------------------------------------------------
 
 
@@ -275,7 +318,7 @@ def score_entries():
 
 
 def classifier_tables():
-    datasets = sorted({d for c in CHAINS.values() for d in c.datasets})
+    datasets = sorted({cfg.root_dataset(config, d) for c in CHAINS.values() for d in c.datasets})
     kinds = {config["scorers"][s]["kind"] for s in SCORER_NAMES}
     wanted = [k for k in ("lean_classifier", "quality_classifier") if k in kinds]
     return [path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]
@@ -296,4 +339,5 @@ def all_targets():
         *neuron_targets(),
         *theory_targets(),
         *regression_targets(),
+        *lean_targets(),
     ]

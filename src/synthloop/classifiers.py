@@ -18,7 +18,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import LeaveOneGroupOut, train_test_split
 from sklearn.pipeline import make_pipeline, make_union
 
-from synthloop.scoring import Scores
+from synthloop.scoring import LEAN_POSITIONS, Scores
 
 QUALITY_LEVELS = ("noise", "word_salad", "mild_gibberish", "clean")  # levels 0..3, as published
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -74,12 +74,20 @@ def train_lean(texts, labels, seed: int):
 
 
 def lean_columns(probabilities: np.ndarray, classes) -> pd.DataFrame:
-    """share_<label> is 1 for the arg-max label, so its mean is the share of texts with that lean."""
+    """share_<label> is 1 for the arg-max label, so its mean is the share of texts with that lean.
+
+    With left/right (and optionally center) labels, also lean_score: the expected place on the
+    0 (left) .. 100 (right) scale, sum_k position(k) * p(k). A continuous lean per text is what
+    lean partitions and their eight buckets need; arg-max shares cannot tell 51% from 99%.
+    """
     winner = probabilities.argmax(axis=1)
     columns = {}
     for i, label in enumerate(classes):
         columns[f"share_{label}"] = (winner == i).astype(float)
         columns[f"p_{label}"] = probabilities[:, i]
+    labels = set(map(str, classes))
+    if {"left", "right"} <= labels <= set(LEAN_POSITIONS):
+        columns["lean_score"] = probabilities @ np.array([LEAN_POSITIONS[str(label)] for label in classes])
     return pd.DataFrame(columns)
 
 
