@@ -1,15 +1,18 @@
 """DAG build time: a large synthloop study vs a trivial Snakefile with the same number of jobs.
 
-The study is config.yaml scaled up (more seeds and generations; ~10,000 jobs by default),
-written to a temporary config; both workflows are dry-run (`--dry-run --quiet rules`, which
+Two studies, each written to a temporary config: `clusters` (the default) is
+presets/kovac2025-mini.yaml with hundreds of clusters (2 datasets x 200 clusters x 2 ratios x
+3 generations, ~9,700 jobs: the study-2 shape the issue names); `default` is config.yaml with
+more seeds and generations. Both workflows are dry-run both workflows are dry-run (`--dry-run --quiet rules`, which
 builds the whole DAG and prints only the job-count table) into fresh temporary directories,
 as separate processes timed from start to exit (Python and Snakemake start-up included in
 both). Prints both times, both job counts (parsed from the dry runs) and the ratio; target
 <= 1.5x. --profile FILE also runs the synthloop dry run under cProfile and prints the
 costliest functions of the workflow's own code (rules/*.smk, src/synthloop).
 
-    python bench/dag.py                           # ~10,000 jobs: 36 seeds x 4 strategies x 10 generations
-    python bench/dag.py --seeds 4 --generations 3 # small
+    python bench/dag.py                                  # study 2, 200 clusters per dataset: ~9,700 jobs
+    python bench/dag.py --study default --seeds 60       # study 1: 60 seeds x 4 strategies x 10 generations, ~9,900 jobs
+    python bench/dag.py --clusters 8                     # small
     python bench/dag.py --profile /tmp/dag.prof
 """
 
@@ -75,12 +78,25 @@ def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, conf
     return (seconds, cpu), job_counts(result.stdout + result.stderr)
 
 
-def study_config(seeds: int, generations: int) -> dict:
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+def study_config(study: str, seeds: int, generations: int, clusters: int) -> dict:
+    if study == "clusters":
+        config = yaml.safe_load((ROOT / "presets" / "kovac2025-mini.yaml").read_text())
+        config["chains"]["clusters"]["n"] = clusters
+    else:
+        config = yaml.safe_load((ROOT / "config.yaml").read_text())
+        config["seeds"] = list(range(seeds))
+        config["generations"] = generations
     config["study"] = "dagbench"
-    config["seeds"] = list(range(seeds))
-    config["generations"] = generations
     return config
+
+
+def describe(study: str, config: dict) -> str:
+    chains = config["chains"]
+    if study == "clusters":
+        datasets = chains["dataset"] if isinstance(chains["dataset"], list) else [chains["dataset"]]
+        return (f"{len(datasets)} datasets x {chains['clusters']['n']} clusters x {len(chains['ratios'])} ratios x "
+                f"{len(config['seeds'])} seed(s) x {config['generations']} generations (presets/kovac2025-mini.yaml scaled)")
+    return f"{len(chains['strategies'])} strategies x {len(config['seeds'])} seeds x {config['generations']} generations (config.yaml scaled)"
 
 
 def print_profile(profile: Path, top: int) -> None:
@@ -102,8 +118,10 @@ def print_profile(profile: Path, top: int) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=36, help="seeds (chains = strategies x seeds)")
-    parser.add_argument("--generations", type=int, default=10)
+    parser.add_argument("--study", choices=["clusters", "default"], default="clusters")
+    parser.add_argument("--clusters", type=int, default=200, help="clusters per dataset (--study clusters)")
+    parser.add_argument("--seeds", type=int, default=60, help="seeds (--study default: chains = strategies x seeds)")
+    parser.add_argument("--generations", type=int, default=10, help="--study default")
     parser.add_argument("--repeats", type=int, default=1, help="dry runs of each (alternating); the fastest counts")
     parser.add_argument("--no-warm-up", dest="warm_up", action="store_false", help="skip the untimed first dry run of each")
     parser.add_argument("--profile", type=Path, help="also profile the synthloop dry run into this file and print the top functions")
@@ -113,7 +131,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-dag-") as tmp:
         tmp = Path(tmp)
         configfile = tmp / "study.yaml"
-        configfile.write_text(yaml.safe_dump(study_config(args.seeds, args.generations), sort_keys=False))
+        study = study_config(args.study, args.seeds, args.generations, args.clusters)
+        configfile.write_text(yaml.safe_dump(study, sort_keys=False))
         (tmp / "trivial").mkdir()
         trivial = tmp / "trivial" / "Snakefile"
         trivial.write_text(TRIVIAL)
@@ -133,8 +152,7 @@ def main():
 
     best = {name: min(t[0] for t in ts) for name, ts in times.items()}
     cpu = {name: min(t[1] for t in ts) for name, ts in times.items()}
-    strategies = len(study_config(1, 1)["chains"]["strategies"])
-    print(f"synthloop study: {strategies} strategies x {args.seeds} seeds x {args.generations} generations (config.yaml scaled)")
+    print(f"synthloop study: {describe(args.study, study)}")
     print("per rule: " + ", ".join(f"{rule} {count}" for rule, count in study_jobs.items() if rule != "total"))
     for name, jobs in (("synthloop", study_jobs), ("trivial", trivial_jobs)):
         print(f"{name + ' dry run:':<19}{jobs['total']:>7} jobs  {best[name]:7.2f} s wall  {cpu[name]:7.2f} s CPU  ({1000 * best[name] / jobs['total']:.2f} ms/job)")

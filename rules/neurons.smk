@@ -4,11 +4,12 @@
 # Newey-West errors (differences and lags never span two chains).
 
 rule neuron_values:
+    """All versions of one chain in one job: loading torch costs more than the probe pass itself."""
     input:
-        model=path("model", chain="{chain}", gen="{gen}"),
+        models=lambda wc: [path("model", chain=wc.chain, gen=g) for g in GENERATIONS],
         probes=lambda wc: path("finetune_docs", dataset=chain_of(wc).dataset),
     output:
-        path("neurons", chain="{chain}", gen="{gen}"),
+        [path("neurons", chain="{chain}", gen=g) for g in GENERATIONS],
     params:
         probe_size=NEURONS["probe_size"],
         max_length=NEURONS["probe_max_length"],
@@ -17,9 +18,9 @@ rule neuron_values:
         trust_remote_code=config["trust_remote_code"],
     threads: 1
     log:
-        log("neuron_values", "{chain}/g{gen}"),
+        log("neuron_values", "{chain}"),
     benchmark:
-        bench("neuron_values", "{chain}/g{gen}")
+        bench("neuron_values", "{chain}")
     conda:
         "../envs/synthloop.yaml"
     resources:

@@ -8,8 +8,9 @@ from synthloop.models import load_causal_lm
 from synthloop.neurons import neuron_values, probe_texts
 
 p = snakemake.params
-model, tokenizer = load_causal_lm(snakemake.input.model, trust_remote_code=p.trust_remote_code)
 probes = probe_texts(pd.read_parquet(snakemake.input.probes)["text"], p.probe_size, p.seed)
-values = neuron_values(model, probes, tokenizer, batch_size=p.batch_size, max_length=p.max_length)
-log.info("%d probe texts; values %s", len(probes), {kind: array.shape for kind, array in values.items()})
-np.savez_compressed(snakemake.output[0], **values)
+for model_dir, target in zip(snakemake.input.models, snakemake.output):
+    model, tokenizer = load_causal_lm(model_dir, trust_remote_code=p.trust_remote_code)
+    values = neuron_values(model, probes, tokenizer, batch_size=p.batch_size, max_length=p.max_length)
+    log.info("%s: %d probe texts; values %s", model_dir, len(probes), {kind: array.shape for kind, array in values.items()})
+    np.savez_compressed(target, **values)

@@ -11,7 +11,7 @@ from conftest import ROOT, TINY_CONFIG
 BENCH = ROOT / "bench"
 RUNS = {
     "finetune": ["finetune.py", "--docs", "8", "--epochs", "1", "--batch-size", "4", "--packing"],
-    "dag": ["dag.py", "--seeds", "1", "--generations", "1", "--no-warm-up"],
+    "dag": ["dag.py", "--clusters", "2", "--no-warm-up"],
     # one cheap job of the tiny study: the whole tiny study takes minutes
     "default_run": ["default_run.py", "--configfile", str(TINY_CONFIG), "results/tiny/theory/weighted_mle.csv"],
 }

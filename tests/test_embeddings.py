@@ -44,7 +44,7 @@ def test_knn_distance_sees_local_neighbours_only():
 
 
 def test_embeddings_that_do_not_match_the_texts_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="re-run the embed rule"):
+    with pytest.raises(ValueError, match="re-run the score job"):
         run_scorer(["one", "two"], {"kind": "semantic_diversity"}, saved(tmp_path, np.eye(3)))
 
 

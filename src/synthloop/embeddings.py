@@ -1,6 +1,6 @@
 """Sentence embeddings and the metrics defined on them: semantic diversity and gaussianity.
 
-The `embed` rule computes one embedding matrix per text set (`embed_texts`); every scorer here
+The `score` job computes one embedding matrix per text set (`embed_texts`); every scorer here
 declares the asset "embeddings" and reads that .npy file, so the embedder runs once per set
 however many embedding-based scorers a study asks for. Heavy imports (sentence-transformers,
 umap) stay inside the functions that need them.
@@ -68,7 +68,7 @@ def load_embeddings(texts: list[str], assets: dict[str, str]) -> np.ndarray:
     source = assets["embeddings"]
     vectors = (source if isinstance(source, np.ndarray) else np.load(source)).astype(np.float64)
     if len(vectors) != len(texts):
-        raise ValueError(f"{'the given array' if isinstance(source, np.ndarray) else source} holds {len(vectors)} vectors for {len(texts)} texts; re-run the embed rule")
+        raise ValueError(f"{'the given array' if isinstance(source, np.ndarray) else source} holds {len(vectors)} vectors for {len(texts)} texts; re-run the score job")
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
 
