@@ -67,9 +67,10 @@ def partition_datasets(config: dict) -> list[str]:
 
 
 def root_dataset(config: dict, name: str) -> str:
-    """The loaded dataset behind `name`: a lean partition's scorer models and labels are its source's."""
-    spec = config["datasets"][name]
-    return spec["from"] if spec["source"] == PARTITION else name
+    """The loaded dataset behind `name`: a lean partition's scorer models and labels are its source's.
+    A name that is not a configured dataset (a mixed chain's 'mixed') is its own root."""
+    spec = config["datasets"].get(name, {})
+    return spec["from"] if spec.get("source") == PARTITION else name
 
 
 def resolve_partitions(config: dict) -> None:

@@ -118,7 +118,7 @@ def plot_final_vs_initial(table: pd.DataFrame, path) -> None:
         for line, rows in means.groupby("line"):
             rows = rows.sort_values(f"initial_{measure}")
             ax.plot(rows[f"initial_{measure}"], rows[f"final_{measure}"], marker="o", label=line)
-        ax.set(xlim=(0, top), ylim=(0, top), aspect="equal")
+        ax.set(xlim=(-0.03 * top, 1.03 * top), ylim=(-0.03 * top, 1.03 * top), aspect="equal")
     axes[0].set(title="mean lean (0 left, 100 right)", xlabel="human texts (initial)", ylabel="last generation (final)")
     axes[1].set(title="share of left-leaning texts", xlabel="human texts (initial)", ylabel="last generation (final)")
     axes[1].legend(frameon=False, fontsize=8)
