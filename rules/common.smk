@@ -34,6 +34,7 @@ STUDY = config["study"]
 CHAINS = cfg.chains(config)
 GENERATIONS = list(range(config["generations"]))
 SCORER_NAMES = list(config["scorers"])
+EMBEDDERS_USED = sorted({s["embedder"] for s in config["scorers"].values() if "embeddings" in SCORERS[s["kind"]].assets})
 
 RESULTS = f"results/{STUDY}"
 PATHS = {
@@ -181,21 +182,39 @@ def generation_count(wildcards):
     return max(needed, config["generate"]["eval_size"])
 
 
-def score_assets(wildcards):
-    """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id."""
-    spec, chain = config["scorers"][wildcards.scorer], chain_of(wildcards)
-    sources = {
-        "lean_model": lambda: path("lean_model", dataset=cfg.root_dataset(config, chain.dataset)),
-        "quality_model": lambda: path("quality_model", dataset=cfg.root_dataset(config, chain.dataset)),
-        "causal_lm": lambda: base_model_source() if spec.get("model", "base") == "base" else spec["model"],
-        "embeddings": lambda: path("embeddings", chain=wildcards.chain, gen=wildcards.gen, embedder=spec["embedder"]),
+def score_assets(wildcards, dataset=None):
+    """Per scorer, where each asset its kind declares comes from: a workflow product, a path or a hub id.
+    Trained scorer models are `dataset`'s (a mixed chain's domain), by default the chain's."""
+    chain = chain_of(wildcards)
+    dataset = cfg.root_dataset(config, dataset or chain.dataset)
+
+    def sources(spec):
+        return {
+            "lean_model": lambda: path("lean_model", dataset=dataset),
+            "quality_model": lambda: path("quality_model", dataset=dataset),
+            "causal_lm": lambda: base_model_source() if spec.get("model", "base") == "base" else spec["model"],
+            "embeddings": lambda: path("embeddings", chain=wildcards.chain, gen=wildcards.gen, embedder=spec["embedder"]),
+        }
+
+    return {
+        name: {asset: sources(spec)[asset]() for asset in SCORERS[spec["kind"]].assets}
+        for name, spec in config["scorers"].items()
     }
-    return {asset: sources[asset]() for asset in SCORERS[spec["kind"]].assets}
+
+
+def scored_domains(wildcards):
+    """The assets per scored group: the whole set ('all'), or each domain of a mixed chain on its own."""
+    chain = chain_of(wildcards)
+    if not chain.domains:
+        return {ALL_DOMAINS: score_assets(wildcards)}
+    return {domain: score_assets(wildcards, domain) for domain in chain.domains}
 
 
 def score_inputs(wildcards):
-    local = [p for p in score_assets(wildcards).values() if p.startswith(RESULTS)]
-    return {"texts": path("generated", chain=wildcards.chain, gen=wildcards.gen), "assets": local}
+    """The texts and the trained scorer models; embeddings are made by the score job itself."""
+    groups = scored_domains(wildcards).values()
+    local = {p for group in groups for assets in group.values() for name, p in assets.items() if name != "embeddings" and p.startswith(RESULTS)}
+    return {"texts": path("generated", chain=wildcards.chain, gen=wildcards.gen), "assets": sorted(local)}
 
 
 # -- study-specific settings with their defaults ---------------------------------------------------

@@ -1,14 +1,20 @@
 from synthloop.jobs import start
 
 log = start(snakemake)
+import numpy as np
 import pandas as pd
 
-from synthloop.scoring import run_scorer, summarise
+from synthloop.embeddings import embed_texts
+from synthloop.scoring import score_by_domain
 
+p, out = snakemake.params, snakemake.output
 texts = pd.read_parquet(snakemake.input.texts)
-scores = run_scorer(texts["text"].tolist(), snakemake.params.spec, snakemake.params.assets)
-summary = summarise(scores)
-log.info("%s:\n%s", snakemake.wildcards.scorer, summary.to_string())
-scores.per_text.insert(0, "doc_id", texts["doc_id"].to_numpy())
-scores.per_text.to_parquet(snakemake.output.texts)
-summary.to_parquet(snakemake.output.summary)
+for (embedder, spec), target in zip(p.embedders.items(), out.embeddings):
+    np.save(target, embed_texts(texts["text"].tolist(), spec))
+    log.info("embedded %d texts with %s", len(texts), embedder)
+for scorer, summary_path, texts_path in zip(p.scorers, out.summaries, out.texts):
+    per_text, summary = score_by_domain(texts, p.specs[scorer], {group: assets[scorer] for group, assets in p.assets.items()})
+    log.info("%s:\n%s", scorer, summary.to_string())
+    per_text.insert(0, "doc_id", texts["doc_id"].to_numpy())
+    per_text.to_parquet(texts_path)
+    summary.to_parquet(summary_path)

@@ -164,3 +164,18 @@ def test_regress_mixed_recovers_a_cross_domain_effect_per_response_domain(tmp_pa
     assert {"coef", "se", "p", "r2", "vif"} <= set(results.columns)
     coefficient_plot(pooled.reset_index(), tmp_path / "f.png", panel="domain", row="response")
     assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+# -- the workflow -------------------------------------------------------------------------------
+
+
+def test_domains_preset_plans_mixed_chains_only(tmp_path, preset):
+    from test_workflow import planned_jobs
+
+    jobs = planned_jobs(tmp_path, preset)
+    chain_generations = 8 * 1 * 3  # mixed clusters x ratios x generations
+    assert jobs["compose_training_set"] == jobs["finetune"] == jobs["generate"] == jobs["score"] == chain_generations
+    assert jobs["clusters"] == jobs["prepare_dataset"] == jobs["train_quality_classifier"] == 2  # one per domain
+    assert jobs["mixed_clusters"] == jobs["regress_mixed"] == jobs["metrics"] == 1
+    assert jobs["regress"] == jobs["neuron_values"] == 0  # no single-domain cluster chains; no neuron analysis
+    assert sum(jobs.values()) == 114
