@@ -179,3 +179,11 @@ def test_domains_preset_plans_mixed_chains_only(tmp_path, preset):
     assert jobs["mixed_clusters"] == jobs["regress_mixed"] == jobs["metrics"] == 1
     assert jobs["regress"] == jobs["neuron_values"] == 0  # no single-domain cluster chains; no neuron analysis
     assert sum(jobs.values()) == 114
+
+
+def test_an_infinite_shift_is_left_out_not_fatal():
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"cluster_id": range(20), "ratio": 1.0, "domain": "twitter", "speech:p": rng.normal(size=20)})
+    data["r:m"] = 1 + data["speech:p"]
+    data.loc[0, "r:m"] = np.inf  # positivity 0 at generation 0
+    assert regress_mixed(data, ["r:m"], ["speech:p"])["n"].eq(19).all()

@@ -93,7 +93,7 @@ def regress_shift(data: pd.DataFrame, response: str, predictors: list[str], cont
     """OLS of `response` on standardised predictors: one row per predictor (coef, se, t, p, 95% CI, VIF) with the fit's R², adjusted R² and n."""
     import statsmodels.api as sm
 
-    rows = data.dropna(subset=[response, *predictors])
+    rows = data.replace([np.inf, -np.inf], np.nan).dropna(subset=[response, *predictors])  # a metric at 0 in generation 0 has no relative shift
     if len(rows) <= len(predictors) + 1:
         raise ValueError(f"{scope or 'regression'}: {len(rows)} complete rows for {len(predictors)} predictors of {response!r}; need more chains")
     exog = design_matrix(rows, predictors, controls, fixed_effects)
