@@ -92,3 +92,13 @@ def test_embed_texts_offline_gives_unit_float32_vectors_that_track_meaning():
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     similarity = vectors @ vectors.T
     assert similarity[0, 1] > similarity[0, 2] + 0.2
+
+
+def test_max_seq_length_truncates_long_texts():
+    """A text and the same text with a long tail embed alike once the tail is cut off; not without the cap."""
+    head = "The economy grew and jobs were created across the country. "
+    tail = "My cat sleeps on the warm windowsill all afternoon. " * 20
+    capped = em.embed_texts([head, head + tail], {"model": "minilm", "max_seq_length": 12})
+    full = em.embed_texts([head, head + tail], {"model": "minilm"})
+    assert capped[0] @ capped[1] > 0.999
+    assert full[0] @ full[1] < 0.9

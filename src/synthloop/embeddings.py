@@ -40,11 +40,14 @@ def load_embedder(spec: dict):
 
     from synthloop.models import pick_device
 
-    return SentenceTransformer(
+    model = SentenceTransformer(
         resolve_embedder(spec.get("model")),
         device=spec.get("device") or str(pick_device()),
         trust_remote_code=bool(spec.get("trust_remote_code", False)),
     )
+    if spec.get("max_seq_length"):  # attention cost grows with it; MiniLM was trained on 128 word pieces
+        model.max_seq_length = int(spec["max_seq_length"])
+    return model
 
 
 def embed_texts(texts: list[str], spec: dict) -> np.ndarray:
