@@ -185,3 +185,14 @@ def test_real_umap_on_a_small_dataset():
     )
     assert len(table) == 4 and (members.groupby("cluster_id").size() >= 25).all()
     assert table["projection"].eq("umap(min_dist=0.1,n_neighbors=10)").all()
+
+
+def test_set_properties_use_one_sample_size_for_every_cluster(data, monkeypatch):
+    """The Gaussian AIC sums over points: clusters measured on different numbers of texts would differ by size alone."""
+    import synthloop.embeddings
+
+    sizes = []
+    real = synthloop.embeddings.gaussian_aic
+    monkeypatch.setattr(synthloop.embeddings, "gaussian_aic", lambda points, *a, **k: sizes.append(len(points)) or real(points, *a, **k))
+    build(*data, sample_size=400)
+    assert sizes and set(sizes) == {30}  # min_size: every candidate has at least that many members

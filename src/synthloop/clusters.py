@@ -20,8 +20,9 @@ computed for every candidate; `n_clusters` are selected by greedy farthest-point
 in the standardised property space (the first pick seeded), so that the regression of study 2
 sees properties that spread widely; the published code picked 200 at random.
 
-Set-level properties that grow with the number of texts (Self-BLEU, the Gaussian AIC) are
-computed on a seeded sample of `sample_size` members, so that clusters of different sizes stay
+Set-level properties that grow with the number of texts (Self-BLEU, the Gaussian AIC, which
+sums over points) are computed on a seeded sample of the same size for every candidate —
+min(sample_size, min_size), which every candidate has — so that clusters of different sizes stay
 comparable; per-text properties (positivity, length, quality) and semantic diversity (O(n·d))
 use every member. Gaussianity is the AIC of a 2-D Gaussian fitted to the cluster's points in
 ONE dataset-level UMAP (the first projection setting) rather than a UMAP refitted per cluster:
@@ -274,6 +275,7 @@ def build_clusters(
     per_text = per_text_properties(texts, quality)
     unit_vectors, bleu = unit_rows(np.asarray(embeddings, dtype=np.float64)), bleu_metric(bleu_spec or {})
     rng = np.random.default_rng(stable_seed(seed, "properties"))
+    sample_size = min(sample_size, min_size)  # one n for all: AIC and Self-BLEU grow with it
     with threadpool_limits(1):  # hundreds of tiny 2-D fits: thread start-up costs more than it saves
         properties = pd.DataFrame([cluster_properties(m, unit_vectors, layouts[0], texts, per_text, sample_size, rng, bleu) for m in members])
     picks = select_spread(properties, n_clusters, seed)
