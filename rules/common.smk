@@ -182,24 +182,33 @@ def generation_count(wildcards):
     return max(needed, config["generate"]["eval_size"])
 
 
-def score_assets(wildcards, dataset=None):
-    """Per scorer, where each asset its kind declares comes from: a workflow product, a path or a hub id.
-    Trained scorer models are `dataset`'s (a mixed chain's domain), by default the chain's."""
-    chain = chain_of(wildcards)
-    dataset = cfg.root_dataset(config, dataset or chain.dataset)
-
-    def sources(spec):
-        return {
-            "lean_model": lambda: path("lean_model", dataset=dataset),
-            "quality_model": lambda: path("quality_model", dataset=dataset),
-            "causal_lm": lambda: base_model_source() if spec.get("model", "base") == "base" else spec["model"],
-            "embeddings": lambda: path("embeddings", chain=wildcards.chain, gen=wildcards.gen, embedder=spec["embedder"]),
-        }
-
-    return {
-        name: {asset: sources(spec)[asset]() for asset in SCORERS[spec["kind"]].assets}
-        for name, spec in config["scorers"].items()
+def scorer_assets(spec, dataset, embeddings=None):
+    """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id.
+    Trained scorer models are those of `dataset`'s root (a lean partition's source); `embeddings`
+    maps an embedder name to the text set's vectors file."""
+    dataset = cfg.root_dataset(config, dataset)
+    sources = {
+        "lean_model": lambda: path("lean_model", dataset=dataset),
+        "quality_model": lambda: path("quality_model", dataset=dataset),
+        "causal_lm": lambda: base_model_source() if spec.get("model", "base") == "base" else spec["model"],
+        "embeddings": lambda: embeddings(spec["embedder"]),
     }
+    return {asset: sources[asset]() for asset in SCORERS[spec["kind"]].assets}
+
+
+def workflow_products(paths):
+    """The asset paths the workflow makes (inputs to track); hub ids and outside paths are not."""
+    return sorted({p for p in paths if p.startswith(RESULTS)})
+
+
+def score_assets(wildcards, dataset=None):
+    """Every scorer's assets for one text set; `dataset` is a mixed chain's domain, by default the chain's dataset."""
+    chain = chain_of(wildcards)
+
+    def embeddings(embedder):
+        return path("embeddings", chain=wildcards.chain, gen=wildcards.gen, embedder=embedder)
+
+    return {name: scorer_assets(spec, dataset or chain.dataset, embeddings) for name, spec in config["scorers"].items()}
 
 
 def scored_domains(wildcards):
@@ -213,8 +222,8 @@ def scored_domains(wildcards):
 def score_inputs(wildcards):
     """The texts and the trained scorer models; embeddings are made by the score job itself."""
     groups = scored_domains(wildcards).values()
-    local = {p for group in groups for assets in group.values() for name, p in assets.items() if name != "embeddings" and p.startswith(RESULTS)}
-    return {"texts": path("generated", chain=wildcards.chain, gen=wildcards.gen), "assets": sorted(local)}
+    made = workflow_products(p for group in groups for assets in group.values() for name, p in assets.items() if name != "embeddings")
+    return {"texts": path("generated", chain=wildcards.chain, gen=wildcards.gen), "assets": made}
 
 
 # -- study-specific settings with their defaults ---------------------------------------------------
@@ -289,14 +298,12 @@ PARTITION_PATTERN = "|".join(map(re.escape, cfg.partition_datasets(config))) or 
 
 
 def lean_scorer_assets(wildcards):
-    """The lean scorer's assets for scoring a source dataset: its own lean classifier, if the kind needs one."""
-    sources = {"lean_model": path("lean_model", dataset=wildcards.dataset)}
-    return {asset: sources[asset] for asset in SCORERS[config["scorers"][wildcards.scorer]["kind"]].assets}
+    """The lean scorer's assets for scoring a source dataset (its own lean classifier, if the kind needs one)."""
+    return scorer_assets(config["scorers"][wildcards.scorer], wildcards.dataset)
 
 
 def lean_scores_inputs(wildcards):
-    local = [p for p in lean_scorer_assets(wildcards).values() if p.startswith(RESULTS)]
-    return {"docs": path("finetune_docs", dataset=wildcards.dataset), "assets": local}
+    return {"docs": path("finetune_docs", dataset=wildcards.dataset), "assets": workflow_products(lean_scorer_assets(wildcards).values())}
 
 
 def lean_partition_input(wildcards):

@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny GPT-2 built in the test (no download) and the tiny study config."""
 
+import copy
 import os
 from pathlib import Path
 
@@ -10,6 +11,19 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
+
+
+
+def validation_error(config: dict, edit) -> str:
+    """The ConfigError message of validating a copy of `config` changed by `edit` (it must fail)."""
+    from synthloop.config import ConfigError, validate
+
+    bad = copy.deepcopy(config)
+    edit(bad)
+    with pytest.raises(ConfigError) as error:
+        validate(bad)
+    return str(error.value)
+
 
 SENTENCES = [
     "The economy is growing and families are working hard across the nation.",

@@ -1,13 +1,12 @@
 """The config is validated before any job starts, with messages that name the key."""
 
-import copy
 
 import pytest
 import yaml
 
 from synthloop import config as cfg
 
-from conftest import ROOT
+from conftest import ROOT, validation_error
 
 
 @pytest.fixture
@@ -37,11 +36,7 @@ def test_default_config_is_valid_and_gets_defaults(default):
     ],
 )
 def test_bad_config_names_the_key(default, edit, message):
-    bad = copy.deepcopy(default)
-    edit(bad)
-    with pytest.raises(cfg.ConfigError) as error:
-        cfg.validate(bad)
-    assert message in str(error.value)
+    assert message in validation_error(default, edit)
 
 
 def test_chain_ids_cover_strategies_and_seeds(default):

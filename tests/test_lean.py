@@ -1,6 +1,5 @@
 """Political-lean partitions (study 2): lean per text, buckets, final vs initial lean, config errors."""
 
-import copy
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,7 @@ from synthloop import config as cfg
 from synthloop import lean
 from synthloop.classifiers import lean_columns
 
-from conftest import ROOT
+from conftest import ROOT, validation_error
 
 PRESET = ROOT / "presets" / "kovac2025-lean-mini.yaml"
 
@@ -126,11 +125,7 @@ def test_partitions_inherit_labels_and_instruction_and_map_models_to_their_sourc
     ],
 )
 def test_bad_partition_config_names_the_key(preset, edit, message):
-    bad = copy.deepcopy(preset)
-    edit(bad)
-    with pytest.raises(cfg.ConfigError) as error:
-        cfg.validate(bad)
-    assert message in str(error.value)
+    assert message in validation_error(preset, edit)
 
 
 @pytest.mark.workflow
