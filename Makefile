@@ -30,7 +30,7 @@ bench: install
 
 archive: install
 	$(VENV)/bin/snakemake --cores $(CORES) archive
-	$(PY) -m synthloop.provenance verify archives/*.tar.gz
+	$(PY) -m synthloop.core.provenance verify archives/*.tar.gz
 
 clean-results:
 	rm -rf results .snakemake

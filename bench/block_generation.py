@@ -20,8 +20,8 @@ import torch
 def build_model(args):
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from synthloop.basemodel import train_tokenizer
-    from synthloop.models import load_causal_lm
+    from synthloop.lm.basemodel import train_tokenizer
+    from synthloop.lm.models import load_causal_lm
 
     if args.model:
         return load_causal_lm(args.model, device=torch.device(args.device), dtype=torch.float32)
@@ -35,7 +35,7 @@ def build_model(args):
 
 
 def paragraphs(n):
-    from synthloop.data import sotu_paragraphs
+    from synthloop.data.documents import sotu_paragraphs
 
     return sotu_paragraphs((1981, 2026), 30)["text"].head(n).tolist()
 
@@ -51,7 +51,7 @@ def timed(fn):
 
 
 def main():
-    from synthloop.generation import block_prompts, continue_batched, continue_one_by_one
+    from synthloop.lm.generation import block_prompts, continue_batched, continue_one_by_one
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -61,7 +61,7 @@ def main():
     parser.add_argument("--block", type=int, default=64)
     parser.add_argument("--new", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--backend", choices=["hf", "vllm"], default="hf", help="vllm: time synthloop.vllm_backend instead (needs --model)")
+    parser.add_argument("--backend", choices=["hf", "vllm"], default="hf", help="vllm: time synthloop.lm.vllm_backend instead (needs --model)")
     args = parser.parse_args()
     if args.backend == "vllm" and not args.model:
         parser.error("--backend vllm needs --model: vLLM loads a saved model directory")
@@ -76,7 +76,7 @@ def main():
         greedy = dict(do_sample=False)
     continue_batched(model, prompts[:2], 4, 2, **ids, **greedy | {"min_new_tokens": 4})  # warm-up
     if args.backend == "vllm":  # bf16 where supported, so identical tokens are fewer than against the float32 reference
-        from synthloop.vllm_backend import load_vllm, vllm_continuations
+        from synthloop.lm.vllm_backend import load_vllm, vllm_continuations
 
         engine, _ = load_vllm(args.model, seed=0, engine={"gpu_memory_utilization": 0.5})  # leaves room for the HF reference
         settings = {"new_tokens": args.new, "do_sample": False}

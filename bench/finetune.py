@@ -6,7 +6,7 @@ decay, seed, hence the same batches in the same order):
 
 - published: every example tokenised with padding="max_length", max_length=512, pad = EOS,
   DataCollatorForLanguageModeling(mlm=False), which masks the labels of padding (Wang et al.);
-- synthloop: synthloop.training.fine_tune exactly as the workflow's finetune rule calls it
+- synthloop: synthloop.lm.training.fine_tune exactly as the workflow's finetune rule calls it
   (each example ends in EOS; each batch is padded only to its longest example);
 - packed (--packing): the synthloop examples, padding-free (DataCollatorWithFlattening: each
   batch is one row, position ids restart per document so attention stays within a document),
@@ -45,7 +45,7 @@ PUBLISHED_MAX_LENGTH = 512
 
 
 def paragraphs(n):
-    from synthloop.data import sotu_paragraphs
+    from synthloop.data.documents import sotu_paragraphs
 
     return sotu_paragraphs((1981, 2026), 30)["text"].head(n).tolist()
 
@@ -54,7 +54,7 @@ def build_model(args):
     """A tokenizer trained here and a randomly initialised GPT-2 (no download) with 1024 positions."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from synthloop.basemodel import train_tokenizer
+    from synthloop.lm.basemodel import train_tokenizer
 
     tokenizer = train_tokenizer(paragraphs(2000), 2048 if args.size == "tiny" else 8192)
     sizes = {"tiny": dict(n_layer=2, n_head=4, n_embd=96), "gpt2": dict(n_layer=12, n_head=12, n_embd=768)}[args.size]
@@ -65,11 +65,11 @@ def build_model(args):
 
 
 def run_trainer(model, tokenizer, dataset, collator, workdir: Path, params: dict, seed: int) -> dict:
-    """The same Trainer set-up as synthloop.training.train (same arguments), timed around train()."""
+    """The same Trainer set-up as synthloop.lm.training.train (same arguments), timed around train()."""
     from transformers import Trainer, set_seed
 
-    from synthloop.models import pick_device
-    from synthloop.training import training_arguments
+    from synthloop.lm.models import pick_device
+    from synthloop.lm.training import training_arguments
 
     set_seed(seed)
     trainer = Trainer(
@@ -101,8 +101,8 @@ def published(model, tokenizer, texts, workdir: Path, params: dict, seed: int) -
 
 
 def synthloop_run(model, tokenizer, texts, workdir: Path, params: dict, seed: int) -> dict:
-    """synthloop.training.fine_tune, as scripts/finetune.py calls it (its own timing covers trainer.train())."""
-    from synthloop.training import fine_tune
+    """synthloop.lm.training.fine_tune, as scripts/finetune.py calls it (its own timing covers trainer.train())."""
+    from synthloop.lm.training import fine_tune
 
     sync()
     report = fine_tune(model, tokenizer, texts, workdir / "model", params, seed)
@@ -127,8 +127,8 @@ class FlattenMaskingEOS:
 def packed(model, tokenizer, texts, workdir: Path, params: dict, seed: int) -> dict:
     from datasets import Dataset
 
-    from synthloop.models import context_length
-    from synthloop.training import tokenize_documents
+    from synthloop.lm.models import context_length
+    from synthloop.lm.training import tokenize_documents
 
     examples = tokenize_documents(tokenizer, texts, min(params["max_length"], context_length(model)))
     # With use_cache on (GPT-2's default), even a training forward builds a KV cache, and transformers then skips
@@ -182,7 +182,7 @@ def main():
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible")
 
-    from synthloop.models import pick_device
+    from synthloop.lm.models import pick_device
 
     device = pick_device()
     base, tokenizer = build_model(args)

@@ -34,7 +34,7 @@ SCORER_SPECS = {
 
 def benchmark_texts(n: int, max_words: int | None, seed: int = 0) -> list[str]:
     """n paragraphs drawn without replacement (cycled when n exceeds the corpus), optionally cut to max_words."""
-    from synthloop.data import sotu_paragraphs
+    from synthloop.data.documents import sotu_paragraphs
 
     paragraphs = sotu_paragraphs()["text"].to_numpy()
     picked = np.random.default_rng(seed).permutation(np.resize(paragraphs, max(n, len(paragraphs))))[:n]
@@ -54,7 +54,7 @@ def report(name: str, n: int, first: float, warm: float | None = None, note: str
 
 
 def bench_embedding(texts: list[str], device: str, embedder: str, folder: Path) -> dict[str, str]:
-    from synthloop.embeddings import embed_texts
+    from synthloop.scorers.embeddings import embed_texts
 
     spec = {"model": embedder, "batch_size": 64, "device": device}
     vectors, first = timed(embed_texts, texts, spec)
@@ -66,7 +66,7 @@ def bench_embedding(texts: list[str], device: str, embedder: str, folder: Path) 
 
 
 def bench_scorer(name: str, spec: dict, texts: list[str], assets: dict[str, str]) -> None:
-    from synthloop.scoring import run_scorer
+    from synthloop.scorers.registry import run_scorer
 
     _, first = timed(run_scorer, texts, spec, assets)
     _, warm = timed(run_scorer, texts, spec, assets)
@@ -76,8 +76,8 @@ def bench_scorer(name: str, spec: dict, texts: list[str], assets: dict[str, str]
 def bench_judge(texts: list[str], device: str, batch_size: int) -> None:
     import torch
 
-    from synthloop import judge
-    from synthloop.models import load_causal_lm
+    from synthloop.scorers import judge
+    from synthloop.lm.models import load_causal_lm
 
     source, gguf_file = judge.resolve_judge_model({})
     (model, tokenizer), load = timed(load_causal_lm, source, False, gguf_file, torch.device(device))

@@ -19,9 +19,9 @@ envvars:
     "PYTHONPATH",
 
 
-from synthloop import config as cfg
-from synthloop.config import draw_base_model
-from synthloop.scoring import ALL_DOMAINS, SCORERS
+from synthloop.core import config as cfg
+from synthloop.core.config import draw_base_model
+from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
 
 try:
     _validated = cfg.validate(config)
@@ -267,7 +267,7 @@ def theory_targets():
 REGRESSION_DEFAULTS = {
     "last_k": 5,  # published: generations 15-19 of 20 against generation 0
     "responses": [],  # [{scorer, metric}]; default: every metric of the configured scorers
-    "predictors": None,  # cluster properties; default: all of synthloop.clusters.PROPERTIES
+    "predictors": None,  # cluster properties; default: all of synthloop.studies.clusters.PROPERTIES
 }
 REGRESSION = {**REGRESSION_DEFAULTS, **config.get("regression", {})}
 

@@ -1,7 +1,7 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
-from synthloop.provenance import verify_archive, write_archive
+from synthloop.core.provenance import verify_archive, write_archive
 
 n = write_archive(snakemake.params.contents, snakemake.output[0])
 problems = verify_archive(snakemake.output[0])

@@ -1,12 +1,12 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 from pathlib import Path
 
 import pandas as pd
 
-from synthloop.clusters import build_clusters
-from synthloop.embeddings import embed_texts
+from synthloop.studies.clusters import build_clusters
+from synthloop.scorers.embeddings import embed_texts
 
 documents = pd.read_parquet(snakemake.input[0])
 spec = snakemake.params.spec

@@ -1,11 +1,11 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import numpy as np
 import pandas as pd
 
-from synthloop import pool as pools
-from synthloop.compose import compose, real_set
+from synthloop.loop import pool as pools
+from synthloop.loop.compose import compose, real_set
 
 strategy, gen, rng = snakemake.params.strategy, snakemake.params.gen, np.random.default_rng(snakemake.params.seed)
 documents = pd.read_parquet(snakemake.input.real)

@@ -1,10 +1,10 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.lean import lean_values
-from synthloop.scoring import run_scorer
+from synthloop.studies.lean import lean_values
+from synthloop.scorers.registry import run_scorer
 
 spec = snakemake.params.spec
 documents = pd.read_parquet(snakemake.input.docs)

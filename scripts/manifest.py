@@ -1,9 +1,9 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import json
 
-from synthloop.provenance import job_timings, manifest
+from synthloop.core.provenance import job_timings, manifest
 
 record = manifest(snakemake.params.config, snakemake.params.workflow_dir, snakemake.params.benchmarks)
 job_timings(snakemake.params.benchmarks).to_csv(snakemake.output.timings, index=False)

@@ -1,11 +1,11 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 from pathlib import Path
 
 import pandas as pd
 
-from synthloop.domains import build_mixed_clusters
+from synthloop.data.domains import build_mixed_clusters
 
 p, out = snakemake.params, snakemake.output
 clusters = {domain: {} for domain in p.domains}

@@ -1,11 +1,11 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import numpy as np
 import pandas as pd
 
-from synthloop.models import load_causal_lm
-from synthloop.neurons import neuron_values, probe_texts
+from synthloop.lm.models import load_causal_lm
+from synthloop.studies.neurons import neuron_values, probe_texts
 
 p = snakemake.params
 probes = probe_texts(pd.read_parquet(snakemake.input.probes)["text"], p.probe_size, p.seed)

@@ -1,7 +1,7 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
-from synthloop.data import balanced_split, load_documents
+from synthloop.data.documents import balanced_split, load_documents
 
 spec = snakemake.params.spec
 documents = load_documents(spec, snakemake.wildcards.dataset)

@@ -1,11 +1,11 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.clusters import PROPERTIES
-from synthloop.regression import coefficient_plot, design_table, regress_all, relative_shift, select_responses, table1, write_markdown
-from synthloop.scoring import ALL_DOMAINS
+from synthloop.studies.clusters import PROPERTIES
+from synthloop.analysis.regression import coefficient_plot, design_table, regress_all, relative_shift, select_responses, table1, write_markdown
+from synthloop.scorers.registry import ALL_DOMAINS
 
 settings = snakemake.params.regression
 metrics = pd.read_parquet(snakemake.input.metrics)

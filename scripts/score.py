@@ -1,11 +1,11 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import numpy as np
 import pandas as pd
 
-from synthloop.embeddings import embed_texts
-from synthloop.scoring import score_by_domain
+from synthloop.scorers.embeddings import embed_texts
+from synthloop.scorers.registry import score_by_domain
 
 p, out = snakemake.params, snakemake.output
 texts = pd.read_parquet(snakemake.input.texts)

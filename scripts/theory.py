@@ -1,7 +1,7 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
-from synthloop.theory import run_toy
+from synthloop.analysis.theory import run_toy
 
 table = run_toy(snakemake.wildcards.toy, dict(snakemake.params.toy), snakemake.output.table, snakemake.output.figure)
 log.info("%s: %d rows\n%s", snakemake.wildcards.toy, len(table), table.head(20).to_string())

@@ -1,10 +1,10 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import joblib
 import pandas as pd
 
-from synthloop.classifiers import evaluate_lean, train_lean
+from synthloop.scorers.classifiers import evaluate_lean, train_lean
 
 docs = pd.read_parquet(snakemake.input[0])
 groups = docs["group"] if "group" in docs and docs["group"].notna().all() else None

@@ -1,10 +1,10 @@
-from synthloop.jobs import start
+from synthloop.core.jobs import start
 
 log = start(snakemake)
 import joblib
 import pandas as pd
 
-from synthloop.classifiers import train_quality
+from synthloop.scorers.classifiers import train_quality
 
 model, table = train_quality(pd.read_parquet(snakemake.input[0])["text"], snakemake.params.seed)
 log.info("quality classifier:\n%s", table.to_string())

@@ -16,7 +16,7 @@ TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 def validation_error(config: dict, edit) -> str:
     """The ConfigError message of validating a copy of `config` changed by `edit` (it must fail)."""
-    from synthloop.config import ConfigError, validate
+    from synthloop.core.config import ConfigError, validate
 
     bad = copy.deepcopy(config)
     edit(bad)
@@ -38,7 +38,7 @@ SENTENCES = [
 @pytest.fixture(scope="session")
 def tiny_lm(tmp_path_factory):
     """A 2-layer GPT-2 with a BPE tokenizer trained from scratch on a few sentences, saved as a HF directory."""
-    from synthloop.basemodel import train_base_model
+    from synthloop.lm.basemodel import train_base_model
 
     out = tmp_path_factory.mktemp("tiny_lm") / "model"
     params = {"vocab_size": 300, "n_layer": 2, "n_head": 2, "n_embd": 32, "context": 32, "steps": 30, "batch_size": 8, "learning_rate": 3e-3}

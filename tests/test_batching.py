@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import GPT2Config, LlamaConfig
 
-from synthloop.batching import (
+from synthloop.lm.batching import (
     CPU_AUTO_BATCH_SIZE,
     MAX_AUTO_BATCH_SIZE,
     ModelShape,
@@ -72,7 +72,7 @@ def test_config_accepts_auto_and_names_the_key_of_a_bad_value():
     import yaml
 
     from conftest import TINY_CONFIG
-    from synthloop.config import ConfigError, validate
+    from synthloop.core.config import ConfigError, validate
 
     base = yaml.safe_load(TINY_CONFIG.read_text())
     assert validate(base)["generate"]["batch_size"] == 64 and "backend" not in validate(base)["generate"]  # params of existing jobs unchanged

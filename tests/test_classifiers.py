@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthloop.classifiers import (
+from synthloop.scorers.classifiers import (
     QUALITY_LEVELS, corrupt, evaluate_lean, expected_level, lean_columns, quality_index, score_hf_classifier, split_sentences, train_quality,
 )
-from synthloop.data import sotu_paragraphs
-from synthloop.scoring import Scores, mean_ci, summarise
+from synthloop.data.documents import sotu_paragraphs
+from synthloop.scorers.registry import Scores, mean_ci, summarise
 
 
 @pytest.fixture(scope="module")

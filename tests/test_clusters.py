@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthloop import clusters as cl
-from synthloop.embeddings import mean_pairwise_cosine_distance
+from synthloop.studies import clusters as cl
+from synthloop.scorers.embeddings import mean_pairwise_cosine_distance
 
 BLOB_SIZES = (90, 60, 40, 30, 25, 20, 15, 10, 6, 4)
 WORDS = np.array("good bad happy sad sun rain city road cat dog music game food work home love hate time day night".split())
@@ -189,10 +189,10 @@ def test_real_umap_on_a_small_dataset():
 
 def test_set_properties_use_one_sample_size_for_every_cluster(data, monkeypatch):
     """The Gaussian AIC sums over points: clusters measured on different numbers of texts would differ by size alone."""
-    import synthloop.embeddings
+    import synthloop.scorers.embeddings
 
     sizes = []
-    real = synthloop.embeddings.gaussian_aic
-    monkeypatch.setattr(synthloop.embeddings, "gaussian_aic", lambda points, *a, **k: sizes.append(len(points)) or real(points, *a, **k))
+    real = synthloop.scorers.embeddings.gaussian_aic
+    monkeypatch.setattr(synthloop.scorers.embeddings, "gaussian_aic", lambda points, *a, **k: sizes.append(len(points)) or real(points, *a, **k))
     build(*data, sample_size=400)
     assert sizes and set(sizes) == {30}  # min_size: every candidate has at least that many members

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthloop.compose import compose, real_set
+from synthloop.loop.compose import compose, real_set
 
 
 @pytest.fixture

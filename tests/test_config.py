@@ -4,7 +4,7 @@
 import pytest
 import yaml
 
-from synthloop import config as cfg
+from synthloop.core import config as cfg
 
 from conftest import ROOT, validation_error
 

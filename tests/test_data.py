@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from synthloop.config import ConfigError
-from synthloop.data import balanced_split, clean_paragraph, load_documents, sotu_paragraphs
+from synthloop.core.config import ConfigError
+from synthloop.data.documents import balanced_split, clean_paragraph, load_documents, sotu_paragraphs
 
 SPEC = {"labels": {"D": "left", "R": "right"}, "finetune_size": 4, "text_column": "body", "label_column": "party"}
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from synthloop import domains as dm
+from synthloop.data import domains as dm
 
 
 class ChatTokenizer:

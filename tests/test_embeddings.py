@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from synthloop import embeddings as em
-from synthloop.scoring import run_scorer
+from synthloop.scorers import embeddings as em
+from synthloop.scorers.registry import run_scorer
 
 
 def unit_rows(matrix):

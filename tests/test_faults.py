@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from synthloop.training import is_complete, resumable_checkpoint
+from synthloop.lm.training import is_complete, resumable_checkpoint
 
 from conftest import SENTENCES
 
@@ -14,8 +14,8 @@ PARAMS = {"epochs": 4, "batch_size": 2, "learning_rate": 1e-3, "weight_decay": 0
 
 RUN = """
 import sys, json
-from synthloop.models import load_causal_lm, set_threads
-from synthloop.training import fine_tune
+from synthloop.lm.models import load_causal_lm, set_threads
+from synthloop.lm.training import fine_tune
 set_threads(1)
 model, tokenizer = load_causal_lm(sys.argv[1])
 report = fine_tune(model, tokenizer, json.loads(sys.argv[3]), sys.argv[2], json.loads(sys.argv[4]), seed=7)

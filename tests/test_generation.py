@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from synthloop.generation import Prompt, block_prompts, continue_batched, continue_one_by_one, synthesize_documents
-from synthloop.models import load_causal_lm
+from synthloop.lm.generation import Prompt, block_prompts, continue_batched, continue_one_by_one, synthesize_documents
+from synthloop.lm.models import load_causal_lm
 
 from conftest import SENTENCES
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import requests
 
-from synthloop import judge
-from synthloop.scoring import run_scorer, summarise
+from synthloop.scorers import judge
+from synthloop.scorers.registry import run_scorer, summarise
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from synthloop import config as cfg
-from synthloop import lean
-from synthloop.classifiers import lean_columns
+from synthloop.core import config as cfg
+from synthloop.studies import lean
+from synthloop.scorers.classifiers import lean_columns
 
 from conftest import ROOT, validation_error
 

@@ -7,12 +7,12 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from synthloop import config as cfg
-from synthloop import pool as pools
-from synthloop.analysis import metrics_table
-from synthloop.domains import build_mixed_clusters, domain_counts, sample_domains
-from synthloop.regression import coefficient_plot, mixed_predictors, regress_mixed
-from synthloop.scoring import ALL_DOMAINS, score_by_domain
+from synthloop.core import config as cfg
+from synthloop.loop import pool as pools
+from synthloop.analysis.metrics import metrics_table
+from synthloop.data.domains import build_mixed_clusters, domain_counts, sample_domains
+from synthloop.analysis.regression import coefficient_plot, mixed_predictors, regress_mixed
+from synthloop.scorers.registry import ALL_DOMAINS, score_by_domain
 
 PRESET = ROOT / "presets" / "kovac2025-domains-mini.yaml"
 
@@ -86,7 +86,7 @@ def test_first_generated_takes_each_domains_share():
 
 
 def test_sample_domains_writes_each_domains_count_with_its_instruction(tiny_lm):
-    from synthloop.models import load_causal_lm
+    from synthloop.lm.models import load_causal_lm
 
     model, tokenizer = load_causal_lm(str(tiny_lm))
     params = {"do_sample": True, "temperature": 1.0, "new_tokens": 6, "batch_size": 4}

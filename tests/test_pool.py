@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthloop import pool as pl
+from synthloop.loop import pool as pl
 
 N0, N, GENERATIONS = 64, 32, 5
 

@@ -3,7 +3,7 @@
 import json
 import tarfile
 
-from synthloop.provenance import job_timings, manifest, verify_archive, write_archive
+from synthloop.core.provenance import job_timings, manifest, verify_archive, write_archive
 
 from conftest import ROOT
 

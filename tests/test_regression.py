@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthloop import regression as rg
+from synthloop.analysis import regression as rg
 
 PREDICTORS = ["semantic_diversity", "self_bleu", "gaussianity_aic", "positivity"]
 
@@ -153,7 +153,7 @@ def test_groups_too_small_to_fit_are_skipped_and_the_pooled_fit_remains():
     import numpy as np
     import pandas as pd
 
-    from synthloop.regression import regress_all
+    from synthloop.analysis.regression import regress_all
 
     rng = np.random.default_rng(0)
     data = pd.DataFrame({"dataset": np.repeat(["a", "b"], 8), "ratio": np.tile([0.5, 1.0], 8), "x1": rng.normal(size=16), "x2": rng.normal(size=16)})

@@ -155,7 +155,7 @@ def _generated_targets(*config_files: Path) -> list[str]:
     """Every chain's generated.parquet, every generation: what the comparison needs, no more."""
     import yaml
     from snakemake.utils import update_config
-    from synthloop import config as cfg
+    from synthloop.core import config as cfg
 
     config = {}
     for config_file in config_files:  # merged as snakemake merges several --configfile

@@ -9,8 +9,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from synthloop import text_metrics as tm
-from synthloop.scoring import SCORERS, run_scorer, summarise
+from synthloop.scorers import text_metrics as tm
+from synthloop.scorers.registry import SCORERS, run_scorer, summarise
 
 VARIED = [
     "The nation is strong and our economy is growing faster than ever before.",

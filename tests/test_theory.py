@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from synthloop import theory
+from synthloop.analysis import theory
 
 
 @pytest.fixture(scope="module")

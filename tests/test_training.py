@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import torch
 
-from synthloop.generation import synthesize_documents
-from synthloop.models import load_causal_lm
-from synthloop.training import fine_tune
+from synthloop.lm.generation import synthesize_documents
+from synthloop.lm.models import load_causal_lm
+from synthloop.lm.training import fine_tune
 
 from conftest import SENTENCES
 

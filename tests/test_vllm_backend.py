@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from synthloop.config import ConfigError
-from synthloop.generation import Prompt, continue_batched, load_generator, sample_from_prompt, synthesize_documents
-from synthloop.models import load_causal_lm
-from synthloop.vllm_backend import (
+from synthloop.core.config import ConfigError
+from synthloop.lm.generation import Prompt, continue_batched, load_generator, sample_from_prompt, synthesize_documents
+from synthloop.lm.models import load_causal_lm
+from synthloop.lm.vllm_backend import (
     HF_DEFAULT_TOP_K,
     VLLMModel,
     hf_sampling_defaults,
@@ -118,7 +118,7 @@ def test_hf_sampling_defaults_follow_the_generation_config(tmp_path):
 
 
 def test_lora_adapter_is_merged_into_a_plain_model_directory(tiny_lm, tmp_path):
-    from synthloop.training import with_lora
+    from synthloop.lm.training import with_lora
 
     assert merged_model_dir(str(tiny_lm)) == (tiny_lm, None)
     model, tokenizer = load_causal_lm(str(tiny_lm))

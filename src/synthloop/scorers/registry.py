@@ -31,23 +31,23 @@ class Scores:
 
 
 SCORERS: dict[str, Kind] = {
-    "lean_classifier": Kind("synthloop.classifiers:score_lean", ("lean_model",)),
-    "quality_classifier": Kind("synthloop.classifiers:score_quality", ("quality_model",)),
-    "hf_classifier": Kind("synthloop.classifiers:score_hf_classifier"),
-    "perplexity": Kind("synthloop.lm:score_perplexity", ("causal_lm",)),
-    "semantic_diversity": Kind("synthloop.embeddings:score_semantic_diversity", ("embeddings",)),
-    "gaussianity": Kind("synthloop.embeddings:score_gaussianity", ("embeddings",)),
-    "self_bleu": Kind("synthloop.text_metrics:score_self_bleu"),
-    "word_entropy": Kind("synthloop.text_metrics:score_word_entropy"),
-    "type_token_ratio": Kind("synthloop.text_metrics:score_type_token_ratio"),
-    "positivity": Kind("synthloop.text_metrics:score_positivity"),
-    "text_length": Kind("synthloop.text_metrics:score_text_length"),
-    "toxicity": Kind("synthloop.text_metrics:score_toxicity"),
-    "llm_judge": Kind("synthloop.judge:score_llm_judge"),
+    "lean_classifier": Kind("synthloop.scorers.classifiers:score_lean", ("lean_model",)),
+    "quality_classifier": Kind("synthloop.scorers.classifiers:score_quality", ("quality_model",)),
+    "hf_classifier": Kind("synthloop.scorers.classifiers:score_hf_classifier"),
+    "perplexity": Kind("synthloop.scorers.perplexity:score_perplexity", ("causal_lm",)),
+    "semantic_diversity": Kind("synthloop.scorers.embeddings:score_semantic_diversity", ("embeddings",)),
+    "gaussianity": Kind("synthloop.scorers.embeddings:score_gaussianity", ("embeddings",)),
+    "self_bleu": Kind("synthloop.scorers.text_metrics:score_self_bleu"),
+    "word_entropy": Kind("synthloop.scorers.text_metrics:score_word_entropy"),
+    "type_token_ratio": Kind("synthloop.scorers.text_metrics:score_type_token_ratio"),
+    "positivity": Kind("synthloop.scorers.text_metrics:score_positivity"),
+    "text_length": Kind("synthloop.scorers.text_metrics:score_text_length"),
+    "toxicity": Kind("synthloop.scorers.text_metrics:score_toxicity"),
+    "llm_judge": Kind("synthloop.scorers.judge:score_llm_judge"),
 }
 
 # Kinds that can measure political lean, and their per-text column on one scale (0 = left,
-# 50 = centre, 100 = right): lean partitions are drawn and bucketed on it (synthloop.lean).
+# 50 = centre, 100 = right): lean partitions are drawn and bucketed on it (synthloop.studies.lean).
 LEAN_MEASURES: dict[str, str] = {"lean_classifier": "lean_score", "hf_classifier": "lean_score", "llm_judge": "judge_lean"}
 LEAN_POSITIONS: dict[str, float] = {"left": 0.0, "center": 50.0, "right": 100.0}  # label -> place on that scale
 

@@ -4,7 +4,7 @@
 `.snakemake/metadata`, the config and the manifest with a SHA256SUMS file, so an archive
 can be checked for tampering or corruption years later:
 
-    python -m synthloop.provenance verify archives/<study>.tar.gz
+    python -m synthloop.core.provenance verify archives/<study>.tar.gz
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def verify_archive(archive) -> list[str]:
 def main(argv=None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m synthloop.provenance")
+    parser = argparse.ArgumentParser(prog="python -m synthloop.core.provenance")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("verify", help="check an archive's files against its SHA256SUMS").add_argument("archive")
     args = parser.parse_args(argv)

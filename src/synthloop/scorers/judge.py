@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from synthloop.scoring import Scores
+from synthloop.scorers.registry import Scores
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def generate_replies(model, tokenizer, prompts: list[str], batch_size: int, max_
 
 
 def transformers_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, list[str]]:
-    from synthloop.models import load_causal_lm
+    from synthloop.lm.models import load_causal_lm
 
     source, gguf_file = resolve_judge_model(spec)
     import torch

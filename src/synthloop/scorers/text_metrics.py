@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from synthloop.scoring import Scores
+from synthloop.scorers.registry import Scores
 
 WORD_PATTERN = r"(?u)\b\w+\b"  # keeps one-letter words ("a", "I"), which sklearn's default drops
 
@@ -183,7 +183,7 @@ def score_positivity(texts, spec, assets) -> Scores:
 
 
 def token_counts(texts: list[str], tokenizer_name: str, gguf_file: str | None = None) -> np.ndarray:
-    from synthloop.models import load_tokenizer
+    from synthloop.lm.models import load_tokenizer
 
     if not Path(tokenizer_name).exists() and os.environ.get("HF_HUB_OFFLINE") == "1":
         raise FileNotFoundError(f"tokenizer {tokenizer_name!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")
@@ -222,7 +222,7 @@ def hf_toxicity(texts: list[str], spec: dict) -> np.ndarray:
         raise ScorerModelMissing(f"scorer kind 'toxicity': model {model!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")
     from transformers import pipeline
 
-    from synthloop.models import pick_device
+    from synthloop.lm.models import pick_device
 
     classify = pipeline("text-classification", model=model, device=pick_device(), top_k=None, truncation=True, model_kwargs={"use_safetensors": True})
     label = spec.get("label", "toxic")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthloop.config import stable_seed
+from synthloop.core.seeds import stable_seed
 
 INSTRUCTIONS = {
     "twitter": "Generate a twitter post.",  # the published instruction
@@ -147,7 +147,7 @@ def sample_domains(model, tokenizer, instructions: dict[str, str], counts: dict[
     unchanged; rows carry `domain`, which the pool, fine-tuning and per-domain scoring read.
     `backend` is passed on to generation.sample_from_prompt (e.g. continuations=...).
     """
-    from synthloop.generation import sample_from_prompt
+    from synthloop.lm.generation import sample_from_prompt
 
     frames = []
     for domain, instruction in instructions.items():

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from synthloop.scoring import Scores
+from synthloop.scorers.registry import Scores
 
 
 @torch.inference_mode()
 def perplexity(model, tokenizer, texts, batch_size: int = 32, max_length: int = 512) -> np.ndarray:
     """Per-text perplexity (exp of the mean token NLL), batched over length-sorted texts."""
-    from synthloop.models import context_length
+    from synthloop.lm.models import context_length
 
     max_length = min(max_length, context_length(model))
     encoded = tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
@@ -38,7 +38,7 @@ def perplexity(model, tokenizer, texts, batch_size: int = 32, max_length: int = 
 
 
 def score_perplexity(texts, spec, assets) -> Scores:
-    from synthloop.models import load_causal_lm
+    from synthloop.lm.models import load_causal_lm
 
     model, tokenizer = load_causal_lm(assets["causal_lm"], trust_remote_code=bool(spec.get("trust_remote_code", False)))
     model.eval()

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from synthloop.config import ConfigError, stable_seed
-from synthloop.generation import Prompt, strip_after_eos
+from synthloop.core.config import ConfigError
+from synthloop.core.seeds import stable_seed
+from synthloop.lm.generation import Prompt, strip_after_eos
 
 # transformers' global generation defaults, which the Hugging Face path samples with unless the
 # model's generation_config.json sets them (GenerationConfig._get_default_generation_params);
@@ -105,7 +106,7 @@ def merged_model_dir(source: str, dtype=None):
     adapter (or chain) merged on the CPU by models.load_causal_lm and saved to a temporary directory."""
     import torch
 
-    from synthloop.models import load_causal_lm
+    from synthloop.lm.models import load_causal_lm
 
     if not (Path(source) / "adapter_config.json").exists():
         return Path(source), None
@@ -125,7 +126,7 @@ def load_vllm(source: str, seed: int, engine: dict | None = None):
     import torch
     from transformers import AutoConfig
 
-    from synthloop.models import fast_math, load_tokenizer, pick_device
+    from synthloop.lm.models import fast_math, load_tokenizer, pick_device
 
     vllm = import_vllm()
     dtype = fast_math(pick_device())

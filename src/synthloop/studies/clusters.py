@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from synthloop.config import stable_seed
+from synthloop.core.seeds import stable_seed
 
 DEFAULT_PROJECTIONS = (
     {"n_neighbors": 15, "min_dist": 0.0},
@@ -69,7 +69,7 @@ def setting_name(setting: dict) -> str:
 
 
 def umap_project(embeddings: np.ndarray, setting: dict, seed: int) -> np.ndarray:
-    from synthloop.embeddings import umap_projection
+    from synthloop.scorers.embeddings import umap_projection
 
     return umap_projection(embeddings, {"metric": "cosine", **setting, "seed": seed})
 
@@ -202,7 +202,7 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 def per_text_properties(texts: list[str], quality: np.ndarray | None = None) -> pd.DataFrame:
     """Per-text values computed once per dataset, then averaged per cluster (VADER and length reused from text_metrics)."""
-    from synthloop.text_metrics import score_text_length, vader_compound
+    from synthloop.scorers.text_metrics import score_text_length, vader_compound
 
     values = pd.DataFrame({"positivity": vader_compound(texts), "length_words": score_text_length(texts, {}, {}).per_text["length_words"].to_numpy()})
     if quality is not None:
@@ -212,8 +212,8 @@ def per_text_properties(texts: list[str], quality: np.ndarray | None = None) -> 
 
 def cluster_properties(members: np.ndarray, unit_vectors: np.ndarray, points: np.ndarray, texts: list[str], per_text: pd.DataFrame,
                        sample_size: int, rng: np.random.Generator, bleu) -> dict[str, float]:
-    from synthloop.embeddings import gaussian_aic, mean_pairwise_cosine_distance
-    from synthloop.text_metrics import self_bleu_all
+    from synthloop.scorers.embeddings import gaussian_aic, mean_pairwise_cosine_distance
+    from synthloop.scorers.text_metrics import self_bleu_all
 
     sample = np.sort(rng.choice(members, min(sample_size, len(members)), replace=False))
     values = {
@@ -259,7 +259,7 @@ def build_clusters(
     sample_size: int = 500, project: Projector = umap_project, bleu_spec: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The selected clusters (cluster_id, size, provenance, properties) and their members (cluster_id, doc_id)."""
-    from synthloop.text_metrics import bleu_metric
+    from synthloop.scorers.text_metrics import bleu_metric
 
     if len(embeddings) != len(documents):
         raise ValueError(f"{len(embeddings)} embeddings for {len(documents)} documents")

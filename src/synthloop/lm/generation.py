@@ -80,7 +80,7 @@ def sampling_kwargs(params: dict) -> dict:
 def hf_continuations(model, tokenizer, prompts: list[Prompt], params: dict, seed: int) -> list[list[int]]:
     """The Hugging Face backend's token-producing call: batched `generate`, seeded once, batch size
     as configured or sized from free GPU memory (`generate.batch_size: auto`)."""
-    from synthloop.batching import resolve_batch_size
+    from synthloop.lm.batching import resolve_batch_size
 
     torch.manual_seed(seed)
     longest = max((len(p.ids) for p in prompts), default=0) + params["new_tokens"]
@@ -96,11 +96,11 @@ def load_generator(source: str, params: dict, seed: int):
     Everything else (prompts, decoding, assembly) is shared, so both backends write the same columns.
     """
     if params.get("backend", "hf") == "vllm":
-        from synthloop.vllm_backend import load_vllm, vllm_continuations
+        from synthloop.lm.vllm_backend import load_vllm, vllm_continuations
 
         model, tokenizer = load_vllm(source, seed, params.get("vllm_engine") or {})
         return model, tokenizer, vllm_continuations
-    from synthloop.models import load_causal_lm
+    from synthloop.lm.models import load_causal_lm
 
     model, tokenizer = load_causal_lm(source)
     return model.eval(), tokenizer, hf_continuations
@@ -120,8 +120,8 @@ def synthesize_documents(model, tokenizer, texts, params: dict, seed: int, title
     `continuations` is the backend's token-producing call (hf_continuations or
     vllm_backend.vllm_continuations); `model` is what that call expects.
     """
-    from synthloop.config import ConfigError
-    from synthloop.models import context_length
+    from synthloop.core.config import ConfigError
+    from synthloop.lm.models import context_length
 
     if params["block_tokens"] + params["new_tokens"] > context_length(model):
         raise ConfigError(

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
-from synthloop.scoring import Scores
+from synthloop.scorers.registry import Scores
 
 MINILM = "minilm"
 
@@ -38,7 +38,7 @@ def resolve_embedder(name: str | None) -> str:
 def load_embedder(spec: dict):
     from sentence_transformers import SentenceTransformer
 
-    from synthloop.models import pick_device
+    from synthloop.lm.models import pick_device
 
     model = SentenceTransformer(
         resolve_embedder(spec.get("model")),

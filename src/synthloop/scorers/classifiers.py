@@ -18,7 +18,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import LeaveOneGroupOut, train_test_split
 from sklearn.pipeline import make_pipeline, make_union
 
-from synthloop.scoring import LEAN_POSITIONS, Scores
+from synthloop.scorers.registry import LEAN_POSITIONS, Scores
 
 QUALITY_LEVELS = ("noise", "word_salad", "mild_gibberish", "clean")  # levels 0..3, as published
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -279,7 +279,7 @@ def score_hf_classifier(texts, spec, assets) -> Scores:
     """
     from transformers import pipeline
 
-    from synthloop.models import pick_device
+    from synthloop.lm.models import pick_device
 
     classify = pipeline(
         "text-classification", model=spec["model"], device=pick_device(), top_k=None, truncation=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synthloop.training import pack, train
+from synthloop.lm.training import pack, train
 
 EOS = "<|endoftext|>"
 

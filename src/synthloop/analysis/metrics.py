@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from synthloop.scoring import ALL_DOMAINS  # noqa: E402  (one-domain chains; mixed chains have a row per domain)
+from synthloop.scorers.registry import ALL_DOMAINS  # noqa: E402  (one-domain chains; mixed chains have a row per domain)
 
 KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "domain", "metric"]
 

@@ -2,7 +2,7 @@
 texts, the final lean of their chains against the initial lean, and eight lean buckets over generations.
 
 Lean is one continuous value per text on 0 (left) .. 100 (right), from the configured lean scorer
-(synthloop.scoring.LEAN_MEASURES): the lean classifier's expected position (100·p(right) with
+(synthloop.scorers.registry.LEAN_MEASURES): the lean classifier's expected position (100·p(right) with
 left/right labels), or the judge's 0-100 score (its -1, not political, is missing). Left is below
 50, right above, as in synthloop.domains.lean_sides; the buckets are eight equal-width bins.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthloop.config import ConfigError
-from synthloop.domains import lean_partitions, lean_sides
-from synthloop.scoring import LEAN_MEASURES
+from synthloop.core.config import ConfigError
+from synthloop.data.domains import lean_partitions, lean_sides
+from synthloop.scorers.registry import LEAN_MEASURES
 
 N_BUCKETS = 8
 CENTRE = 50.0

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthloop.config import draw_base_model, stable_seed  # noqa: F401 (draw_base_model: one home, re-exported)
+from synthloop.core.config import draw_base_model, stable_seed  # noqa: F401 (draw_base_model: one home, re-exported)
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation", "domain"]
 HUMAN, SYNTHETIC = "human", "synthetic"
@@ -101,7 +101,7 @@ def first_generated(generated: pd.DataFrame, count: int) -> pd.DataFrame:
     mixed chain) the first of each domain in an even split, since a plain head would take one domain only."""
     if "domain" not in generated.columns:
         return generated.head(count)
-    from synthloop.domains import domain_counts
+    from synthloop.data.domains import domain_counts
 
     wanted = domain_counts(count, list(dict.fromkeys(generated["domain"])))
     return pd.concat([generated[generated["domain"] == domain].head(n) for domain, n in wanted.items()], ignore_index=True)

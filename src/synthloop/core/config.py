@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+from synthloop.core.seeds import stable_seed
+
+SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "config.schema.yaml"
 
 
 MIXED = "mixed"  # the dataset name of mixed multi-domain chains (study 2); no configured dataset may use it
@@ -79,7 +80,7 @@ def resolve_partitions(config: dict) -> None:
     Runs before schema defaults are filled, so an instruction the partition leaves out is its
     source's, not the generic default. The scorer must give a 0-100 lean per text.
     """
-    from synthloop.scoring import LEAN_MEASURES, LEAN_POSITIONS
+    from synthloop.scorers.registry import LEAN_MEASURES, LEAN_POSITIONS
 
     datasets = config["datasets"]
     for name in partition_datasets(config):
@@ -111,7 +112,7 @@ def resolve_partitions(config: dict) -> None:
 
 def check_references(config: dict) -> None:
     """What the schema cannot express: names that must refer to other entries."""
-    from synthloop.scoring import SCORERS
+    from synthloop.scorers.registry import SCORERS
 
     for dataset in chain_datasets(config):
         if dataset not in config["datasets"]:
@@ -233,12 +234,6 @@ def chains(config: dict) -> dict[str, Chain]:
 def finetune_params(config: dict, strategy: str) -> dict:
     """The study's fine-tuning recipe with the strategy's overrides (e.g. overfit: 25 epochs, no decay)."""
     return {**config["finetune"], **config["strategies"][strategy].get("finetune", {})}
-
-
-def stable_seed(*parts) -> int:
-    """A seed derived from the configured seed and names, identical across runs and machines."""
-    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:4], "little")
 
 
 def draw_base_model(candidates: list[str], chain_id: str, generation: int, seed: int) -> str:

@@ -1,0 +1,1 @@
+"""Tables, regressions and theory toys over what the scorers measured."""

@@ -1,0 +1,1 @@
+"""Real documents: loaders for the offline corpora, local files and Hugging Face datasets."""

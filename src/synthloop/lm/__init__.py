@@ -1,0 +1,1 @@
+"""Language models: loading, training, prompts and generation (Hugging Face or vLLM)."""

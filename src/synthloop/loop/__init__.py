@@ -1,0 +1,1 @@
+"""Composing each generation's training set, for every strategy."""

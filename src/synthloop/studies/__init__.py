@@ -1,0 +1,1 @@
+"""What only one study uses: neurons (study 1), clusters and lean partitions (study 2)."""
