@@ -12,22 +12,13 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-
 include: "rules/common.smk"
-include: "rules/data.smk"
-include: "rules/models.smk"
-include: "rules/chain.smk"
-include: "rules/score.smk"
-include: "rules/analysis.smk"
-include: "rules/neurons.smk"
-include: "rules/theory.smk"
-include: "rules/clusters.smk"
-include: "rules/lean.smk"
+include: f"rules/{KIND}/rules.smk"
 include: "rules/provenance.smk"
 
 
 rule all:
-    input:
-        all_targets(),
-        path("manifest"),
     default_target: True
+    input:
+        TARGETS,
+        path("manifest"),

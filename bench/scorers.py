@@ -76,8 +76,8 @@ def bench_scorer(name: str, spec: dict, texts: list[str], assets: dict[str, str]
 def bench_judge(texts: list[str], device: str, batch_size: int) -> None:
     import torch
 
-    from synthloop.scorers import judge
     from synthloop.lm.models import load_causal_lm
+    from synthloop.scorers import judge
 
     source, gguf_file = judge.resolve_judge_model({})
     (model, tokenizer), load = timed(load_causal_lm, source, False, gguf_file, torch.device(device))

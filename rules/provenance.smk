@@ -4,20 +4,20 @@
 
 rule manifest:
     input:
-        all_targets(),
+        TARGETS,
     output:
         manifest=path("manifest"),
         timings=path("table", table="job_timings"),
-    params:
-        config=config,
-        workflow_dir=workflow.basedir,
-        benchmarks=f"{RESULTS}/benchmarks",
     log:
         log("manifest"),
     conda:
         "../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
+    params:
+        config=config,
+        workflow_dir=workflow.basedir,
+        benchmarks=f"{RESULTS}/benchmarks",
     script:
         "../scripts/manifest.py"
 
@@ -27,13 +27,13 @@ rule archive:
         path("manifest"),
     output:
         path("archive"),
-    params:
-        contents=[RESULTS, ".snakemake/metadata", *workflow.configfiles],
     log:
         path("archive_log"),
     conda:
         "../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
+    params:
+        contents=[RESULTS, ".snakemake/metadata", *workflow.configfiles],
     script:
         "../scripts/archive.py"

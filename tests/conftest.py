@@ -16,7 +16,8 @@ TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 def validation_error(config: dict, edit) -> str:
     """The ConfigError message of validating a copy of `config` changed by `edit` (it must fail)."""
-    from synthloop.core.config import ConfigError, validate
+    from synthloop.core.config import ConfigError
+    from synthloop.studies import validate
 
     bad = copy.deepcopy(config)
     edit(bad)

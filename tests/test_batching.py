@@ -70,9 +70,10 @@ def test_config_accepts_auto_and_names_the_key_of_a_bad_value():
     import copy
 
     import yaml
-
     from conftest import TINY_CONFIG
-    from synthloop.core.config import ConfigError, validate
+
+    from synthloop.core.config import ConfigError
+    from synthloop.studies import validate
 
     base = yaml.safe_load(TINY_CONFIG.read_text())
     assert validate(base)["generate"]["batch_size"] == 64 and "backend" not in validate(base)["generate"]  # params of existing jobs unchanged

@@ -4,10 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthloop.scorers.classifiers import (
-    QUALITY_LEVELS, corrupt, evaluate_lean, expected_level, lean_columns, quality_index, score_hf_classifier, split_sentences, train_quality,
-)
 from synthloop.data.documents import sotu_paragraphs
+from synthloop.scorers.classifiers import (
+    QUALITY_LEVELS,
+    corrupt,
+    evaluate_lean,
+    expected_level,
+    lean_columns,
+    quality_index,
+    score_hf_classifier,
+    split_sentences,
+    train_quality,
+)
 from synthloop.scorers.registry import Scores, mean_ci, summarise
 
 

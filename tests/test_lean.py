@@ -5,12 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from synthloop.core import config as cfg
-from synthloop.studies import lean
-from synthloop.scorers.classifiers import lean_columns
-
 from conftest import ROOT, validation_error
+
+from synthloop.core.config import ConfigError
+from synthloop.scorers.classifiers import lean_columns
+from synthloop.studies import validate
+from synthloop.studies.text_loop import chains as tl
+from synthloop.studies.text_loop import lean
 
 PRESET = ROOT / "presets" / "kovac2025-lean-mini.yaml"
 
@@ -91,7 +92,7 @@ def test_draw_partition_is_seeded_and_names_the_key_on_shortage():
     part = lean.draw_partition(scored, "left025", spec, seed=3)
     assert (part["lean"] < 50).sum() == 3 and len(part) == 12
     pd.testing.assert_frame_equal(part, lean.draw_partition(scored, "left025", spec, seed=3))
-    with pytest.raises(cfg.ConfigError, match=r"config key 'datasets.left100.size'.*needs 30 left-leaning"):
+    with pytest.raises(ConfigError, match=r"config key 'datasets.left100.size'.*needs 30 left-leaning"):
         lean.draw_partition(scored, "left100", {**spec, "left_share": 1.0, "size": 30}, seed=3)
 
 
@@ -99,15 +100,15 @@ def test_draw_partition_is_seeded_and_names_the_key_on_shortage():
 
 
 def test_partitions_inherit_labels_and_instruction_and_map_models_to_their_source(preset):
-    validated = cfg.validate(preset)
+    validated = validate(preset)
     spec = validated["datasets"]["left025"]
     assert spec["labels"] == validated["datasets"]["speech"]["labels"]
     assert spec["instruction"] == validated["datasets"]["speech"]["instruction"]
-    assert cfg.partition_datasets(validated) == ["left000", "left025", "left050", "left075", "left100"]
-    assert cfg.root_dataset(validated, "left025") == "speech" and cfg.root_dataset(validated, "speech") == "speech"
-    assert "left050-pool-r1-s0" in cfg.chains(validated)
+    assert tl.partition_datasets(validated) == ["left000", "left025", "left050", "left075", "left100"]
+    assert tl.root_dataset(validated, "left025") == "speech" and tl.root_dataset(validated, "speech") == "speech"
+    assert "left050-pool-r1-s0" in tl.chains(validated)
     del preset["datasets"]["left000"]["lean_scorer"]
-    assert cfg.validate(preset)["datasets"]["left000"]["lean_scorer"] == "lean"
+    assert validate(preset)["datasets"]["left000"]["lean_scorer"] == "lean"
 
 
 @pytest.mark.parametrize(

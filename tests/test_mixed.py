@@ -5,14 +5,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT
-from synthloop.core import config as cfg
-from synthloop.loop import pool as pools
+
 from synthloop.analysis.metrics import metrics_table
-from synthloop.data.domains import build_mixed_clusters, domain_counts, sample_domains
 from synthloop.analysis.regression import coefficient_plot, mixed_predictors, regress_mixed
+from synthloop.core.config import ConfigError
+from synthloop.loop import pool as pools
+from synthloop.loop.pool import domain_counts
 from synthloop.scorers.registry import ALL_DOMAINS, score_by_domain
+from synthloop.studies import validate
+from synthloop.studies.text_loop import chains as tl
+from synthloop.studies.text_loop.generate import sample_domains
+from synthloop.studies.text_loop.mixed import build_mixed_clusters
 
 PRESET = ROOT / "presets" / "kovac2025-domains-mini.yaml"
 
@@ -26,7 +30,7 @@ def preset():
 
 
 def test_mixed_chains_expand_over_mixed_ids_with_their_domains(preset):
-    chains = cfg.chains(cfg.validate(preset))
+    chains = tl.chains(validate(preset))
     assert len(chains) == 8  # 8 mixed clusters x 1 ratio x 1 seed, no single-domain chains
     chain = chains["mixed-m000-pool-r0.5-s0"]
     assert (chain.dataset, chain.cluster, chain.domains, chain.datasets) == ("mixed", "m000", ("speech", "twitter"), ("speech", "twitter"))
@@ -45,8 +49,8 @@ def test_mixed_chains_expand_over_mixed_ids_with_their_domains(preset):
 )
 def test_bad_mixed_config_names_the_key(preset, edit, message):
     edit(preset)
-    with pytest.raises(cfg.ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        cfg.validate(preset)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        validate(preset)
 
 
 # -- mixed clusters and generation counts -------------------------------------------------------

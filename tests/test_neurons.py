@@ -10,7 +10,7 @@ import pytest
 import statsmodels.api as sm
 import torch
 
-from synthloop.studies import neurons
+from synthloop.studies.text_loop import neurons
 
 PROBES = [
     "the senate passed the budget today",

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from synthloop.loop import pool as pl
+from synthloop.studies.text_loop.chains import draw_base_model
 
 N0, N, GENERATIONS = 64, 32, 5
 
@@ -112,19 +113,19 @@ CANDIDATES = ["llama-3.2-1b", "qwen2.5-1.5b", "smollm-1.7b", "falcon3-1b"]
 
 
 def test_base_model_draw_is_identical_across_calls():
-    first = [pl.draw_base_model(CANDIDATES, "twitter-c003-r0.5-s0", g, 0) for g in range(20)]
-    second = [pl.draw_base_model(list(CANDIDATES), "twitter-c003-r0.5-s0", g, 0) for g in range(20)]
+    first = [draw_base_model(CANDIDATES, "twitter-c003-r0.5-s0", g, 0) for g in range(20)]
+    second = [draw_base_model(list(CANDIDATES), "twitter-c003-r0.5-s0", g, 0) for g in range(20)]
     assert first == second
     assert set(first) <= set(CANDIDATES) and len(set(first)) > 1  # a fresh draw per generation, not one model
 
 
 def test_base_model_draw_differs_across_seeds_and_chains():
-    by_seed = {seed: tuple(pl.draw_base_model(CANDIDATES, "chain", g, seed) for g in range(10)) for seed in range(5)}
+    by_seed = {seed: tuple(draw_base_model(CANDIDATES, "chain", g, seed) for g in range(10)) for seed in range(5)}
     assert len(set(by_seed.values())) == 5
-    by_chain = {chain: tuple(pl.draw_base_model(CANDIDATES, chain, g, 0) for g in range(10)) for chain in ("a", "b", "c")}
+    by_chain = {chain: tuple(draw_base_model(CANDIDATES, chain, g, 0) for g in range(10)) for chain in ("a", "b", "c")}
     assert len(set(by_chain.values())) == 3
 
 
 def test_base_model_needs_candidates():
     with pytest.raises(ValueError, match="no base model"):
-        pl.draw_base_model([], "chain", 0, 0)
+        draw_base_model([], "chain", 0, 0)

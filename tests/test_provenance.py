@@ -3,9 +3,9 @@
 import json
 import tarfile
 
-from synthloop.core.provenance import job_timings, manifest, verify_archive, write_archive
-
 from conftest import ROOT
+
+from synthloop.core.provenance import job_timings, manifest, verify_archive, write_archive
 
 
 def results_tree(root):

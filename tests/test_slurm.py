@@ -155,15 +155,17 @@ def _generated_targets(*config_files: Path) -> list[str]:
     """Every chain's generated.parquet, every generation: what the comparison needs, no more."""
     import yaml
     from snakemake.utils import update_config
-    from synthloop.core import config as cfg
+
+    from synthloop.studies import validate
+    from synthloop.studies.text_loop import chains as tl
 
     config = {}
     for config_file in config_files:  # merged as snakemake merges several --configfile
         update_config(config, yaml.safe_load(config_file.read_text()))
-    config = cfg.validate(config)
+    config = validate(config)
     return [
         f"results/{config['study']}/chains/{chain}/g{gen}/generated.parquet"
-        for chain in cfg.chains(config)
+        for chain in tl.chains(config)
         for gen in range(config["generations"])
     ]
 

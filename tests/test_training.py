@@ -2,14 +2,12 @@
 
 import json
 
-import pandas as pd
 import torch
+from conftest import SENTENCES
 
 from synthloop.lm.generation import synthesize_documents
 from synthloop.lm.models import load_causal_lm
 from synthloop.lm.training import fine_tune
-
-from conftest import SENTENCES
 
 PARAMS = {"epochs": 1, "batch_size": 4, "learning_rate": 1e-3, "weight_decay": 0.0, "max_length": 32}
 
@@ -36,7 +34,9 @@ def test_lora_saves_an_adapter_chain_that_loads_merged(tiny_lm, tmp_path):
     g1, _ = load_causal_lm(str(tmp_path / "g1"))
     assert type(g1).__name__ == "GPT2LMHeadModel"  # merged, not a PeftModel
     base, _ = load_causal_lm(str(tiny_lm))
-    w = lambda m: m.transformer.h[0].attn.c_attn.weight
+    def w(m):
+        return m.transformer.h[0].attn.c_attn.weight
+
     assert not torch.equal(w(base), w(g1)) and not torch.equal(w(g0), w(g1))
     texts = synthesize_documents(g1.eval(), tokenizer, SENTENCES[:2], {"block_tokens": 8, "new_tokens": 4, "batch_size": 4}, seed=0)
     assert len(texts) == 2

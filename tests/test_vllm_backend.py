@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import SENTENCES
 
 from synthloop.core.config import ConfigError
 from synthloop.lm.generation import Prompt, continue_batched, load_generator, sample_from_prompt, synthesize_documents
@@ -24,8 +25,6 @@ from synthloop.lm.vllm_backend import (
     token_prompts,
     vllm_continuations,
 )
-
-from conftest import SENTENCES
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The workflow end to end on a tiny config: jobs, outputs, incremental re-runs, determinism, bad input."""
 
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -10,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT, TINY_CONFIG
 
 pytestmark = pytest.mark.workflow

@@ -15,7 +15,6 @@ regression (per dataset × ratio, or over the pooled rows).
 from __future__ import annotations
 
 import logging
-
 from pathlib import Path
 
 import matplotlib

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from synthloop.core.config import ConfigError
 from synthloop.core.seeds import stable_seed

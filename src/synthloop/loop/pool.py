@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthloop.core.config import draw_base_model, stable_seed  # noqa: F401 (draw_base_model: one home, re-exported)
+from synthloop.core.seeds import stable_seed
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation", "domain"]
 HUMAN, SYNTHETIC = "human", "synthetic"
@@ -101,8 +101,6 @@ def first_generated(generated: pd.DataFrame, count: int) -> pd.DataFrame:
     mixed chain) the first of each domain in an even split, since a plain head would take one domain only."""
     if "domain" not in generated.columns:
         return generated.head(count)
-    from synthloop.data.domains import domain_counts
-
     wanted = domain_counts(count, list(dict.fromkeys(generated["domain"])))
     return pd.concat([generated[generated["domain"] == domain].head(n) for domain, n in wanted.items()], ignore_index=True)
 
@@ -134,3 +132,15 @@ def training_set(pool: pd.DataFrame, mode: str, n: int, rng: np.random.Generator
 
 def synthetic_share(frame: pd.DataFrame) -> float:
     return float((frame["origin"] == SYNTHETIC).mean()) if len(frame) else np.nan
+
+
+def domain_counts(total: int, domains: list[str], minimum: int = 0) -> dict[str, int]:
+    """`total` split evenly over the domains (the first ones take the remainder), each at least `minimum`.
+
+    A mixed chain's generation writes each domain's even share of what the pool needs, and at
+    least eval_size texts of every domain, because each domain is scored on its own.
+    """
+    if not domains:
+        raise ValueError("no domains to split texts over")
+    base, extra = divmod(total, len(domains))
+    return {domain: max(base + (i < extra), minimum) for i, domain in enumerate(domains)}

@@ -150,7 +150,7 @@ def chat_completion(prompt: str, spec: dict) -> str:
 
 def http_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, list[str]]:
     with ThreadPoolExecutor(max_workers=int(spec.get("concurrency", 8))) as pool:
-        return {aspect: list(pool.map(lambda text: chat_completion(PROMPTS[aspect].format(text=text), spec), texts)) for aspect in aspects}
+        return {aspect: list(pool.map(chat_completion, [PROMPTS[aspect].format(text=text) for text in texts], [spec] * len(texts))) for aspect in aspects}
 
 
 # -- scorer ----------------------------------------------------------------------------------------

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the workflow imports this module at parse time
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ SCORERS: dict[str, Kind] = {
 }
 
 # Kinds that can measure political lean, and their per-text column on one scale (0 = left,
-# 50 = centre, 100 = right): lean partitions are drawn and bucketed on it (synthloop.studies.lean).
+# 50 = centre, 100 = right): lean partitions are drawn and bucketed on it (synthloop.studies.text_loop.lean).
 LEAN_MEASURES: dict[str, str] = {"lean_classifier": "lean_score", "hf_classifier": "lean_score", "llm_judge": "judge_lean"}
 LEAN_POSITIONS: dict[str, float] = {"left": 0.0, "center": 50.0, "right": 100.0}  # label -> place on that scale
 

@@ -1,1 +1,26 @@
-"""What only one study uses: neurons (study 1), clusters and lean partitions (study 2)."""
+"""One package per study kind: its plan of jobs, its config checks, and what only that study uses.
+
+`validate` is the one entry point for a config: the kind's schema (core), then the kind's checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from synthloop.core.config import kind_of, read_yaml, validate_schema
+
+
+def validate(config: dict) -> dict:
+    """Validate a config of any kind: schema and defaults, then the kind's cross-reference checks.
+
+    Returns a new dict; raises ConfigError naming the first offending key.
+    """
+    checks = importlib.import_module(f"synthloop.studies.{kind_of(config)}.validate")
+    config = validate_schema(config, getattr(checks, "prepare", None))
+    checks.check(config)
+    return config
+
+
+def load(path: str | Path) -> dict:
+    return validate(read_yaml(path))

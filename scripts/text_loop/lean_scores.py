@@ -3,8 +3,8 @@ from synthloop.core.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.studies.lean import lean_values
 from synthloop.scorers.registry import run_scorer
+from synthloop.studies.text_loop.lean import lean_values
 
 spec = snakemake.params.spec
 documents = pd.read_parquet(snakemake.input.docs)

@@ -3,7 +3,7 @@ from synthloop.core.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.studies.neurons import analyse_neurons, load_versions, plot_correlation_histograms, plot_set_overlap
+from synthloop.studies.text_loop.neurons import analyse_neurons, load_versions, plot_correlation_histograms, plot_set_overlap
 
 p, out = snakemake.params, snakemake.output
 values, generations = load_versions(p.versions)

@@ -1,12 +1,10 @@
 from synthloop.core.jobs import start
 
 log = start(snakemake)
-from pathlib import Path
-
 import pandas as pd
 
-from synthloop.studies.clusters import build_clusters
 from synthloop.scorers.embeddings import embed_texts
+from synthloop.studies.text_loop.clusters import build_clusters
 
 documents = pd.read_parquet(snakemake.input[0])
 spec = snakemake.params.spec
@@ -15,6 +13,6 @@ properties, members = build_clusters(documents, embed_texts(documents["text"].to
 log.info("clusters:\n%s", properties.to_string())
 properties.to_parquet(snakemake.output.properties)
 members.to_parquet(snakemake.output.members)
-for path in snakemake.output.clusters:
-    ids = members.loc[members["cluster_id"] == Path(path).stem, "doc_id"]
+for cluster, path in zip(snakemake.params.cluster_ids, snakemake.output.clusters):
+    ids = members.loc[members["cluster_id"] == cluster, "doc_id"]
     documents[documents["doc_id"].isin(ids)].to_parquet(path)

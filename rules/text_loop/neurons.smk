@@ -2,36 +2,45 @@
 # get a weight value and a mean activation on a fixed probe set; across the versions of each
 # chain, first differences of a metric are regressed on each unit's first differences with
 # Newey-West errors (differences and lags never span two chains).
+register_paths(
+    neurons="results/{study}/chains/{chain}/g{gen}/neurons.npz",
+    neuron_results="results/{study}/neurons/per_neuron.parquet",
+    neuron_set_sizes="results/{study}/neurons/set_sizes.csv",
+    neuron_overlap="results/{study}/neurons/overlap.csv",
+    neuron_venn="results/{study}/neurons/overlap.png",
+    neuron_correlations="results/{study}/neurons/correlations.png",
+)
+
 
 rule neuron_values:
     """All versions of one chain in one job: loading torch costs more than the probe pass itself."""
     input:
         models=lambda wc: [path("model", chain=wc.chain, gen=g) for g in GENERATIONS],
-        probes=lambda wc: path("finetune_docs", dataset=chain_of(wc).dataset),
+        probes=lambda wc: PLAN.real_docs(wc.chain),
     output:
         [path("neurons", chain="{chain}", gen=g) for g in GENERATIONS],
-    params:
-        probe_size=NEURONS["probe_size"],
-        max_length=NEURONS["probe_max_length"],
-        batch_size=NEURONS["batch_size"],
-        seed=lambda wc: cfg.stable_seed(config["seeds"][0], "neuron_probes", chain_of(wc).dataset),
-        trust_remote_code=config["trust_remote_code"],
-    threads: 1
     log:
         log("neuron_values", "{chain}"),
     benchmark:
         bench("neuron_values", "{chain}")
     conda:
-        "../envs/synthloop.yaml"
+        "../../envs/synthloop.yaml"
+    threads: 1
     resources:
         **resources_for("score"),
+    params:
+        probe_size=config["neurons"]["probe_size"],
+        max_length=config["neurons"]["probe_max_length"],
+        batch_size=config["neurons"]["batch_size"],
+        seed=lambda wc: PLAN.study_seed("neuron_probes", PLAN.chains[wc.chain].dataset),
+        trust_remote_code=config["trust_remote_code"],
     script:
-        "../scripts/neuron_values.py"
+        "../../scripts/text_loop/neuron_values.py"
 
 
 rule neuron_analysis:
     input:
-        values=[v["path"] for v in neuron_versions()],
+        values=[v["path"] for v in PLAN.neuron_versions()],
         metrics=path("metrics"),
     output:
         per_neuron=path("neuron_results"),
@@ -39,18 +48,18 @@ rule neuron_analysis:
         overlap=path("neuron_overlap"),
         venn=report(path("neuron_venn"), category="neurons"),
         correlations=report(path("neuron_correlations"), category="neurons"),
-    params:
-        versions=neuron_versions(),
-        metrics=neuron_metrics(),
-        maxlags=NEURONS["maxlags"],
-        alpha=NEURONS["alpha"],
     log:
         log("neuron_analysis"),
     benchmark:
         bench("neuron_analysis")
     conda:
-        "../envs/synthloop.yaml"
+        "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
+    params:
+        versions=PLAN.neuron_versions(),
+        metrics=PLAN.neuron_metrics(),
+        maxlags=config["neurons"]["maxlags"],
+        alpha=config["neurons"]["alpha"],
     script:
-        "../scripts/neuron_analysis.py"
+        "../../scripts/text_loop/neuron_analysis.py"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthloop.core.config import ConfigError
-from synthloop.data.domains import lean_partitions, lean_sides
+from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import LEAN_MEASURES
 
 N_BUCKETS = 8
@@ -153,3 +153,50 @@ def plot_bucket_shares(table: pd.DataFrame, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+# -- drawing the partitions ----------------------------------------------------------------------
+
+LEAN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def lean_sides(documents: pd.DataFrame, lean_column: str, left_values=None, threshold: float = 50.0, left_below: bool = True) -> pd.Series:
+    """'left', 'right' or None per text.
+
+    Categorical column: `left_values` are left, every other value right. Numeric score (e.g. a
+    judge's 0–100 lean): left below `threshold` (above when left_below=False), right on the
+    other side; exactly at the threshold (centre), negative (the judge's −1 = not political)
+    or missing is neither.
+    """
+    values = documents[lean_column]
+    if left_values is not None:
+        return pd.Series(np.where(values.isin(list(left_values)), "left", "right"), index=documents.index).where(values.notna(), None)
+    score = pd.to_numeric(values, errors="coerce")
+    left = score < threshold if left_below else score > threshold
+    right = score > threshold if left_below else score < threshold
+    side = np.select([left & (score >= 0), right & (score >= 0)], ["left", "right"], default="")
+    return pd.Series(side, index=documents.index).replace("", None)
+
+
+def partition_name(share: float) -> str:
+    return f"left{int(round(100 * share)):03d}"
+
+
+def lean_partitions(documents: pd.DataFrame, lean_column: str, size: int, seed: int, shares=LEAN_SHARES, **side_options) -> pd.DataFrame:
+    """Datasets of `size` texts with round(share·size) left-leaning texts and the rest right-leaning, one per share.
+
+    Rows carry `partition` (e.g. 'left025'), `left_share` and `side`; each partition is drawn
+    without replacement with its own seed, so adding a share leaves the others unchanged.
+    """
+    sides = lean_sides(documents, lean_column, **side_options)
+    pools = {side: documents[sides == side] for side in ("left", "right")}
+    frames = []
+    for share in shares:
+        wanted = {"left": int(round(share * size)), "right": size - int(round(share * size))}
+        rng = np.random.default_rng(stable_seed(seed, "lean", partition_name(share)))
+        for side, count in wanted.items():
+            if count > len(pools[side]):
+                raise ValueError(f"partition {partition_name(share)} needs {count} {side}-leaning texts of column {lean_column!r}; only {len(pools[side])} exist (size={size})")
+            picked = pools[side].iloc[np.sort(rng.choice(len(pools[side]), count, replace=False))]
+            frames.append(picked.assign(partition=partition_name(share), left_share=share, side=side))
+    return pd.concat(frames, ignore_index=True)

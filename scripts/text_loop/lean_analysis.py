@@ -3,7 +3,7 @@ from synthloop.core.jobs import start
 start(snakemake)
 import pandas as pd
 
-from synthloop.studies.lean import HUMAN, bucket_table, final_vs_initial, lean_values, plot_bucket_shares, plot_final_vs_initial
+from synthloop.studies.text_loop.lean import HUMAN, bucket_table, final_vs_initial, lean_values, plot_bucket_shares, plot_final_vs_initial
 
 human = {name: pd.read_parquet(p)["lean"] for name, p in zip(snakemake.params.partitions, snakemake.input.partitions)}
 sets = []

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from synthloop.lm.models import load_causal_lm
-from synthloop.studies.neurons import neuron_values, probe_texts
+from synthloop.studies.text_loop.neurons import neuron_values, probe_texts
 
 p = snakemake.params
 probes = probe_texts(pd.read_parquet(snakemake.input.probes)["text"], p.probe_size, p.seed)

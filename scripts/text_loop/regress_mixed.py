@@ -3,9 +3,9 @@ from synthloop.core.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.studies.clusters import PROPERTIES
 from synthloop.analysis.regression import coefficient_plot, design_table, mixed_predictors, regress_mixed, relative_shift, select_responses
 from synthloop.scorers.registry import ALL_DOMAINS
+from synthloop.studies.text_loop.clusters import PROPERTIES
 
 p, settings = snakemake.params, snakemake.params.regression
 metrics = pd.read_parquet(snakemake.input.metrics)

@@ -1,35 +1,35 @@
 rule metrics:
     input:
-        [entry["path"] for entry in score_entries()],
+        [entry["path"] for entry in PLAN.score_entries()],
     output:
         table=path("metrics"),
         csv=path("table", table="metrics"),
-    params:
-        entries=score_entries(),
     log:
         log("metrics"),
     benchmark:
         bench("metrics")
     conda:
-        "../envs/synthloop.yaml"
+        "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
+    params:
+        entries=PLAN.score_entries(),
     script:
-        "../scripts/metrics.py"
+        "../../scripts/text_loop/metrics.py"
 
 
 rule figure:
     input:
         path("metrics"),
     output:
-        report(path("figure", scorer="{scorer}"), category=STUDY, subcategory="{scorer}", caption="../report/figure.rst"),
+        report(path("figure", scorer="{scorer}"), category=STUDY, subcategory="{scorer}", caption="../../report/text_loop/figure.rst"),
     log:
         log("figure", "{scorer}"),
     benchmark:
         bench("figure", "{scorer}")
     conda:
-        "../envs/synthloop.yaml"
+        "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
     script:
-        "../scripts/figure.py"
+        "../../scripts/text_loop/figure.py"

@@ -3,7 +3,7 @@ from synthloop.core.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.studies.lean import draw_partition
+from synthloop.studies.text_loop.lean import draw_partition
 
 partition = draw_partition(pd.read_parquet(snakemake.input[0]), snakemake.wildcards.dataset, snakemake.params.spec, snakemake.params.seed)
 log.info("%d texts: %s; mean lean %.1f", len(partition), partition["side"].value_counts().to_dict(), partition["lean"].mean())

@@ -3,20 +3,20 @@ rule train_base_model:
         path("pretrain_corpus"),
     output:
         directory(path("base_model")),
-    params:
-        scratch=config["base_model"].get("scratch", {}),
-        seed=cfg.stable_seed(config["seeds"][0], "base_model"),
-    threads: 2
     log:
         log("train_base_model"),
     benchmark:
         bench("train_base_model")
     conda:
-        "../envs/synthloop.yaml"
+        "../../envs/synthloop.yaml"
+    threads: 2
     resources:
         **resources_for("finetune"),
+    params:
+        scratch=config["base_model"].get("scratch", {}),
+        seed=PLAN.study_seed("base_model"),
     script:
-        "../scripts/train_base_model.py"
+        "../../scripts/text_loop/train_base_model.py"
 
 
 rule train_lean_classifier:
@@ -25,18 +25,18 @@ rule train_lean_classifier:
     output:
         model=path("lean_model", dataset="{dataset}"),
         table=path("table", table="lean_classifier_{dataset}"),
-    params:
-        seed=lambda wc: cfg.stable_seed(config["seeds"][0], "lean", wc.dataset),
     log:
         log("train_lean_classifier", "{dataset}"),
     benchmark:
         bench("train_lean_classifier", "{dataset}")
     conda:
-        "../envs/synthloop.yaml"
+        "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
+    params:
+        seed=lambda wc: PLAN.study_seed("lean", wc.dataset),
     script:
-        "../scripts/train_lean_classifier.py"
+        "../../scripts/text_loop/train_lean_classifier.py"
 
 
 rule train_quality_classifier:
@@ -45,15 +45,15 @@ rule train_quality_classifier:
     output:
         model=path("quality_model", dataset="{dataset}"),
         table=path("table", table="quality_classifier_{dataset}"),
-    params:
-        seed=lambda wc: cfg.stable_seed(config["seeds"][0], "quality", wc.dataset),
     log:
         log("train_quality_classifier", "{dataset}"),
     benchmark:
         bench("train_quality_classifier", "{dataset}")
     conda:
-        "../envs/synthloop.yaml"
+        "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
+    params:
+        seed=lambda wc: PLAN.study_seed("quality", wc.dataset),
     script:
-        "../scripts/train_quality_classifier.py"
+        "../../scripts/text_loop/train_quality_classifier.py"

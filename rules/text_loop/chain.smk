@@ -1,0 +1,76 @@
+# One chain, generation by generation: compose the training set -> fine-tune -> generate.
+# The recursion lives in the plan (synthloop.studies.text_loop.plan): g reads g-1's files.
+
+
+rule compose_training_set:
+    input:
+        unpack(lambda wc: PLAN.compose_inputs(wc.chain, int(wc.gen))),
+    output:
+        train=path("train", chain="{chain}", gen="{gen}"),
+        pool=path("pool", chain="{chain}", gen="{gen}"),
+    log:
+        log("compose_training_set", "{chain}/g{gen}"),
+    benchmark:
+        bench("compose_training_set", "{chain}/g{gen}")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        gen=lambda wc: int(wc.gen),
+        strategy=lambda wc: PLAN.strategy(wc.chain),
+        ratio=lambda wc: PLAN.chains[wc.chain].ratio,
+        generation0_labels=config["chains"]["generation0_labels"],
+        seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "compose"),
+        human_seed=lambda wc: PLAN.seed(wc.chain, "human"),
+    script:
+        "../../scripts/text_loop/compose_training_set.py"
+
+
+rule finetune:
+    input:
+        unpack(lambda wc: PLAN.finetune_inputs(wc.chain, int(wc.gen))),
+    output:
+        directory(path("model", chain="{chain}", gen="{gen}")),
+    log:
+        log("finetune", "{chain}/g{gen}"),
+    benchmark:
+        bench("finetune", "{chain}/g{gen}")
+    conda:
+        "../../envs/synthloop.yaml"
+    threads: 1
+    resources:
+        **resources_for("finetune"),
+    params:
+        init=lambda wc: PLAN.init_model(wc.chain, int(wc.gen)),
+        finetune=lambda wc: PLAN.finetune(wc.chain),
+        instructions=lambda wc: PLAN.instructions(wc.chain),
+        seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "finetune"),
+        trust_remote_code=config["trust_remote_code"],
+    script:
+        "../../scripts/text_loop/finetune.py"
+
+
+rule generate:
+    input:
+        model=path("model", chain="{chain}", gen="{gen}"),
+        prompts=path("train", chain="{chain}", gen="0"),
+    output:
+        path("generated", chain="{chain}", gen="{gen}"),
+    log:
+        log("generate", "{chain}/g{gen}"),
+    benchmark:
+        bench("generate", "{chain}/g{gen}")
+    conda:
+        "../../envs/synthloop.yaml"
+    threads: 1
+    resources:
+        **resources_for("generate"),
+    params:
+        gen=lambda wc: int(wc.gen),
+        generate=config["generate"],
+        instructions=lambda wc: PLAN.instructions(wc.chain),
+        n_texts=lambda wc: PLAN.generation_count(wc.chain),
+        seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "generate"),
+    script:
+        "../../scripts/text_loop/generate.py"

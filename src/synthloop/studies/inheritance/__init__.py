@@ -1,0 +1,1 @@
+"""Study 3: bias inheritance in LLM data augmentation (kind: inheritance)."""

@@ -1,0 +1,109 @@
+"""The chains of a text-loop study: datasets (or clusters, or mixed clusters) x strategies x ratios x seeds.
+
+Chain keys are defined here once (`Chain.KEYS`); every table that carries them takes them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synthloop.core.config import ConfigError
+from synthloop.core.seeds import stable_seed
+
+MIXED = "mixed"  # the dataset name of mixed multi-domain chains (study 2); no configured dataset may use it
+PARTITION = "lean_partition"  # the source of a dataset drawn from another by political lean
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One recursive chain: a dataset (or one of its clusters), a strategy, a synthetic ratio, a seed."""
+
+    dataset: str
+    strategy: str
+    seed: int
+    ratio: float | None = None  # pool strategies only
+    cluster: str | None = None
+    domains: tuple[str, ...] = ()  # a mixed chain's datasets (dataset is MIXED, cluster an id from mixed_ids)
+
+    KEYS = ("dataset", "cluster", "strategy", "ratio", "seed")  # the columns that identify a chain in every table
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """The configured datasets whose texts the chain holds: its domains (mixed) or its dataset."""
+        return self.domains or (self.dataset,)
+
+    @property
+    def id(self) -> str:
+        parts = [self.dataset, self.cluster, self.strategy, None if self.ratio is None else f"r{self.ratio:g}", f"s{self.seed}"]
+        return "-".join(p for p in parts if p is not None)
+
+    def keys(self, chain_id: bool = True) -> dict:
+        """The chain's keys as a table row (with its id under `chain`)."""
+        row = {key: getattr(self, key) for key in self.KEYS}
+        return {"chain": self.id, **row} if chain_id else row
+
+
+def chain_datasets(config: dict) -> list[str]:
+    dataset = config["chains"]["dataset"]
+    return [dataset] if isinstance(dataset, str) else list(dataset)
+
+
+def mixed_domains(config: dict) -> list[str]:
+    mixed = config["chains"].get("mixed")
+    return list(mixed["domains"]) if mixed else []
+
+
+def mixed_ids(config: dict) -> list[str]:
+    """m000, m001, ...: one per mixed cluster (chains.mixed.count); none without chains.mixed."""
+    mixed = config["chains"].get("mixed")
+    return [f"m{i:03d}" for i in range(mixed["count"])] if mixed else []
+
+
+def mixed_components(config: dict) -> list[tuple[str, str]]:
+    """Every (domain, cluster) a mixed cluster may draw from, domain by domain."""
+    return [(d, c) for d in mixed_domains(config) for c in cluster_ids(config) if c]
+
+
+def cluster_ids(config: dict) -> list[str | None]:
+    clusters = config["chains"].get("clusters")
+    return [f"c{i:03d}" for i in range(clusters["n"])] if clusters else [None]
+
+
+def partition_datasets(config: dict) -> list[str]:
+    return [name for name, spec in config["datasets"].items() if spec["source"] == PARTITION]
+
+
+def root_dataset(config: dict, name: str) -> str:
+    """The loaded dataset behind `name`: a lean partition's scorer models and labels are its source's.
+    A name that is not a configured dataset (a mixed chain's 'mixed') is its own root."""
+    spec = config["datasets"].get(name, {})
+    return spec["from"] if spec.get("source") == PARTITION else name
+
+
+def chains(config: dict) -> dict[str, Chain]:
+    """Every chain of the study: datasets × clusters × strategies × ratios × seeds, then the mixed clusters × the same."""
+    spec = config["chains"]
+    starts = [(d, c, ()) for d in chain_datasets(config) for c in cluster_ids(config)]
+    starts += [(MIXED, m, tuple(mixed_domains(config))) for m in mixed_ids(config)]
+    out = {}
+    for dataset, cluster, domains in starts:
+        for strategy in spec["strategies"]:
+            pooled = config["strategies"][strategy]["compose"] == "pool"
+            for ratio in spec["ratios"] if pooled else [None]:
+                for seed in config["seeds"]:
+                    chain = Chain(dataset, strategy, seed, ratio, cluster, domains)
+                    out[chain.id] = chain
+    return out
+
+
+def finetune_params(config: dict, strategy: str) -> dict:
+    """The study's fine-tuning recipe with the strategy's overrides (e.g. overfit: 25 epochs, no decay)."""
+    return {**config["finetune"], **config["strategies"][strategy].get("finetune", {})}
+
+
+def draw_base_model(candidates: list[str], chain_id: str, generation: int, seed: int) -> str:
+    """A fresh base model per generation, as published, but drawn from (seed, chain, generation):
+    the same on every re-run and different across seeds (the published code seeds from the clock)."""
+    if not candidates:
+        raise ConfigError("config key 'chains.base_models': no base model candidates configured")
+    return candidates[stable_seed(seed, chain_id, generation, "base-model") % len(candidates)]

@@ -1,0 +1,197 @@
+"""The plan of a text-loop study: which jobs exist, what each reads and writes, and the targets.
+
+Library code so that it can be tested; the rules' input functions are one-line calls into a
+`Plan`. Nothing here imports torch or reads data: every SLURM job re-parses the workflow.
+`path(name, **wildcards)` is the workflow's path helper (rules/common.smk), passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from synthloop.core.seeds import stable_seed
+from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
+from synthloop.studies.text_loop.chains import Chain, chains, draw_base_model, finetune_params, partition_datasets, root_dataset
+
+NEURON_FILES = ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")
+
+
+class Plan:
+    def __init__(self, config: dict, path: Callable[..., str], results: str):
+        self.config, self.path, self.results = config, path, results
+        self.chains: dict[str, Chain] = chains(config)
+        self.generations = list(range(config["generations"]))
+        self.scorers = list(config["scorers"])
+        self.embedders = sorted({s["embedder"] for s in config["scorers"].values() if "embeddings" in SCORERS[s["kind"]].assets})
+        self.partitions = [d for d in self.datasets() if d in partition_datasets(config)]
+
+    # -- keys ------------------------------------------------------------------------------------
+    def datasets(self) -> list[str]:
+        """Every dataset some chain holds texts of (a mixed chain's domains included), in config order."""
+        held = {d for c in self.chains.values() for d in c.datasets}
+        return [d for d in self.config["datasets"] if d in held]
+
+    def seed(self, chain_id: str, *names) -> int:
+        """A job's seed: from its chain's configured seed and the job's names."""
+        return stable_seed(self.chains[chain_id].seed, chain_id, *names)
+
+    def study_seed(self, *names) -> int:
+        """A seed for study-wide jobs (data splits, scorer models): from the first configured seed."""
+        return stable_seed(self.config["seeds"][0], *names)
+
+    def finetune(self, chain_id: str) -> dict:
+        return finetune_params(self.config, self.chains[chain_id].strategy)
+
+    def strategy(self, chain_id: str) -> dict:
+        return self.config["strategies"][self.chains[chain_id].strategy]
+
+    def instructions(self, chain_id: str) -> dict[str, str] | None:
+        """Instruction mode: each domain's instruction (one for a one-dataset chain); None for block generation."""
+        if self.config["generate"]["mode"] != "instruction":
+            return None
+        return {d: self.config["datasets"][d]["instruction"] for d in self.chains[chain_id].datasets}
+
+    def loading_spec(self, dataset: str) -> dict:
+        """Only what loading and splitting read, so that editing e.g. a dataset's instruction re-runs no data job."""
+        return {k: v for k, v in self.config["datasets"][dataset].items() if k != "instruction"}
+
+    # -- models --------------------------------------------------------------------------------
+    def model_source(self, name: str) -> str:
+        """'scratch' is the workflow's own base model; anything else is a hub id or a local path."""
+        return self.path("base_model") if name == "scratch" else name
+
+    def init_model(self, chain_id: str, gen: int) -> str:
+        """Generation g starts from g-1's model (study 1), the base model, or a fresh base drawn per generation (study 2)."""
+        init = self.config["chains"]["init"]
+        if init == "draw":
+            return self.model_source(draw_base_model(self.config["chains"]["base_models"], chain_id, gen, self.chains[chain_id].seed))
+        if gen == 0 or init == "base":
+            return self.model_source(self.config["base_model"]["source"])
+        return self.path("model", chain=chain_id, gen=gen - 1)
+
+    def finetune_inputs(self, chain_id: str, gen: int) -> dict:
+        return {"train": self.path("train", chain=chain_id, gen=gen), "init": self.products([self.init_model(chain_id, gen)])}
+
+    def products(self, paths) -> list[str]:
+        """The paths the workflow makes (inputs to track); hub ids and outside paths are not."""
+        return sorted({p for p in paths if p.startswith(self.results)})
+
+    # -- training sets and generation ------------------------------------------------------------
+    def real_docs(self, chain_id: str) -> str:
+        """The real documents a chain starts from: its cluster's, or its dataset's fine-tuning set."""
+        chain = self.chains[chain_id]
+        if chain.cluster:
+            return self.path("cluster_docs", dataset=chain.dataset, cluster=chain.cluster)
+        return self.path("finetune_docs", dataset=chain.dataset)
+
+    def compose_inputs(self, chain_id: str, gen: int) -> dict:
+        """g0 reads the real documents; g > 0 also reads g-1's pool and what g-1 wrote."""
+        real = self.real_docs(chain_id)
+        if gen == 0:
+            return {"real": real}
+        previous = {"chain": chain_id, "gen": gen - 1}
+        return {"real": real, "previous_pool": self.path("pool", **previous), "previous_generated": self.path("generated", **previous)}
+
+    def generation_count(self, chain_id: str) -> int:
+        """Instruction mode: the n*r texts the next pool needs, and at least eval_size for scoring."""
+        strategy = self.strategy(chain_id)
+        needed = round(strategy["pool"]["n"] * self.chains[chain_id].ratio) if strategy["compose"] == "pool" else 0
+        return max(needed, self.config["generate"]["eval_size"])
+
+    # -- scoring ---------------------------------------------------------------------------------
+    def scorer_assets(self, spec: dict, dataset: str, embeddings: Callable[[str], str] | None = None) -> dict:
+        """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id.
+        Trained scorer models are those of `dataset`'s root (a lean partition's source); `embeddings`
+        maps an embedder name to the text set's vectors file."""
+        dataset = root_dataset(self.config, dataset)
+        sources = {
+            "lean_model": lambda: self.path("lean_model", dataset=dataset),
+            "quality_model": lambda: self.path("quality_model", dataset=dataset),
+            "causal_lm": lambda: self.model_source(self.config["base_model"]["source"]) if spec.get("model", "base") == "base" else spec["model"],
+            "embeddings": lambda: embeddings(spec["embedder"]),
+        }
+        return {asset: sources[asset]() for asset in SCORERS[spec["kind"]].assets}
+
+    def scored_domains(self, chain_id: str, gen: int) -> dict:
+        """The assets per scored group: the whole set ('all'), or each domain of a mixed chain on its own."""
+        chain = self.chains[chain_id]
+
+        def embeddings(embedder):
+            return self.path("embeddings", chain=chain_id, gen=gen, embedder=embedder)
+
+        def assets(dataset):
+            return {name: self.scorer_assets(spec, dataset, embeddings) for name, spec in self.config["scorers"].items()}
+
+        return {domain: assets(domain) for domain in chain.domains} if chain.domains else {ALL_DOMAINS: assets(chain.dataset)}
+
+    def score_inputs(self, chain_id: str, gen: int) -> dict:
+        """The texts and the trained scorer models; embeddings are made by the score job itself."""
+        groups = self.scored_domains(chain_id, gen).values()
+        made = self.products(p for group in groups for assets in group.values() for name, p in assets.items() if name != "embeddings")
+        return {"texts": self.path("generated", chain=chain_id, gen=gen), "assets": made}
+
+    def score_entries(self) -> list[dict]:
+        """Every (chain, generation, scorer) with its keys for the metrics table."""
+        return [
+            {**c.keys(), "generation": g, "scorer": s, "path": self.path("score", chain=cid, gen=g, scorer=s)}
+            for cid, c in self.chains.items()
+            for g in self.generations
+            for s in self.scorers
+        ]
+
+    def classifier_tables(self) -> list[str]:
+        datasets = sorted({root_dataset(self.config, d) for d in self.datasets()})
+        kinds = {self.config["scorers"][s]["kind"] for s in self.scorers}
+        wanted = [k for k in ("lean_classifier", "quality_classifier") if k in kinds]
+        return [self.path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]
+
+    # -- study-specific analyses -----------------------------------------------------------------
+    def neuron_versions(self) -> list[dict]:
+        """Every model version in chain and generation order, with its values file; mixed chains have
+        per-domain metrics and no single probe set, so the neuron analysis leaves them out."""
+        return [
+            {"chain": cid, "generation": g, "path": self.path("neurons", chain=cid, gen=g)}
+            for cid, c in self.chains.items()
+            if not c.domains
+            for g in self.generations
+        ]
+
+    def neuron_metrics(self) -> list[dict]:
+        """The configured metrics whose scorer this study runs."""
+        return [m for m in self.config["neurons"]["metrics"] if m["scorer"] in self.scorers]
+
+    def lean_entries(self) -> list[dict]:
+        """Per chain on a partition: its keys, its scorer's kind and its per-text scores, generation by generation."""
+        entries = []
+        for cid, c in self.chains.items():
+            if c.dataset in self.partitions:
+                spec = self.config["datasets"][c.dataset]
+                texts = [self.path("score_texts", chain=cid, gen=g, scorer=spec["lean_scorer"]) for g in self.generations]
+                kind = self.config["scorers"][spec["lean_scorer"]]["kind"]
+                entries.append({**c.keys(), "left_share": spec["left_share"], "kind": kind, "texts": texts})
+        return entries
+
+    def lean_scores_input(self, dataset: str) -> str:
+        spec = self.config["datasets"][dataset]
+        return self.path("lean_scores", dataset=spec["from"], scorer=spec["lean_scorer"])
+
+    def regressions(self) -> tuple[bool, bool]:
+        """(single-domain cluster chains, mixed chains): which regressions the study has."""
+        chains_spec = self.config["chains"]
+        return bool(chains_spec.get("clusters") and chains_spec["dataset"]), bool(chains_spec.get("mixed"))
+
+    # -- targets -----------------------------------------------------------------------------------
+    def generated_texts(self) -> list[str]:
+        """Every generation's texts are targets: a deleted one is made again and its newer
+        mtime re-runs exactly what depends on it (models stay intermediate and may be temporary)."""
+        return [self.path("generated", chain=cid, gen=g) for cid in self.chains for g in self.generations]
+
+    def targets(self) -> list[str]:
+        single, mixed = self.regressions()
+        regression = [self.path("regression", table="coefficients"), self.path("table1"), self.path("coefficients")] * single
+        regression += [self.path("regression", table="mixed_coefficients"), self.path("mixed_figure")] * mixed
+        lean = [self.path(kind, table=t) for kind in ("lean_table", "lean_figure") for t in ("final_vs_initial", "buckets")] * bool(self.partitions)
+        neurons = [self.path(name) for name in NEURON_FILES] * self.config["neurons"]["enabled"]
+        theory = [self.path(name, toy=toy) for toy in self.config["theory"]["toys"] for name in ("theory_table", "theory_figure")]
+        figures = [self.path("figure", scorer=s) for s in self.scorers]
+        return [self.path("metrics"), *self.generated_texts(), *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean]

@@ -1,0 +1,109 @@
+"""What a text-loop config must satisfy beyond its schema: names that refer to other entries."""
+
+from __future__ import annotations
+
+from synthloop.core.config import ConfigError
+from synthloop.scorers.registry import LEAN_MEASURES, LEAN_POSITIONS, SCORERS
+from synthloop.studies.text_loop.chains import MIXED, PARTITION, chain_datasets, mixed_domains, partition_datasets, root_dataset
+
+
+def check(config: dict) -> None:
+    """Every cross-reference check, run after the schema has filled its defaults."""
+    check_references(config)
+
+
+def prepare(config: dict) -> None:
+    """Before defaults are filled: lean partitions take their source's labels and instruction."""
+    resolve_partitions(config)
+
+
+def resolve_partitions(config: dict) -> None:
+    """Check each lean partition's references and give it its source's labels and instruction.
+
+    Runs before schema defaults are filled, so an instruction the partition leaves out is its
+    source's, not the generic default. The scorer must give a 0-100 lean per text.
+    """
+    datasets = config["datasets"]
+    for name in partition_datasets(config):
+        spec, key = datasets[name], f"datasets.{name}"
+        source = spec["from"]
+        if source not in datasets or datasets[source]["source"] == PARTITION:
+            loaded = sorted(d for d in datasets if datasets[d]["source"] != PARTITION)
+            raise ConfigError(f"config key '{key}.from': {source!r} is not a loaded dataset; loaded datasets: {loaded}")
+        if spec["size"] > datasets[source]["finetune_size"]:
+            raise ConfigError(
+                f"config key '{key}.size': {spec['size']} texts are more than dataset {source!r} offers "
+                f"(its finetune_size {datasets[source]['finetune_size']}, the texts partitions are drawn from)"
+            )
+        spec.setdefault("lean_scorer", "lean")
+        scorer = config["scorers"].get(spec["lean_scorer"])
+        if scorer is None or scorer.get("kind") not in LEAN_MEASURES:
+            lean = sorted(n for n, s in config["scorers"].items() if s.get("kind") in LEAN_MEASURES)
+            raise ConfigError(f"config key '{key}.lean_scorer': {spec['lean_scorer']!r} is not a lean scorer; lean scorers: {lean}")
+        if scorer["kind"] == "llm_judge" and "lean" not in scorer.get("aspects", ["lean"]):
+            raise ConfigError(f"config key 'scorers.{spec['lean_scorer']}.aspects': must include 'lean' to draw partition {name!r}")
+        labels = set(((scorer.get("labels") or {}) if scorer["kind"] == "hf_classifier" else datasets[source]["labels"]).values())
+        if scorer["kind"] != "llm_judge" and not {"left", "right"} <= labels <= set(LEAN_POSITIONS):
+            where = f"scorers.{spec['lean_scorer']}.labels" if scorer["kind"] == "hf_classifier" else f"datasets.{source}.labels"
+            raise ConfigError(f"config key '{where}': lean partitions need the labels left and right (and optionally center); got {sorted(labels)}")
+        spec.setdefault("labels", datasets[source]["labels"])
+        if "instruction" in datasets[source]:
+            spec.setdefault("instruction", datasets[source]["instruction"])
+
+
+def check_references(config: dict) -> None:
+    """What the schema cannot express: names that must refer to other entries."""
+    for dataset in chain_datasets(config):
+        if dataset not in config["datasets"]:
+            raise ConfigError(f"config key 'chains.dataset': {dataset!r} is not defined; defined datasets: {sorted(config['datasets'])}")
+    check_mixed(config)
+    for i, name in enumerate(config["chains"]["strategies"]):
+        if name not in config["strategies"]:
+            raise ConfigError(
+                f"config key 'chains.strategies[{i}]': unknown strategy {name!r}; defined strategies: {sorted(config['strategies'])}"
+            )
+        if config["strategies"][name]["compose"] == "pool" and "pool" not in config["strategies"][name]:
+            raise ConfigError(f"config key 'strategies.{name}.pool': required when compose is 'pool' (n0, n, mode)")
+    uses_pool = any(config["strategies"][name]["compose"] == "pool" for name in config["chains"]["strategies"])
+    if uses_pool and not config["chains"].get("ratios"):
+        raise ConfigError("config key 'chains.ratios': required by pool strategies (synthetic ratios r in (0, 1])")
+    if config["chains"]["init"] == "draw" and not config["chains"].get("base_models"):
+        raise ConfigError("config key 'chains.base_models': required when chains.init is 'draw'")
+    for name, spec in config["datasets"].items():
+        if spec["source"] in ("file", "hf") and not spec.get("path"):
+            raise ConfigError(f"config key 'datasets.{name}.path': required when source is {spec['source']!r}")
+    wanted = config["chains"].get("generation0_labels") or []
+    for dataset in (chain_datasets(config) or mixed_domains(config)) if wanted else []:
+        known = set(config["datasets"][root_dataset(config, dataset)]["labels"].values())
+        for i, label in enumerate(wanted):
+            if label not in known:
+                raise ConfigError(
+                    f"config key 'chains.generation0_labels[{i}]': unknown label {label!r}; labels of dataset {dataset!r}: {sorted(known)}"
+                )
+    for name, spec in config["scorers"].items():
+        if spec["kind"] not in SCORERS:
+            raise ConfigError(f"config key 'scorers.{name}.kind': unknown scorer kind {spec['kind']!r}; allowed values: {sorted(SCORERS)}")
+        if "embeddings" in SCORERS[spec["kind"]].assets and spec.get("embedder") not in config.get("embedders", {}):
+            raise ConfigError(
+                f"config key 'scorers.{name}.embedder': {spec.get('embedder')!r} is not defined; defined embedders: {sorted(config.get('embedders', {}))}"
+            )
+
+
+def check_mixed(config: dict) -> None:
+    """Mixed chains need clustered, defined, distinct datasets; and some chains must exist at all."""
+    mixed = config["chains"].get("mixed")
+    if not mixed:
+        if not chain_datasets(config):
+            raise ConfigError("config key 'chains.dataset': empty; name at least one dataset or configure chains.mixed")
+        return
+    if not config["chains"].get("clusters"):
+        raise ConfigError("config key 'chains.mixed': needs chains.clusters (a mixed cluster joins one cluster of each domain)")
+    if MIXED in config["datasets"]:
+        raise ConfigError(f"config key 'datasets.{MIXED}': the name is reserved for mixed chains (chains.mixed); rename the dataset")
+    for i, domain in enumerate(mixed["domains"]):
+        if domain not in config["datasets"]:
+            raise ConfigError(f"config key 'chains.mixed.domains[{i}]': {domain!r} is not defined; defined datasets: {sorted(config['datasets'])}")
+    if config["generate"]["mode"] != "instruction":
+        raise ConfigError("config key 'generate.mode': mixed chains (chains.mixed) need 'instruction' (one instruction per domain)")
+
+
