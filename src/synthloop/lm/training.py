@@ -78,8 +78,13 @@ def resumable_checkpoint(checkpoints: Path) -> str | None:
     return str(complete[-1]) if complete else None
 
 
-def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, **overrides) -> dict:
-    """Train on tokenised examples, resuming from a checkpoint left by a killed run of the same job."""
+def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, trainer_class=None, columns: dict | None = None,
+          **overrides) -> dict:
+    """Train on tokenised examples, resuming from a checkpoint left by a killed run of the same job.
+
+    `trainer_class` (a Trainer subclass, e.g. one with its own compute_loss) and `columns` (extra
+    per-example values it reads from each batch) let a study change the loss without a second loop.
+    """
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq, Trainer, set_seed
 
@@ -87,13 +92,15 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
     checkpoints = out_dir.with_name(out_dir.name + ".checkpoints")
     set_seed(seed)
     device = pick_device()
-    trainer = Trainer(
+    if columns:
+        overrides.setdefault("remove_unused_columns", False)  # keep the extra columns for the Trainer subclass
+    trainer = (trainer_class or Trainer)(
         model=model,
         args=training_arguments(checkpoints, params, seed, device, **overrides),
         # Labels are the inputs, padded with -100: pad is EOS for GPT-2, and a collator that masks
         # every pad-token label (DataCollatorForLanguageModeling) would never teach the model to stop.
         data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100),
-        train_dataset=Dataset.from_dict({"input_ids": examples, "labels": examples}),
+        train_dataset=Dataset.from_dict({"input_ids": examples, "labels": examples, **(columns or {})}),
         processing_class=tokenizer,
     )
     resume = resumable_checkpoint(checkpoints)
@@ -129,7 +136,7 @@ def with_lora(model, lora: dict):
     return get_peft_model(model, config)
 
 
-def fine_tune(model, tokenizer, texts, out_dir, params: dict, seed: int, init_source: str | None = None) -> dict:
+def fine_tune(model, tokenizer, texts, out_dir, params: dict, seed: int, init_source: str | None = None, **train_options) -> dict:
     """Full fine-tuning, or LoRA when `params["lora"]` is set.
 
     A LoRA job saves only its adapter, pointing at `init_source` (the base or the previous
@@ -139,7 +146,7 @@ def fine_tune(model, tokenizer, texts, out_dir, params: dict, seed: int, init_so
     max_length = min(params["max_length"], context_length(model))
     if params.get("lora"):
         model = with_lora(model, params["lora"])
-    report = train(model, tokenizer, tokenize_documents(tokenizer, texts, max_length), out_dir, params, seed)
+    report = train(model, tokenizer, tokenize_documents(tokenizer, texts, max_length), out_dir, params, seed, **train_options)
     adapter = Path(out_dir) / "adapter_config.json"
     if adapter.exists() and init_source is not None:
         config = json.loads(adapter.read_text())
