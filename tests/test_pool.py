@@ -23,8 +23,8 @@ def run_chain(human, mode: str, ratio: float, generations: int = GENERATIONS, se
     """Pools and training sets of generations 0 … generations, as a workflow would build them."""
     n_synthetic, n_fresh = pl.generation_counts(N, ratio)
     rng = np.random.default_rng(seed)
-    pool = pl.pool_generation0(human, N0, seed)
-    pools, trains = [pool], [pool]
+    pool = pl.empty_pool()  # generation 0's human texts never enter the pool (Kovač et al., Figure 8)
+    pools, trains = [pool], [pl.pool_generation0(human, N0, seed)]
     for g in range(generations):
         pool = pl.next_pool(pool, generated_by(g, n_synthetic), pl.fresh_human_texts(human, g, N0, n_fresh, seed), mode)
         pools.append(pool)
@@ -45,10 +45,10 @@ def test_pool_and_training_set_sizes_and_shares(human, mode, ratio):
             assert len(pools[g]) == N and synthetic == n_synthetic
             assert set(pools[g]["source_generation"]) <= {-1, g - 1}
         else:
-            assert len(pools[g]) == N0 + g * N and synthetic == g * n_synthetic
+            assert len(pools[g]) == g * N and synthetic == g * n_synthetic
             counts = pools[g]["source_generation"].value_counts()
             assert all(counts.get(k, 0) == n_synthetic for k in range(g))
-            assert counts.get(-1, 0) == N0 + g * n_fresh
+            assert counts.get(-1, 0) == g * n_fresh
         assert len(trains[g]) == (len(pools[g]) if mode == "accumulate" else N)
         assert set(trains[g]["doc_id"]) <= set(pools[g]["doc_id"])
         assert trains[g]["doc_id"].is_unique  # sampled without replacement
@@ -106,7 +106,7 @@ def test_synthetic_ids_do_not_collide_with_human_ids():
 
 def test_unknown_mode_is_named(human):
     with pytest.raises(ValueError, match="unknown pool mode 'mix'"):
-        pl.next_pool(pl.pool_generation0(human, 4, 0), generated_by(0, 1), pl.fresh_human_texts(human, 0, 4, 1, 0), "mix")
+        pl.next_pool(pl.empty_pool(), generated_by(0, 1), pl.fresh_human_texts(human, 0, 4, 1, 0), "mix")
 
 
 CANDIDATES = ["llama-3.2-1b", "qwen2.5-1.5b", "smollm-1.7b", "falcon3-1b"]

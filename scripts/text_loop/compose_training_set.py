@@ -12,7 +12,7 @@ documents = pd.read_parquet(snakemake.input.real)
 if strategy["compose"] == "pool":  # study 2: an accumulated pool of human and generated texts
     spec, seed = strategy["pool"], snakemake.params.human_seed
     if gen == 0:
-        train = pool = pools.pool_generation0(documents, spec["n0"], seed)
+        train, pool = pools.pool_generation0(documents, spec["n0"], seed), pools.empty_pool()  # g0's texts never enter the pool
     else:
         n_synthetic, n_fresh = pools.generation_counts(spec["n"], snakemake.params.ratio)
         generated = pools.first_generated(pd.read_parquet(snakemake.input.previous_generated), n_synthetic)

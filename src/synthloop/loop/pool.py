@@ -1,12 +1,18 @@
 """Accumulated-pool chains (study 2, Kovač et al.; and Collapse-or-Thrive's three regimes).
 
-Generation 0 trains on `n0` human texts, which start the pool. Every generation g then writes
-round(n·r) texts; they join the pool together with n − round(n·r) fresh human texts. What the
-next generation trains on depends on the mode:
+The published design (Kovač et al. §3.1 and the pseudocode of their Figure 8): the pool starts
+EMPTY. Generation 0 fine-tunes on n0 = 8,000 human texts, which never enter the pool. After each
+generation g ≥ 0, round(n·r) texts it wrote and n − round(n·r) fresh human texts join the pool;
+every generation g ≥ 1 fine-tunes a fresh base model on n = 4,000 texts sampled from the pool.
 
-accumulate:           the pool keeps everything and the next model trains on all of it.
-accumulate_subsample: the pool keeps everything; the next model trains on n texts sampled from
-                      it (Kovač et al.'s design; ce_llms resamples the accumulated pool to 4,000).
+The arithmetic (mode accumulate_subsample, the paper's): after generation g the pool holds
+(g+1)·n texts, (g+1)·round(n·r) of them synthetic, so its synthetic share is round(n·r)/n = r
+at every g, and the training set of generation g ≥ 1 (n texts drawn without replacement from
+the pool) has expected synthetic share exactly round(n·r)/n; generation 0's share is 0.
+
+Other modes, named for what they do (not the paper's design):
+accumulate:           the pool keeps everything and the next model trains on ALL of it
+                      (Gerstgrasser et al.'s "accumulate"; the training set grows by n per generation).
 replace:              the pool is only the newest mix of n texts ("no accumulation").
 
 Human texts are drawn from one seeded permutation of the human corpus per chain: generation 0
@@ -79,8 +85,13 @@ def take_cyclic(frame: pd.DataFrame, start: int, count: int) -> pd.DataFrame:
     return frame.iloc[np.arange(start, start + count) % len(frame)]
 
 
+def empty_pool() -> pd.DataFrame:
+    """The pool before generation 0 wrote anything: empty (generation 0's human texts never enter it)."""
+    return pd.DataFrame({column: pd.Series(dtype="int64" if column == "source_generation" else "object") for column in COLUMNS})
+
+
 def pool_generation0(human: pd.DataFrame, n0: int, seed: int, domain: str | None = None) -> pd.DataFrame:
-    """Generation 0's training set (and the pool's start): the first n0 texts of the chain's human order."""
+    """Generation 0's training set: the first n0 texts of the chain's human order (not part of the pool)."""
     if n0 > len(human):
         raise ValueError(f"n0 = {n0} human texts are needed for generation 0 but the corpus holds {len(human)}")
     return human_rows(human_order(human, seed).iloc[:n0], domain)
@@ -110,7 +121,7 @@ def next_pool(pool: pd.DataFrame, generated: pd.DataFrame, fresh_human: pd.DataF
     check_mode(mode)
     fresh = fresh_human[COLUMNS] if "origin" in fresh_human.columns else human_rows(fresh_human)
     newest = pd.concat([synthetic_rows(generated), fresh], ignore_index=True)
-    if mode == "replace":
+    if mode == "replace" or len(pool) == 0:
         return newest
     return pd.concat([pool[COLUMNS], newest], ignore_index=True)
 
@@ -128,6 +139,19 @@ def training_set(pool: pd.DataFrame, mode: str, n: int, rng: np.random.Generator
     """What the next generation trains on: the whole pool (accumulate) or n texts sampled from it."""
     check_mode(mode)
     return pool.reset_index(drop=True) if mode == "accumulate" else training_sample(pool, n, rng)
+
+
+def expected_synthetic_share(n: int, ratio: float, generation: int, mode: str = "accumulate_subsample") -> float:
+    """The paper's arithmetic: generation 0 trains on human texts only (0); every later training set is
+    drawn from a pool whose every generation's addition is round(n·r) of n synthetic, so round(n·r)/n."""
+    check_mode(mode)
+    return 0.0 if generation == 0 else generation_counts(n, ratio)[0] / n
+
+
+def human_texts_needed(n0: int, n: int, ratio: float, generations: int) -> int:
+    """Human texts a chain of `generations` generations (0 … generations−1) consumes without reuse:
+    n0 for generation 0 plus n − round(n·r) fresh ones after each generation but the last."""
+    return n0 + max(generations - 1, 0) * generation_counts(n, ratio)[1]
 
 
 def synthetic_share(frame: pd.DataFrame) -> float:
