@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from synthloop.scorers.registry import ALL_DOMAINS  # noqa: E402  (one-domain chains; mixed chains have a row per domain)
+from synthloop.core import figures
+from synthloop.scorers.registry import ALL_DOMAINS  # one-domain chains; mixed chains have a row per domain
 
 KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "domain", "metric"]
 
@@ -29,35 +28,60 @@ def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
     return table[columns].sort_values(["chain", "generation", "scorer", "metric"]).reset_index(drop=True)
 
 
-def _per_strategy(table: pd.DataFrame, scorer: str, metric: str) -> pd.DataFrame:
-    """Mean over seeds (and clusters) per strategy, ratio, domain of mixed chains and generation; CI bounds averaged for the band."""
-    rows = table[(table["scorer"] == scorer) & (table["metric"] == metric)]
-    ratio = rows["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:g}")
-    domain = rows["domain"].map(lambda d: "" if d == ALL_DOMAINS else f" ({d})") if "domain" in rows else ""
-    rows = rows.assign(strategy=rows["strategy"] + ratio + domain)
-    return rows.groupby(["strategy", "generation"], as_index=False)[["value", "ci_low", "ci_high"]].mean()
+def line_labels(rows: pd.DataFrame) -> pd.Series:
+    """A figure line per strategy and ratio (the same label, hence colour, in every figure of a study)."""
+    return rows["strategy"] + rows["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:g}")
+
+
+def across_seeds(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean over seeds per line, domain and generation, with a t interval across seeds.
+
+    Clusters of one seed are averaged first, so each seed counts once. With one seed there is no
+    spread across seeds: the band is the texts' own CI (ci_low/ci_high), and `band` says which.
+    """
+    by_seed = rows.groupby(["line", "domain", "generation", "seed"], as_index=False)[["value", "ci_low", "ci_high"]].mean()
+    groups = by_seed.groupby(["line", "domain", "generation"])
+    out = groups.agg(value=("value", "mean"), sd=("value", "std"), n=("value", "size"),
+                     text_low=("ci_low", "mean"), text_high=("ci_high", "mean")).reset_index()
+    half = stats.t.ppf(0.5 + level / 2, out["n"].clip(lower=2) - 1) * out["sd"] / np.sqrt(out["n"])
+    several = out["n"] > 1
+    out["ci_low"] = np.where(several, out["value"] - half, out["text_low"])
+    out["ci_high"] = np.where(several, out["value"] + half, out["text_high"])
+    out["band"] = np.where(several, "seeds", "texts")
+    return out.drop(columns=["sd", "text_low", "text_high"])
 
 
 def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
-    """One panel per metric, one line per strategy, with the 95% CI band.
+    """One panel per metric, one line per strategy (and ratio): the mean over seeds with a 95% band.
 
+    The band is across seeds when there are several, else the texts' own CI; the figure says which.
     For a lean scorer the panels are the shares of each label (the published Figure 2);
     for the quality classifier, the quality index with its CI (the published Figure 3).
+    Mixed chains draw one line per domain (line style) in the strategy's colour.
     """
-    metrics = sorted(table.loc[table["scorer"] == scorer, "metric"].unique())
+    table = table.assign(line=line_labels(table))
+    names = sorted(table["line"].unique())
+    rows = table[table["scorer"] == scorer]
+    metrics = sorted(rows["metric"].unique())
     shares = [m for m in metrics if m.startswith("share_")]
     metrics = shares or metrics
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.6), squeeze=False)
+    styles = dict(zip(sorted(rows["domain"].unique()), ["-", "--", ":", "-."] * 8))
+    fig, axes = figures.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8), squeeze=False)
+    bands = set()
     for ax, metric in zip(axes[0], metrics):
-        for strategy, rows in _per_strategy(table, scorer, metric).groupby("strategy"):
-            ax.plot(rows["generation"], rows["value"], marker="o", label=strategy)
-            ax.fill_between(rows["generation"], rows["ci_low"], rows["ci_high"], alpha=0.15)
+        summary = across_seeds(rows[rows["metric"] == metric])
+        bands |= {f"{b} (n={n})" if b == "seeds" else b for b, n in zip(summary["band"], summary["n"])}
+        for (line, domain), part in summary.groupby(["line", "domain"]):
+            colour = figures.colour_for(line, names)
+            label = line if domain == ALL_DOMAINS else f"{line} ({domain})"
+            ax.plot(part["generation"], part["value"], marker="o", color=colour, linestyle=styles[domain], label=label)
+            ax.fill_between(part["generation"], part["ci_low"], part["ci_high"], color=colour, alpha=0.15)
         title = f"share labelled '{metric.removeprefix('share_')}'" if shares else metric
         ax.set(title=title, xlabel="generation")
+        figures.integer_ticks(ax)
         if shares:
             ax.set_ylim(0, 1)
     axes[0][0].set_ylabel(scorer)
-    axes[0][-1].legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    axes[0][-1].legend(frameon=False, fontsize=8)
+    fig.suptitle(f"{scorer}: mean over seeds; band: 95% interval across {', '.join(sorted(bands))}", fontsize=9)
+    figures.save(fig, path)

@@ -17,12 +17,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from synthloop.core import figures
 
 NON_KEYS = ("generation", "value", "ci_low", "ci_high", "n", "missing", "relative")
 RESULT_COLUMNS = ["scope", "response", "term", "coef", "se", "t", "p", "ci_low", "ci_high", "vif", "r2", "r2_adj", "n"]
@@ -97,7 +95,7 @@ def regress_shift(data: pd.DataFrame, response: str, predictors: list[str], cont
         raise ValueError(f"{scope or 'regression'}: {len(rows)} complete rows for {len(predictors)} predictors of {response!r}; need more chains")
     exog = design_matrix(rows, predictors, controls, fixed_effects)
     fit = sm.OLS(rows[response].astype(float), exog).fit()
-    ci = fit.conf_int(0.05)
+    ci = fit.conf_int(0.01)
     out = pd.DataFrame(
         {
             "scope": scope, "response": response, "term": list(predictors),
@@ -211,7 +209,7 @@ def coefficient_plot(results: pd.DataFrame, path, panel: str = "response", label
     panels = list(dict.fromkeys(results[panel]))
     rows_of = list(dict.fromkeys(results[row])) if row else [None]
     terms = list(dict.fromkeys(results["term"]))
-    fig, axes = plt.subplots(len(rows_of), len(panels), figsize=(3.6 * len(panels) + 1.5, (0.35 * len(terms) + 1.4) * len(rows_of)),
+    fig, axes = figures.subplots(len(rows_of), len(panels), figsize=(3.6 * len(panels) + 1.5, (0.35 * len(terms) + 1.4) * len(rows_of)),
                              sharey=True, squeeze=False)
     y = np.arange(len(terms))[::-1]
     for line, key in zip(axes, rows_of):
@@ -229,6 +227,4 @@ def coefficient_plot(results: pd.DataFrame, path, panel: str = "response", label
     axes[0][-1].legend(frameon=False, loc="lower right", fontsize="small")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.save(fig, path)

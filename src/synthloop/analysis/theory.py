@@ -11,13 +11,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import optimize, special, stats  # noqa: E402
+from synthloop.core import figures
 
 EPS = 1e-12
 
@@ -86,7 +84,7 @@ def weighted_mle_drift(pretrain=(3.0, 2.0), real=(2.0, 2.0), n: int = 100_000, g
 
 def plot_weighted_mle(table: pd.DataFrame, path, pretrain=(3.0, 2.0), real=(2.0, 2.0)) -> None:
     """Mean and std of the fit per generation, with the pre-training and real means for reference."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, axes = figures.subplots(1, 2, figsize=(9, 3.6))
     for method, rows in table.groupby("method"):
         axes[0].plot(rows["generation"], rows["mean"], marker="o", label=f"{method} MLE")
         axes[1].plot(rows["generation"], rows["std"], marker="o", label=f"{method} MLE")
@@ -95,9 +93,9 @@ def plot_weighted_mle(table: pd.DataFrame, path, pretrain=(3.0, 2.0), real=(2.0,
     axes[0].set(xlabel="generation", ylabel="mean of fitted Beta")
     axes[1].set(xlabel="generation", ylabel="std of fitted Beta", yscale="log")
     axes[0].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    for ax in axes:
+        figures.integer_ticks(ax)
+    figures.save(fig, path)
 
 
 # -- Kovač et al.'s histogram toy (study 2) -------------------------------------------------------
@@ -218,16 +216,14 @@ def histogram_toy_shapes(summary: pd.DataFrame, tolerance: float = 0.04) -> pd.D
 def plot_histogram_toy(summary: pd.DataFrame, path) -> None:
     """Diversity loss vs synthetic ratio: one panel per pool, one line per truth × learner, ± 1 s.e."""
     pools = list(summary["pool"].unique())
-    fig, axes = plt.subplots(1, len(pools), figsize=(5 * len(pools), 3.8), squeeze=False, sharey=True)
+    fig, axes = figures.subplots(1, len(pools), figsize=(5 * len(pools), 3.8), squeeze=False, sharey=True)
     for ax, pool in zip(axes[0], pools):
         for (truth, learner), rows in summary[summary["pool"] == pool].groupby(["truth", "learner"], sort=False):
             ax.errorbar(rows["ratio"], rows["loss"], yerr=rows["se"], marker="o", capsize=2, label=f"{learner}, truth {truth}")
         ax.axhline(0, c="gray", lw=0.5)
         ax.set(title=f"pool: {pool}", xlabel="synthetic ratio r", xscale="log", ylabel="diversity loss (nats)")
     axes[0][0].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.save(fig, path)
 
 
 # -- Gaussian collapse (Shumailov et al.) ---------------------------------------------------------
@@ -257,14 +253,13 @@ def gaussian_collapse_summary(runs: pd.DataFrame) -> pd.DataFrame:
 
 def plot_gaussian_collapse(runs: pd.DataFrame, path) -> None:
     summary = gaussian_collapse_summary(runs)
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = figures.subplots(figsize=(5, 3.6))
     ax.plot(summary["generation"], summary["mean_variance"], label="mean over runs")
     ax.plot(summary["generation"], summary["median_variance"], label="median over runs")
     ax.set(xlabel="generation", ylabel="fitted variance", yscale="log")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.integer_ticks(ax)
+    figures.save(fig, path)
 
 
 # -- the workflow's entry point ---------------------------------------------------------------------

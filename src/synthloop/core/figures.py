@@ -29,6 +29,11 @@ def colour_for(name: str, names: list[str]) -> str:
     return cycle[sorted(names).index(name) % len(cycle)]
 
 
+def colormap(name: str):
+    """A named matplotlib colormap (for ordered categories such as lean buckets)."""
+    return matplotlib.colormaps[name]
+
+
 def save(fig, path: str | Path) -> None:
     """Write a figure and free its memory."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

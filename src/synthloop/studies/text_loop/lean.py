@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synthloop.core import figures
 from synthloop.core.config import ConfigError
 from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import LEAN_MEASURES
@@ -105,41 +106,30 @@ def _line_label(table: pd.DataFrame) -> pd.Series:
 
 def plot_final_vs_initial(table: pd.DataFrame, path) -> None:
     """Final against initial lean (mean 0-100 score; share left of centre), one line per strategy and ratio, with y = x."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     table = table.assign(line=_line_label(table))
     means = table.groupby(["line", "left_share"], as_index=False)[["initial_lean", "final_lean", "initial_left_share", "final_left_share"]].mean()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.2))
+    names = sorted(means["line"].unique())
+    fig, axes = figures.subplots(1, 2, figsize=(9.5, 4.2))
     for ax, measure, top in ((axes[0], "lean", 100.0), (axes[1], "left_share", 1.0)):
         ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="y = x")
         for line, rows in means.groupby("line"):
             rows = rows.sort_values(f"initial_{measure}")
-            ax.plot(rows[f"initial_{measure}"], rows[f"final_{measure}"], marker="o", label=line)
+            ax.plot(rows[f"initial_{measure}"], rows[f"final_{measure}"], marker="o", color=figures.colour_for(line, names), label=line)
         ax.set(xlim=(-0.03 * top, 1.03 * top), ylim=(-0.03 * top, 1.03 * top), aspect="equal")
     axes[0].set(title="mean lean (0 left, 100 right)", xlabel="human texts (initial)", ylabel="last generation (final)")
     axes[1].set(title="share of left-leaning texts", xlabel="human texts (initial)", ylabel="last generation (final)")
     axes[1].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.save(fig, path)
 
 
 def plot_bucket_shares(table: pd.DataFrame, path) -> None:
     """Stacked shares of the lean buckets over generations (human texts first), one panel per partition × strategy/ratio."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     table = table.assign(line=_line_label(table))
     means = table.groupby(["line", "left_share", "generation", "bucket"], as_index=False)["share"].mean()
     lines, shares = sorted(means["line"].unique()), sorted(means["left_share"].unique())
     n = int(means["bucket"].max()) + 1
-    colours = plt.get_cmap("coolwarm")(np.linspace(0, 1, n))
-    fig, axes = plt.subplots(len(lines), len(shares), figsize=(2.6 * len(shares) + 1.6, 2.4 * len(lines) + 0.6), squeeze=False, sharey=True)
+    colours = figures.colormap("coolwarm")(np.linspace(0, 1, n))
+    fig, axes = figures.subplots(len(lines), len(shares), figsize=(2.6 * len(shares) + 1.6, 2.4 * len(lines) + 0.6), squeeze=False, sharey=True)
     for row, line in enumerate(lines):
         for col, share in enumerate(shares):
             ax = axes[row][col]
@@ -150,9 +140,7 @@ def plot_bucket_shares(table: pd.DataFrame, path) -> None:
             ax.set(ylim=(0, 1), title=f"{100 * share:g}% left" + (f"\n{line}" if len(lines) > 1 else ""))
     axes[0][0].set_ylabel("share of texts")
     axes[0][-1].legend(title="lean (0 left, 100 right)", frameon=False, fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", reverse=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.save(fig, path)
 
 
 # -- drawing the partitions ----------------------------------------------------------------------

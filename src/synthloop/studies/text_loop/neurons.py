@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Circle
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+from synthloop.core import figures
 
 VALUE_KINDS = ("weight", "activation")
 BLOCK_PATHS = ("transformer.h", "model.layers", "gpt_neox.layers", "model.decoder.layers", "transformer.blocks")
@@ -341,14 +340,14 @@ def plot_set_overlap(per_neuron: pd.DataFrame, path) -> None:
     With more than two metrics the first two are drawn (the table has every combination).
     """
     kinds = list(per_neuron["kind"].unique())
-    fig, axes = plt.subplots(1, len(kinds), figsize=(4.8 * len(kinds), 3.8), squeeze=False)
+    fig, axes = figures.subplots(1, len(kinds), figsize=(4.8 * len(kinds), 3.8), squeeze=False)
     for ax, kind in zip(axes[0], kinds):
         sets = significant_sets(per_neuron, kind)
         names = list(sets)[:2]
         a = sets[names[0]]
         b = sets[names[1]] if len(names) > 1 else np.zeros_like(a)
         for centre, colour, name in zip((-0.5, 0.5), ("tab:blue", "tab:orange"), names):
-            ax.add_patch(plt.Circle((centre, 0), 1.0, alpha=0.35, color=colour, label=name))
+            ax.add_patch(Circle((centre, 0), 1.0, alpha=0.35, color=colour, label=name))
         counts = {(-0.95, 0): (a & ~b).sum(), (0, 0): (a & b).sum(), (0.95, 0): (b & ~a).sum()}
         for (cx, cy), count in counts.items():
             ax.text(cx, cy, str(int(count)), ha="center", va="center", fontsize=12)
@@ -356,15 +355,13 @@ def plot_set_overlap(per_neuron: pd.DataFrame, path) -> None:
         ax.set(xlim=(-1.7, 1.7), ylim=(-1.5, 1.3), aspect="equal", title=f"{kind} values: neurons with p < alpha")
         ax.axis("off")
         ax.legend(loc="upper center", ncol=2, frameon=False, fontsize=8, bbox_to_anchor=(0.5, 1.02))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.save(fig, path)
 
 
 def plot_correlation_histograms(per_neuron: pd.DataFrame, path, bins: int = 50) -> None:
     """Distribution of per-neuron Pearson r between Δmetric and Δvalue: rows are kinds, columns metrics."""
     kinds, metrics = list(per_neuron["kind"].unique()), list(per_neuron["metric"].unique())
-    fig, axes = plt.subplots(len(kinds), len(metrics), figsize=(4.2 * len(metrics), 3.0 * len(kinds)), squeeze=False)
+    fig, axes = figures.subplots(len(kinds), len(metrics), figsize=(4.2 * len(metrics), 3.0 * len(kinds)), squeeze=False)
     for i, kind in enumerate(kinds):
         for j, metric in enumerate(metrics):
             rows = per_neuron[(per_neuron["kind"] == kind) & (per_neuron["metric"] == metric)]
@@ -374,6 +371,4 @@ def plot_correlation_histograms(per_neuron: pd.DataFrame, path, bins: int = 50) 
             ax.hist(rows.loc[rows["significant"], "r"].dropna(), bins=bins, range=(-1, 1), color="tab:red", label="p < alpha")
             ax.set(title=f"{metric} vs {kind}", xlabel="Pearson r of first differences", ylabel="neurons" if j == 0 else None)
     axes[0][-1].legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.save(fig, path)
