@@ -13,7 +13,7 @@ rule score:
         bench("score", "{chain}/g{gen}")
     conda:
         "../../envs/synthloop.yaml"
-    threads: 1
+    threads: threads_for("score", 1)
     resources:
         **resources_for("score"),
     params:
@@ -21,5 +21,6 @@ rule score:
         specs=config["scorers"],
         embedders={e: config["embedders"][e] for e in PLAN.embedders},
         assets=lambda wc: PLAN.scored_domains(wc.chain, int(wc.gen)),
+        eval_sample=lambda wc: PLAN.eval_sample(wc.chain, int(wc.gen)),
     script:
         "../../scripts/text_loop/score.py"

@@ -6,9 +6,10 @@ import pandas as pd
 
 from synthloop.scorers.embeddings import embed_texts
 from synthloop.scorers.registry import score_by_domain
+from synthloop.scorers.text_metrics import evaluation_sample
 
 p, out = snakemake.params, snakemake.output
-texts = pd.read_parquet(snakemake.input.texts)
+texts = evaluation_sample(pd.read_parquet(snakemake.input.texts), **p.eval_sample)  # eval_size texts per generation
 for (embedder, spec), target in zip(p.embedders.items(), out.embeddings):
     np.save(target, embed_texts(texts["text"].tolist(), spec))
     log.info("embedded %d texts with %s", len(texts), embedder)

@@ -18,6 +18,22 @@ from synthloop.scorers.registry import Scores
 WORD_PATTERN = r"(?u)\b\w+\b"  # keeps one-letter words ("a", "I"), which sklearn's default drops
 
 
+# -- the evaluation sample ----------------------------------------------------------------------
+
+
+def evaluation_sample(texts: pd.DataFrame, size: int | None, seed: int) -> pd.DataFrame:
+    """The texts a generation is scored on: `size` of them drawn without replacement (Kovač et al.
+    score 250 per generation, however many the model wrote, since AIC and Self-BLEU change with the
+    number of texts), per domain when the set has a `domain` column; all of them when `size` is None
+    or no larger than the set. Drawn from `seed`, so the same config scores the same texts."""
+    if size is None:
+        return texts.reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    groups = [group for _, group in texts.groupby("domain", sort=False)] if "domain" in texts.columns else [texts]
+    picked = [group.iloc[np.sort(rng.choice(len(group), size, replace=False))] if len(group) > size else group for group in groups]
+    return pd.concat(picked).reset_index(drop=True)
+
+
 # -- Self-BLEU ---------------------------------------------------------------------------------
 
 

@@ -98,6 +98,12 @@ class Plan:
         needed = round(strategy["pool"]["n"] * self.chains[chain_id].ratio) if strategy["compose"] == "pool" else 0
         return max(needed, self.config["generate"]["eval_size"])
 
+    def eval_sample(self, chain_id: str, gen: int) -> dict:
+        """Instruction mode scores exactly eval_size texts per generation (per domain), drawn from the chain's
+        seed (Kovač et al.: 250); block mode (study 1) scores every generated article."""
+        size = self.config["generate"]["eval_size"] if self.config["generate"]["mode"] == "instruction" else None
+        return {"size": size, "seed": self.seed(chain_id, "eval-sample", gen)}
+
     # -- scoring ---------------------------------------------------------------------------------
     def scorer_assets(self, spec: dict, dataset: str, embeddings: Callable[[str], str] | None = None) -> dict:
         """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id.
