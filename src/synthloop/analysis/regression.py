@@ -95,7 +95,7 @@ def regress_shift(data: pd.DataFrame, response: str, predictors: list[str], cont
         raise ValueError(f"{scope or 'regression'}: {len(rows)} complete rows for {len(predictors)} predictors of {response!r}; need more chains")
     exog = design_matrix(rows, predictors, controls, fixed_effects)
     fit = sm.OLS(rows[response].astype(float), exog).fit()
-    ci = fit.conf_int(0.01)
+    ci = fit.conf_int(0.05)
     out = pd.DataFrame(
         {
             "scope": scope, "response": response, "term": list(predictors),
