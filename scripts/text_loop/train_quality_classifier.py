@@ -1,12 +1,11 @@
 from synthloop.core.jobs import start
 
 log = start(snakemake)
-import joblib
 import pandas as pd
 
-from synthloop.scorers.classifiers import train_quality
+from synthloop.scorers.classifiers import save_model, train_quality
 
 model, table = train_quality(pd.read_parquet(snakemake.input[0])["text"], snakemake.params.seed)
 log.info("quality classifier:\n%s", table.to_string())
 table.to_csv(snakemake.output.table, index=False)
-joblib.dump(model, snakemake.output.model)
+save_model(model, snakemake.output.model)

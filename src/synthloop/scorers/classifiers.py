@@ -8,10 +8,11 @@ probabilities, no download. Presets can use pretrained Hugging Face classifiers 
 from __future__ import annotations
 
 import re
+import zipfile
 
-import joblib
 import numpy as np
 import pandas as pd
+import skops.io
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
@@ -20,8 +21,35 @@ from sklearn.pipeline import make_pipeline, make_union
 
 from synthloop.scorers.registry import LEAN_POSITIONS, Scores
 
+# Types beyond skops' own safe set that a scorer model file may hold: our two classes, rebuilt
+# attribute by attribute (no __reduce__, no __setstate__), so loading them runs no code.
+TRUSTED_TYPES = ["synthloop.scorers.classifiers.QualityClassifier", "synthloop.scorers.classifiers.WordOrder"]
+
 QUALITY_LEVELS = ("noise", "word_salad", "mild_gibberish", "clean")  # levels 0..3, as published
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def save_model(model, path) -> None:
+    """Write a scorer model in skops' format (a zip of JSON and arrays), never a pickle."""
+    skops.io.dump(model, path)
+
+
+def load_model(path):
+    """Load a scorer model written by `save_model`, refusing any file that is not one.
+
+    A results tree can be planted: `joblib.load` would run a pickle's payload. skops builds the
+    object from data only, and only from its safe types plus TRUSTED_TYPES; anything else
+    (a pickle, a joblib file, a model naming another type) is an error naming the file.
+    """
+    try:
+        untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise ValueError(f"scorer model {str(path)!r} is not a skops model file ({error}); "
+                         "delete it and re-run the workflow to re-train it (pickle/joblib files are refused)") from None
+    if untrusted:
+        raise ValueError(f"scorer model {str(path)!r} holds types that are not allowed: {untrusted}; allowed beyond skops' "
+                         f"safe set: {TRUSTED_TYPES}. Delete it and re-run the workflow to re-train it")
+    return skops.io.load(path, trusted=TRUSTED_TYPES)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -92,7 +120,7 @@ def lean_columns(probabilities: np.ndarray, classes) -> pd.DataFrame:
 
 
 def score_lean(texts, spec, assets) -> Scores:
-    model = joblib.load(assets["lean_model"])
+    model = load_model(assets["lean_model"])
     return Scores(lean_columns(model.predict_proba(texts), model.classes_))
 
 
@@ -252,7 +280,7 @@ def quality_index(texts, sentence_levels) -> np.ndarray:
 
 
 def score_quality(texts, spec, assets) -> Scores:
-    model = joblib.load(assets["quality_model"])
+    model = load_model(assets["quality_model"])
     return Scores(pd.DataFrame({"quality_index": quality_index(texts, lambda s: expected_level(model.predict_proba(s), model.classes_))}))
 
 
