@@ -5,6 +5,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "report/workflow.rst"
+
+
 # The embedded default, unless a preset or study config is given with --configfile:
 # a preset replaces the default instead of being merged into it.
 if not workflow.overwrite_configfiles:

@@ -6,8 +6,8 @@ rule manifest:
     input:
         TARGETS,
     output:
-        manifest=path("manifest"),
-        timings=path("table", table="job_timings"),
+        manifest=report(path("manifest"), caption="../report/manifest.rst", category=STUDY, subcategory="provenance"),
+        timings=report(path("table", table="job_timings"), caption="../report/timings.rst", category=STUDY, subcategory="provenance"),
     log:
         log("manifest"),
     conda:

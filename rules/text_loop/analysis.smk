@@ -3,7 +3,7 @@ rule metrics:
         [entry["path"] for entry in PLAN.score_entries()],
     output:
         table=path("metrics"),
-        csv=path("table", table="metrics"),
+        csv=report(path("table", table="metrics"), caption="../../report/text_loop/metrics_table.rst", category=STUDY, subcategory="generations"),
     log:
         log("metrics"),
     benchmark:
@@ -22,7 +22,7 @@ rule figure:
     input:
         path("metrics"),
     output:
-        report(path("figure", scorer="{scorer}"), category=STUDY, subcategory="{scorer}", caption="../../report/text_loop/figure.rst"),
+        report(path("figure", scorer="{scorer}"), caption="../../report/text_loop/figure.rst", category=STUDY, subcategory="generations"),
     log:
         log("figure", "{scorer}"),
     benchmark:

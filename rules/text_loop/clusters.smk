@@ -44,8 +44,8 @@ rule regress:
         properties=[path("cluster_properties", dataset=d) for d in chain_datasets(config)],
     output:
         coefficients=path("regression", table="coefficients"),
-        table1=report(path("table1"), category="regression"),
-        figure=report(path("coefficients"), category="regression"),
+        table1=report(path("table1"), caption="../../report/text_loop/table1.rst", category=STUDY, subcategory="cluster regression"),
+        figure=report(path("coefficients"), caption="../../report/text_loop/coefficients.rst", category=STUDY, subcategory="cluster regression"),
     log:
         log("regress"),
     benchmark:
@@ -97,7 +97,7 @@ rule regress_mixed:
         properties=[path("cluster_properties", dataset=d) for d in mixed_domains(config)],
     output:
         coefficients=path("regression", table="mixed_coefficients"),
-        figure=report(path("mixed_figure"), category="regression"),
+        figure=report(path("mixed_figure"), caption="../../report/text_loop/mixed_figure.rst", category=STUDY, subcategory="cluster regression"),
     log:
         log("regress_mixed"),
     benchmark:
