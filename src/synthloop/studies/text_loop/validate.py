@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from synthloop.core.config import ConfigError
+import difflib
+
+from synthloop.core.config import ConfigError, schema_for
 from synthloop.scorers.registry import LEAN_MEASURES, LEAN_POSITIONS, SCORERS
-from synthloop.studies.text_loop.chains import MIXED, PARTITION, chain_datasets, mixed_domains, partition_datasets, root_dataset
+from synthloop.studies.text_loop.chains import (
+    MIXED,
+    PARTITION,
+    chain_datasets,
+    cluster_ids,
+    mixed_domains,
+    mixed_ids,
+    partition_datasets,
+    root_dataset,
+)
+
+JOBS_PER_GENERATION = 4  # compose, fine-tune, generate, score: the jobs every chain has in every generation
 
 
 def check(config: dict) -> None:
     """Every cross-reference check, run after the schema has filled its defaults."""
     check_references(config)
+    check_scorer_keys(config)
+    check_job_count(config)
 
 
 def prepare(config: dict) -> None:
@@ -107,3 +122,50 @@ def check_mixed(config: dict) -> None:
         raise ConfigError("config key 'generate.mode': mixed chains (chains.mixed) need 'instruction' (one instruction per domain)")
 
 
+
+
+def job_factors(config: dict) -> list[tuple[str, int]]:
+    """The keys whose product sets the number of chain jobs, each with its count (the chains() expansion, uncounted)."""
+    spec = config["chains"]
+    pooled = any(config["strategies"][name]["compose"] == "pool" for name in spec["strategies"])
+    starts = len(chain_datasets(config)) * len(cluster_ids(config)) + len(mixed_ids(config))
+    factors = [("seeds", len(config["seeds"])), ("chain starts (chains.dataset x chains.clusters.n + chains.mixed.count)", starts),
+               ("chains.strategies", len(spec["strategies"]))]
+    if pooled:
+        factors.append(("chains.ratios", len(spec.get("ratios") or [])))
+    return [*factors, ("generations", config["generations"]), ("jobs per generation", JOBS_PER_GENERATION)]
+
+
+def check_job_count(config: dict) -> None:
+    """Refuse a study too large to plan before Snakemake builds its DAG (which would need many GB to find out)."""
+    factors = job_factors(config)
+    estimate = 1
+    for _, count in factors:
+        estimate *= count
+    if estimate > config["max_jobs"]:
+        product = " x ".join(f"{name} ({count})" for name, count in factors)
+        raise ConfigError(
+            f"config key 'max_jobs': the study needs about {estimate} jobs = {product}, more than max_jobs ({config['max_jobs']}); "
+            "lower one of these keys, or raise max_jobs if you mean it"
+        )
+
+
+def scorer_keys(kind: str) -> list[str]:
+    """The keys a scorer of this kind accepts: 'kind' plus its schema branch's (if/then cannot say additionalProperties)."""
+    entry = schema_for("text_loop")["properties"]["scorers"]["additionalProperties"]
+    keys = set(entry["properties"])
+    for branch in entry["allOf"]:
+        if branch["if"]["properties"]["kind"].get("const") == kind:
+            keys |= set(branch["then"].get("properties", {}))
+    return sorted(keys)
+
+
+def check_scorer_keys(config: dict) -> None:
+    """A misspelt scorer key (modle:, batch_sise:) would silently fall back to its default: refuse it."""
+    for name, spec in config["scorers"].items():
+        allowed = scorer_keys(spec["kind"])
+        extra = sorted(set(spec) - set(allowed))
+        if extra:
+            hints = [f"{key!r} (did you mean {close[0]!r}?)" for key in extra if (close := difflib.get_close_matches(key, allowed, n=1))]
+            hint = f"; {', '.join(hints)}" if hints else ""
+            raise ConfigError(f"config key 'scorers.{name}': unknown key(s) {extra}{hint}; allowed keys for kind {spec['kind']!r}: {allowed}")
