@@ -19,6 +19,7 @@ envvars:
 
 
 from synthloop.core.config import ConfigError, resource_defaults
+from synthloop.core.jobs import scaled_by_attempt
 from synthloop.studies import validate
 
 try:
@@ -64,8 +65,24 @@ def bench(rule, job="all"):
 
 
 def resources_for(kind):
-    """The schema's defaults for this kind of job, overridden key by key by resources.<kind>."""
-    return {**resource_defaults(kind), **config["resources"].get(kind, {})}
+    """The schema's defaults for this kind of job, overridden key by key by resources.<kind>;
+    mem_mb and runtime grow with each retry (attempt 2 asks for twice the first request)."""
+    return scaled_by_attempt({**resource_defaults(kind), **config["resources"].get(kind, {})})
+
+
+def threads_for(kind, default):
+    """A job uses the CPUs it asked for: resources.<kind>.cpus_per_task where the config sets it."""
+    return config["resources"].get(kind, {}).get("cpus_per_task", default)
+
+
+# Jobs of seconds (composing, tables, figures, the manifest, data preparation) run in the main
+# Snakemake process instead of one sbatch each: on a cluster they would wait in the queue far
+# longer than they run. Data preparation also needs the hub, which login nodes reach.
+LOCAL_RULES = {
+    "text_loop": ["compose_training_set", "metrics", "figure", "theory", "pretraining_corpus", "prepare_dataset",
+                  "lean_partition", "lean_analysis", "regress", "regress_mixed", "mixed_clusters", "neuron_analysis"],
+}
+workflow.localrules("all", "manifest", "archive", *LOCAL_RULES.get(KIND, []))
 
 
 wildcard_constraints:

@@ -38,7 +38,7 @@ rule finetune:
         bench("finetune", "{chain}/g{gen}")
     conda:
         "../../envs/synthloop.yaml"
-    threads: 1
+    threads: threads_for("finetune", 1)
     resources:
         **resources_for("finetune"),
     params:
@@ -63,7 +63,7 @@ rule generate:
         bench("generate", "{chain}/g{gen}")
     conda:
         "../../envs/synthloop.yaml"
-    threads: 1
+    threads: threads_for("generate", 1)
     resources:
         **resources_for("generate"),
     params:

@@ -26,7 +26,7 @@ rule clusters:
         bench("clusters", "{dataset}")
     conda:
         "../../envs/synthloop.yaml"
-    threads: 2
+    threads: threads_for("score", 2)
     resources:
         **resources_for("score"),
     params:

@@ -22,7 +22,7 @@ rule lean_scores:
         bench("lean_scores", "{dataset}.{scorer}")
     conda:
         "../../envs/synthloop.yaml"
-    threads: 1
+    threads: threads_for("score", 1)
     resources:
         **resources_for("score"),
     params:

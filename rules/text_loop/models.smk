@@ -9,7 +9,7 @@ rule train_base_model:
         bench("train_base_model")
     conda:
         "../../envs/synthloop.yaml"
-    threads: 2
+    threads: threads_for("finetune", 2)
     resources:
         **resources_for("finetune"),
     params:

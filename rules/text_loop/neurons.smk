@@ -25,7 +25,7 @@ rule neuron_values:
         bench("neuron_values", "{chain}")
     conda:
         "../../envs/synthloop.yaml"
-    threads: 1
+    threads: threads_for("score", 1)
     resources:
         **resources_for("score"),
     params:

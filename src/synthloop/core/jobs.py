@@ -1,4 +1,8 @@
-"""What every workflow script does first: log to its log file and use only its threads."""
+"""What every workflow script does first: log to its log file, use only its threads, remember its GPU request.
+
+Also the resource helpers rules/common.smk uses (kept here, import-free, so that they can be tested
+without Snakemake and stay cheap to parse on every SLURM job).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ def start(snakemake) -> logging.Logger:
 
     Call before importing torch so that OMP/MKL read the thread count.
     """
+    _remember_gpu_request(snakemake)
     threads = str(max(1, int(snakemake.threads)))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = threads
@@ -35,3 +40,41 @@ def start(snakemake) -> logging.Logger:
         sys.excepthook = _report_to(console)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     return logging.getLogger(snakemake.rule)
+
+
+GPU_REQUEST_ENV = "SYNTHLOOP_GPU_REQUEST"  # "<rule>:<count>", set by start() for jobs whose resources ask for a GPU
+
+
+def _remember_gpu_request(snakemake) -> None:
+    """Pass `resources: gpu:` on to pick_device (synthloop.lm.models), which refuses a CPU fallback then."""
+    resources = getattr(snakemake, "resources", None)
+    count = int(resources.get("gpu", 0) or 0) if resources is not None else 0
+    if count > 0:
+        os.environ[GPU_REQUEST_ENV] = f"{snakemake.rule}:{count}"
+    else:
+        os.environ.pop(GPU_REQUEST_ENV, None)
+
+
+def gpu_request() -> tuple[str, int] | None:
+    """(rule, GPUs asked for) when this job's resources asked for a GPU, else None."""
+    value = os.environ.get(GPU_REQUEST_ENV)
+    if not value:
+        return None
+    rule, _, count = value.rpartition(":")
+    return rule, int(count)
+
+
+SCALED_BY_ATTEMPT = ("mem_mb", "runtime")
+
+
+def scaled_by_attempt(resources: dict) -> dict:
+    """mem_mb and runtime as Snakemake resource callables growing with the attempt (1, 2, 3, ...).
+
+    A job killed for memory or time is retried (profiles/slurm: retries) with twice, then three times,
+    what it first asked for, instead of repeating the same failure. Other resources pass through.
+    """
+
+    def grows(base: int):
+        return lambda wildcards, attempt: base * attempt
+
+    return {key: grows(int(value)) if key in SCALED_BY_ATTEMPT else value for key, value in resources.items()}

@@ -8,10 +8,27 @@ from pathlib import Path
 
 import torch
 
+from synthloop.core.jobs import gpu_request
+
 
 def pick_device() -> torch.device:
-    """The GPU SLURM assigned (CUDA_VISIBLE_DEVICES makes it cuda:0), else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The GPU SLURM assigned (CUDA_VISIBLE_DEVICES makes it cuda:0), else the CPU.
+
+    A job whose rule asked for a GPU (resources: gpu) stops instead of falling back to the CPU:
+    a fine-tune silently running on CPU takes days and its timings are meaningless.
+    """
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    request = gpu_request()
+    if request:
+        rule, count = request
+        raise RuntimeError(
+            f"rule {rule!r} asked for resources gpu={count}, but this job sees no CUDA GPU "
+            f"(torch {torch.__version__}, built for CUDA {torch.version.cuda or 'none: a CPU-only build'}; "
+            f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}). Run it on a GPU node "
+            "with a CUDA build of PyTorch (docs/cluster.md), or drop gpu from resources.<kind> in the config to run on the CPU."
+        )
+    return torch.device("cpu")
 
 
 def fast_math(device: torch.device) -> torch.dtype:
