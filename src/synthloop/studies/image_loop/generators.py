@@ -1,0 +1,183 @@
+"""Class-conditional image generators, retrained from scratch every generation: a DCGAN and a DDPM.
+
+dcgan: the paper's generator for MNIST and CIFAR (Radford et al.), conditioned by a label
+embedding in the generator and a projection discriminator. ddpm: diffusers' UNet2DModel with a
+class embedding (`num_class_embeds`) and a DDPMScheduler; sampling may use fewer denoising steps
+than training (`inference_steps`), which the CPU miniatures do. Both train for a fixed number of
+steps with checkpoints every `checkpoint_every` steps, resumable like the classifiers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from synthloop.core.seeds import stable_seed
+from synthloop.studies.image_loop import checkpoints
+from synthloop.studies.image_loop.training import as_images, as_tensor
+
+log = logging.getLogger(__name__)
+GENERATORS = ("dcgan", "ddpm")
+
+
+class Generator(nn.Module):
+    """Latent + label embedding -> 4x4 map -> transposed convolutions up to the image size -> tanh."""
+
+    def __init__(self, shape, n_classes, latent=64, width=64):
+        super().__init__()
+        c, size, _ = shape
+        self.latent, n_up = latent, int(math.log2(size)) - 2
+        self.top = width * 2 ** (n_up - 1)
+        self.embed = nn.Embedding(n_classes, latent)
+        self.fc = nn.Sequential(nn.Linear(2 * latent, self.top * 16), nn.BatchNorm1d(self.top * 16), nn.ReLU())
+        layers, ch = [], self.top
+        for _ in range(n_up):
+            layers += [nn.ConvTranspose2d(ch, max(ch // 2, width), 4, 2, 1), nn.BatchNorm2d(max(ch // 2, width)), nn.ReLU()]
+            ch = max(ch // 2, width)
+        self.up = nn.Sequential(*layers, nn.Conv2d(ch, c, 3, 1, 1), nn.Tanh())
+
+    def forward(self, z, y):
+        h = self.fc(torch.cat([z, self.embed(y)], 1)).view(len(z), self.top, 4, 4)
+        return self.up(h)
+
+
+class Discriminator(nn.Module):
+    """The image with its label as an extra embedded plane -> strided convolutions down to 4x4 -> a logit."""
+
+    def __init__(self, shape, n_classes, width=64):
+        super().__init__()
+        c, size, _ = shape
+        self.size = size
+        self.embed = nn.Embedding(n_classes, size * size)
+        layers, ch = [nn.Conv2d(c + 1, width, 3, 1, 1), nn.LeakyReLU(0.2)], width
+        for i in range(int(math.log2(size)) - 2):
+            layers += [nn.Conv2d(ch, width * 2 ** (i + 1), 4, 2, 1), nn.BatchNorm2d(width * 2 ** (i + 1)), nn.LeakyReLU(0.2)]
+            ch = width * 2 ** (i + 1)
+        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch * 16, 1))
+
+    def forward(self, x, y):
+        plane = self.embed(y).view(len(x), 1, self.size, self.size)
+        return self.body(torch.cat([x, plane], 1)).squeeze(1)
+
+
+def _check_size(shape):
+    size = shape[1]
+    if size < 8 or size & (size - 1) or shape[1] != shape[2]:
+        raise ValueError(f"generators need square images with a power-of-two side >= 8; got {shape}")
+
+
+def _dcgan(shape, n_classes, params):
+    return Generator(shape, n_classes, params["latent"], params["width"]), Discriminator(shape, n_classes, params["width"])
+
+
+def _ddpm(shape, n_classes, params):
+    from diffusers import DDPMScheduler, UNet2DModel
+
+    widths = tuple(params["widths"])
+    unet = UNet2DModel(sample_size=shape[1], in_channels=shape[0], out_channels=shape[0], layers_per_block=params["layers_per_block"],
+                       block_out_channels=widths, down_block_types=("DownBlock2D",) * len(widths), up_block_types=("UpBlock2D",) * len(widths),
+                       num_class_embeds=n_classes, class_embed_type=None, norm_num_groups=min(8, widths[0]))
+    return unet, DDPMScheduler(num_train_timesteps=params["train_timesteps"])
+
+
+def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classes: int, sample_labels: np.ndarray, params: dict,
+                     seed: int, checkpoint_dir, stop_after: int | None = None) -> np.ndarray | None:
+    """Train a fresh generator of `kind` on (images, labels), then sample one image per entry of `sample_labels`.
+
+    Returns uint8 (N, H, W, C) samples, or None when `stop_after` steps of this call ended it early.
+    """
+    shape = (images.shape[3], images.shape[1], images.shape[2])
+    _check_size(shape)
+    torch.manual_seed(stable_seed(seed, kind, "init"))
+    x, y = as_tensor(images), torch.as_tensor(labels, dtype=torch.long)
+    rng = torch.Generator().manual_seed(stable_seed(seed, kind, "train"))
+    if kind == "dcgan":
+        g, d = _dcgan(shape, n_classes, params)
+        modules = {"g": g, "d": d}
+        optimizers = {"g": torch.optim.Adam(g.parameters(), lr=params["learning_rate"], betas=(0.5, 0.999)),
+                      "d": torch.optim.Adam(d.parameters(), lr=params["learning_rate"], betas=(0.5, 0.999))}
+        step_fn = _gan_step
+    elif kind == "ddpm":
+        unet, scheduler = _ddpm(shape, n_classes, params)
+        modules = {"unet": unet}
+        optimizers = {"unet": torch.optim.AdamW(unet.parameters(), lr=params["learning_rate"])}
+        step_fn = _diffusion_step(scheduler)
+    else:
+        raise ValueError(f"unknown generator {kind!r}; allowed: {', '.join(GENERATORS)}")
+    step, done_this_call = 0, 0
+    found = checkpoints.latest(checkpoint_dir)
+    if found is not None:
+        step = checkpoints.restore(found, modules, optimizers, {"train": rng})["step"]
+        log.info("resumed %s training at step %d from %s", kind, step, found)
+    for module in modules.values():
+        module.train()
+    while step < params["steps"]:
+        if stop_after is not None and done_this_call >= stop_after:
+            return None
+        batch = torch.randint(len(x), (params["batch_size"],), generator=rng)
+        losses = step_fn(modules, optimizers, x[batch], y[batch], rng)
+        step, done_this_call = step + 1, done_this_call + 1
+        if step % params["log_every"] == 0:
+            log.info("%s step %d: %s", kind, step, {k: round(v, 4) for k, v in losses.items()})
+        if step % params["checkpoint_every"] == 0 and step < params["steps"]:
+            checkpoints.save(checkpoint_dir, step, modules, optimizers, {"train": rng})
+    sample_rng = torch.Generator().manual_seed(stable_seed(seed, kind, "sample"))
+    labels_t = torch.as_tensor(sample_labels, dtype=torch.long)
+    out = _sample_gan(modules["g"], labels_t, sample_rng, params) if kind == "dcgan" else _sample_ddpm(modules["unet"], scheduler, labels_t, sample_rng, params, shape)
+    checkpoints.clear(checkpoint_dir)
+    return out
+
+
+def _gan_step(modules, optimizers, real, y, rng):
+    g, d = modules["g"], modules["d"]
+    z = torch.randn(len(real), g.latent, generator=rng)
+    fake = g(z, y)
+    ones, zeros = torch.ones(len(real)), torch.zeros(len(real))
+    optimizers["d"].zero_grad()
+    loss_d = F.binary_cross_entropy_with_logits(d(real, y), ones) + F.binary_cross_entropy_with_logits(d(fake.detach(), y), zeros)
+    loss_d.backward()
+    optimizers["d"].step()
+    optimizers["g"].zero_grad()
+    loss_g = F.binary_cross_entropy_with_logits(d(fake, y), ones)
+    loss_g.backward()
+    optimizers["g"].step()
+    return {"d": loss_d.item(), "g": loss_g.item()}
+
+
+def _diffusion_step(scheduler):
+    def step(modules, optimizers, clean, y, rng):
+        unet = modules["unet"]
+        noise = torch.randn(clean.shape, generator=rng)
+        t = torch.randint(scheduler.config.num_train_timesteps, (len(clean),), generator=rng)
+        optimizers["unet"].zero_grad()
+        loss = F.mse_loss(unet(scheduler.add_noise(clean, noise, t), t, class_labels=y).sample, noise)
+        loss.backward()
+        optimizers["unet"].step()
+        return {"mse": loss.item()}
+
+    return step
+
+
+def _sample_gan(g, labels, rng, params):
+    g.eval()
+    with torch.no_grad():
+        return np.concatenate([as_images(g(torch.randn(len(chunk), g.latent, generator=rng), chunk))
+                               for chunk in labels.split(params["sample_batch_size"])])
+
+
+def _sample_ddpm(unet, scheduler, labels, rng, params, shape):
+    unet.eval()
+    scheduler.set_timesteps(params["inference_steps"])
+    chunks = []
+    with torch.no_grad():
+        for chunk in labels.split(params["sample_batch_size"]):
+            x = torch.randn((len(chunk), *shape), generator=rng)
+            for t in scheduler.timesteps:
+                x = scheduler.step(unet(x, t, class_labels=chunk).sample, t, x, generator=rng).prev_sample
+            chunks.append(as_images(x))
+    return np.concatenate(chunks)
