@@ -3,7 +3,9 @@ rule metrics:
         [entry["path"] for entry in PLAN.score_entries()],
     output:
         table=path("metrics"),
-        csv=report(path("table", table="metrics"), caption="../../report/text_loop/metrics_table.rst", category=STUDY, subcategory="generations"),
+        csv=report(
+            path("table", table="metrics"), caption="../../report/text_loop/metrics_table.rst", category=STUDY, subcategory="generations"
+        ),
     log:
         log("metrics"),
     benchmark:

@@ -45,7 +45,9 @@ rule regress:
     output:
         coefficients=path("regression", table="coefficients"),
         table1=report(path("table1"), caption="../../report/text_loop/table1.rst", category=STUDY, subcategory="cluster regression"),
-        figure=report(path("coefficients"), caption="../../report/text_loop/coefficients.rst", category=STUDY, subcategory="cluster regression"),
+        figure=report(
+            path("coefficients"), caption="../../report/text_loop/coefficients.rst", category=STUDY, subcategory="cluster regression"
+        ),
     log:
         log("regress"),
     benchmark:
@@ -97,7 +99,9 @@ rule regress_mixed:
         properties=[path("cluster_properties", dataset=d) for d in mixed_domains(config)],
     output:
         coefficients=path("regression", table="mixed_coefficients"),
-        figure=report(path("mixed_figure"), caption="../../report/text_loop/mixed_figure.rst", category=STUDY, subcategory="cluster regression"),
+        figure=report(
+            path("mixed_figure"), caption="../../report/text_loop/mixed_figure.rst", category=STUDY, subcategory="cluster regression"
+        ),
     log:
         log("regress_mixed"),
     benchmark:

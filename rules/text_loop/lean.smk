@@ -65,8 +65,18 @@ rule lean_analysis:
     output:
         final=path("lean_table", table="final_vs_initial"),
         buckets=path("lean_table", table="buckets"),
-        final_figure=report(path("lean_figure", table="final_vs_initial"), caption="../../report/text_loop/lean_final.rst", category=STUDY, subcategory="lean partitions"),
-        buckets_figure=report(path("lean_figure", table="buckets"), caption="../../report/text_loop/lean_buckets.rst", category=STUDY, subcategory="lean partitions"),
+        final_figure=report(
+            path("lean_figure", table="final_vs_initial"),
+            caption="../../report/text_loop/lean_final.rst",
+            category=STUDY,
+            subcategory="lean partitions",
+        ),
+        buckets_figure=report(
+            path("lean_figure", table="buckets"),
+            caption="../../report/text_loop/lean_buckets.rst",
+            category=STUDY,
+            subcategory="lean partitions",
+        ),
     log:
         log("lean_analysis"),
     benchmark:

@@ -24,7 +24,12 @@ rule train_lean_classifier:
         path("heldout_docs", dataset="{dataset}"),
     output:
         model=path("lean_model", dataset="{dataset}"),
-        table=report(path("table", table="lean_classifier_{dataset}"), caption="../../report/text_loop/classifier_table.rst", category=STUDY, subcategory="scorer models"),
+        table=report(
+            path("table", table="lean_classifier_{dataset}"),
+            caption="../../report/text_loop/classifier_table.rst",
+            category=STUDY,
+            subcategory="scorer models",
+        ),
     log:
         log("train_lean_classifier", "{dataset}"),
     benchmark:
@@ -44,7 +49,12 @@ rule train_quality_classifier:
         path("heldout_docs", dataset="{dataset}"),
     output:
         model=path("quality_model", dataset="{dataset}"),
-        table=report(path("table", table="quality_classifier_{dataset}"), caption="../../report/text_loop/classifier_table.rst", category=STUDY, subcategory="scorer models"),
+        table=report(
+            path("table", table="quality_classifier_{dataset}"),
+            caption="../../report/text_loop/classifier_table.rst",
+            category=STUDY,
+            subcategory="scorer models",
+        ),
     log:
         log("train_quality_classifier", "{dataset}"),
     benchmark:

@@ -47,7 +47,9 @@ rule neuron_analysis:
         set_sizes=path("neuron_set_sizes"),
         overlap=path("neuron_overlap"),
         venn=report(path("neuron_venn"), caption="../../report/text_loop/neuron_venn.rst", category=STUDY, subcategory="neurons"),
-        correlations=report(path("neuron_correlations"), caption="../../report/text_loop/neuron_correlations.rst", category=STUDY, subcategory="neurons"),
+        correlations=report(
+            path("neuron_correlations"), caption="../../report/text_loop/neuron_correlations.rst", category=STUDY, subcategory="neurons"
+        ),
     log:
         log("neuron_analysis"),
     benchmark:

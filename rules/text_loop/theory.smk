@@ -6,8 +6,12 @@ register_paths(theory_table="results/{study}/theory/{toy}.csv", theory_figure="r
 
 rule theory:
     output:
-        table=report(path("theory_table", toy="{toy}"), caption="../../report/text_loop/theory_table.rst", category=STUDY, subcategory="theory"),
-        figure=report(path("theory_figure", toy="{toy}"), caption="../../report/text_loop/theory_figure.rst", category=STUDY, subcategory="theory"),
+        table=report(
+            path("theory_table", toy="{toy}"), caption="../../report/text_loop/theory_table.rst", category=STUDY, subcategory="theory"
+        ),
+        figure=report(
+            path("theory_figure", toy="{toy}"), caption="../../report/text_loop/theory_figure.rst", category=STUDY, subcategory="theory"
+        ),
     log:
         log("theory", "{toy}"),
     benchmark:
