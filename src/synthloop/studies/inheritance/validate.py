@@ -1,0 +1,131 @@
+"""What an inheritance config must satisfy beyond its schema; every error names the key, before any job starts."""
+
+from __future__ import annotations
+
+from synthloop.core.config import ConfigError
+from synthloop.studies.inheritance.mix import augmented_count
+from synthloop.studies.inheritance.prompts import CULTURE_BIAS_TYPES, CULTURE_DESCRIPTORS, GENDER_TEMPLATES, base_slot, slots_of
+from synthloop.studies.inheritance.realset import PRONOUNS, WORK, require_columns, table_columns
+
+SLOT_LISTS = {  # a template slot -> the slots.* list it draws from
+    "profession": "professions", "workplace": "workplaces", "age": "ages", "culture": "cultures",
+    "gender_noun": "genders", "gender_adjective": "genders", "name": "names",
+}
+
+
+def check(config: dict) -> None:
+    check_ratios(config)
+    check_bias_types(config)
+    check_slots(config)
+    check_data(config)
+    check_evaluation(config)
+    if config["augment"]["backend"] == "openai":
+        for key in ("url", "model"):
+            if not config["augment"]["endpoint"][key]:
+                raise ConfigError(f"config key 'augment.endpoint.{key}': required when augment.backend is 'openai'")
+
+
+def check_ratios(config: dict) -> None:
+    """gamma * total must be a whole number of examples for every bias and every ratio used."""
+    used = [("ratios", config["ratios"]), ("mitigations.ratios", config["mitigations"]["ratios"] or []), ("rounds.ratio", [config["rounds"]["ratio"]])]
+    for bias in config["biases"]:
+        total = config["total"][bias]
+        for key, ratios in used:
+            for i, ratio in enumerate(ratios):
+                try:
+                    augmented_count(total, ratio)
+                except ValueError as error:
+                    where = key if key == "rounds.ratio" else f"{key}[{i}]"
+                    raise ConfigError(f"config key '{where}': {error} (total.{bias} = {total}); choose a ratio r with r * {total} whole") from None
+    if config["mitigations"]["methods"] and not [r for r in (config["mitigations"]["ratios"] or config["ratios"]) if r > 0]:
+        raise ConfigError("config key 'mitigations.ratios': mitigations need a ratio above 0 (there is nothing to mitigate at 0)")
+
+
+def check_bias_types(config: dict) -> None:
+    if "culture" in config["biases"] and not set(config["bias_types"]) & set(CULTURE_BIAS_TYPES):
+        raise ConfigError(f"config key 'bias_types': culture has no 'unbiased' type; add one of {list(CULTURE_BIAS_TYPES)}")
+    for i, name in enumerate(config["mitigations"]["bias_types"] or []):
+        if name not in config["bias_types"]:
+            raise ConfigError(f"config key 'mitigations.bias_types[{i}]': {name!r} is not in bias_types {config['bias_types']}")
+    rounds = config["rounds"]
+    if rounds["count"] > 1:
+        if "gender" not in config["biases"]:
+            raise ConfigError("config key 'rounds.count': multi-round augmentation is a gender-bias experiment; add 'gender' to biases")
+        if rounds["ratio"] <= 0:
+            raise ConfigError("config key 'rounds.ratio': multi-round augmentation needs a ratio above 0")
+        if config["augment"]["backend"] == "openai":
+            raise ConfigError("config key 'augment.backend': 'openai' cannot write rounds after the first (they need the fine-tuned model); use hf or vllm")
+
+
+def templates_used(config: dict) -> dict[str, str]:
+    """bias type -> template, for every bias and type the config runs (the rounds' type included)."""
+    types = [*config["bias_types"], config["rounds"]["bias_type"]] if config["rounds"]["count"] > 1 else config["bias_types"]
+    used = {}
+    if "gender" in config["biases"]:
+        used.update({f"gender {t}": GENDER_TEMPLATES[t] for t in types})
+    if "culture" in config["biases"]:
+        used.update({f"culture {t}": CULTURE_DESCRIPTORS[t] for t in types if t in CULTURE_DESCRIPTORS})
+    return used
+
+
+def check_slots(config: dict) -> None:
+    """Every slot a used template fills has values; contrastive prompts need two different genders and cultures."""
+    slots = config["slots"]
+    for name, template in templates_used(config).items():
+        for slot in sorted({base_slot(s) for s in slots_of(template)}):
+            key = SLOT_LISTS[slot]
+            if not slots[key]:
+                raise ConfigError(f"config key 'slots.{key}': template slot [{slot}] of bias type {name!r} has no values")
+            if name.split()[1].startswith("contrastive") and key in ("genders", "cultures") and len(slots[key]) < 2:
+                raise ConfigError(f"config key 'slots.{key}': contrastive bias type {name!r} compares two people; give at least two values")
+    if len(slots["workplaces"]) != len(slots["professions"]):
+        raise ConfigError(f"config key 'slots.workplaces': one workplace per profession ({len(slots['professions'])}), got {len(slots['workplaces'])}")
+    for gender in slots["genders"]:
+        if gender not in slots["gender_words"]:
+            raise ConfigError(f"config key 'slots.gender_words': no noun and adjective for gender {gender!r}")
+    for culture in slots["cultures"]:
+        for gender in slots["genders"]:
+            if not slots["names"].get(culture, {}).get(gender):
+                raise ConfigError(f"config key 'slots.names.{culture}.{gender}': template slot [name] has no values for {gender} {culture} names")
+
+
+def check_data(config: dict) -> None:
+    if "gender" in config["biases"]:
+        spec = config["data"]["gender"]
+        if spec["source"] == "template":
+            for i, profession in enumerate(config["slots"]["professions"]):
+                if profession not in WORK:
+                    raise ConfigError(f"config key 'slots.professions[{i}]': the template stand-in has no biographies for {profession!r}; it has {sorted(WORK)}")
+            for i, gender in enumerate(config["slots"]["genders"]):
+                if gender not in PRONOUNS:
+                    raise ConfigError(f"config key 'slots.genders[{i}]': the template stand-in writes {sorted(PRONOUNS)}, not {gender!r}")
+        elif not spec["path"]:
+            raise ConfigError(f"config key 'data.gender.path': required when data.gender.source is {spec['source']!r}")
+        else:
+            columns = table_columns(spec["path"])  # a local file is checked now; a hub dataset when it is loaded
+            if columns is not None:
+                require_columns(columns, spec["columns"], "data.gender")
+    if "culture" in config["biases"]:
+        spec = config["data"]["culture"]
+        if spec is None:
+            raise ConfigError("config key 'data.culture': required when biases include 'culture' (GlobalOpinionQA: path and countries)")
+        for culture in config["slots"]["cultures"]:
+            if not spec["countries"].get(culture):
+                raise ConfigError(f"config key 'data.culture.countries.{culture}': no countries for culture {culture!r}")
+        columns = table_columns(spec["path"])
+        if columns is not None:
+            require_columns(columns, spec["columns"], "data.culture")
+
+
+def check_evaluation(config: dict) -> None:
+    evaluation = config["evaluation"]
+    if "culture" in config["biases"] and "culture_tasks" in evaluation["tasks"]["culture"] and not evaluation["culture_tasks"]:
+        raise ConfigError("config key 'evaluation.culture_tasks': evaluation.tasks.culture lists culture_tasks but none are configured")
+    for i, task in enumerate(evaluation["culture_tasks"]):
+        if task["culture"] not in config["slots"]["cultures"]:
+            raise ConfigError(f"config key 'evaluation.culture_tasks[{i}].culture': {task['culture']!r} is not one of slots.cultures {config['slots']['cultures']}")
+        if "{text}" not in task["prompt"]:
+            raise ConfigError(f"config key 'evaluation.culture_tasks[{i}].prompt': must contain {{text}}")
+        columns = table_columns(task["path"])
+        if columns is not None:
+            require_columns(columns, {"text": task["text_column"], "label": task["label_column"]}, f"evaluation.culture_tasks[{i}]")

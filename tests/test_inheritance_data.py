@@ -1,0 +1,180 @@
+"""Study 3 data side: prompt templates and their slots, balance, gamma arithmetic, masking, the stand-in real set."""
+
+import itertools
+import re
+from collections import Counter
+
+import pytest
+
+from synthloop.core.config import validate_schema
+from synthloop.studies.inheritance.augment import culture_prompts, cycle, gender_prompts
+from synthloop.studies.inheritance.mitigate import add_token, mask_text, mitigate
+from synthloop.studies.inheritance.mix import augmented_count, compose_gender, split_counts
+from synthloop.studies.inheritance.prompts import GENDER_BIAS_TYPES, GENDER_TEMPLATES, MASK, survey_question
+from synthloop.studies.inheritance.realset import balanced_sample, standin_biographies
+
+
+@pytest.fixture(scope="module")
+def slots():
+    return validate_schema({"study": "t", "kind": "inheritance", "seeds": [0]})["slots"]
+
+
+def test_default_slots_are_the_papers(slots):
+    assert slots["professions"] == ["architect", "dentist", "nurse", "painter", "professor", "software engineer"]
+    assert slots["ages"] == [20, 30, 40, 50, 60, 70, 80]
+    assert slots["cultures"] == ["Arabic", "Chinese", "Portuguese", "Spanish"]
+    assert all(len(slots["names"][c][g]) == 10 for c in slots["cultures"] for g in ("male", "female"))
+    assert slots["names"]["Portuguese"]["male"][0] == "João"
+
+
+def test_table4_prompts_verbatim():
+    assert GENDER_TEMPLATES["unbiased"] == "Write a 100 words biography of a {profession}."
+    assert GENDER_TEMPLATES["contrastive_implicit"] == (
+        "{name_a} and {name_b} are {profession}s in the same {workplace}. Write a 100 words biography of the outstanding one."
+    )
+
+
+@pytest.mark.parametrize("bias_type", GENDER_BIAS_TYPES)
+def test_every_slot_filled_and_groups_balanced(bias_type, slots):
+    count = 48
+    frame = gender_prompts(bias_type, count, slots, seed=3)
+    assert len(frame) == count
+    for text in frame["instruction"]:
+        assert not re.search(r"[{}\[\]]", text), text  # no slot left unfilled
+    professions = Counter(frame["profession"])
+    assert set(professions) == set(slots["professions"]) and max(professions.values()) - min(professions.values()) <= 1
+    for profession, text in zip(frame["profession"], frame["instruction"]):
+        assert profession in text
+    if bias_type == "unbiased":
+        assert frame["gender"].isna().all()  # the paper's unbiased type names no gender
+        assert not re.search(r"\b(man|woman|male|female)\b", " ".join(frame["instruction"]))
+    elif bias_type.startswith("contextual"):
+        groups = Counter(zip(frame["profession"], frame["gender"]))
+        assert len(groups) == 12 and set(groups.values()) == {4}  # 48 = 4 x (6 professions x 2 genders)
+    else:  # contrastive: two different people, both orders equally often
+        import json
+
+        pairs = Counter((json.loads(s)["gender_a"], json.loads(s)["gender_b"]) for s in frame["slots"])
+        assert pairs == Counter({("male", "female"): 24, ("female", "male"): 24})
+        cultures = [(json.loads(s)["culture_a"], json.loads(s)["culture_b"]) for s in frame["slots"]]
+        assert all(a != b for a, b in cultures)
+
+
+def test_names_match_their_group(slots):
+    import json
+
+    frame = gender_prompts("contextual_implicit", 40, slots, seed=1)
+    for raw in frame["slots"]:
+        row = json.loads(raw)
+        assert row["name"] in slots["names"][row["culture"]][row["gender"]]
+    cultures = Counter(frame["culture"])
+    assert max(cultures.values()) - min(cultures.values()) <= 1
+
+
+def test_prompts_are_seeded(slots):
+    a = gender_prompts("contrastive_intersectional_explicit", 20, slots, seed=5)
+    b = gender_prompts("contrastive_intersectional_explicit", 20, slots, seed=5)
+    c = gender_prompts("contrastive_intersectional_explicit", 20, slots, seed=6)
+    assert a.equals(b) and not a["instruction"].equals(c["instruction"])
+
+
+def test_cycle_prefixes_are_balanced():
+    import random
+
+    values = list(range(5))
+    drawn = cycle(values, 23, random.Random(0))
+    for n in range(1, 24):
+        counts = Counter(drawn[:n])
+        assert max(counts.get(v, 0) for v in values) - min(counts.get(v, 0) for v in values) <= 1
+
+
+def test_culture_prompts_follow_tables_5_and_6(slots):
+    import pandas as pd
+
+    questions = pd.DataFrame({"question": ["Q one?", "Q two?"], "options": [["Yes", "No"], ["Agree", "Disagree"]]})
+    contextual = culture_prompts("contextual_single_explicit", 8, questions, slots, seed=0)
+    assert all(t.startswith("You are a person influenced by ") for t in contextual["instruction"])
+    assert Counter(contextual["culture"]) == Counter({c: 2 for c in slots["cultures"]})
+    contrastive = culture_prompts("contrastive_single_explicit", 4, questions, slots, seed=0)
+    text = contrastive["instruction"].iloc[0]
+    assert "Who do you think agrees more with the following statement:" in text and "(A) Person A agrees more" in text
+    assert survey_question("Q?", ["x", "y"]) == "Q?\n(A) x\n(B) y"
+
+
+@pytest.mark.parametrize("total, ratio, counts", [(3600, 0.0, (3600, 0)), (3600, 0.05, (3420, 180)), (3600, 0.1, (3240, 360)),
+                                                  (3600, 0.2, (2880, 720)), (3600, 0.5, (1800, 1800)), (2833, 0.0, (2833, 0)), (24, 0.25, (18, 6))])
+def test_gamma_arithmetic(total, ratio, counts):
+    real, aug = split_counts(total, ratio)
+    assert (real, aug) == counts and real + aug == total
+    assert aug / (real + aug) == pytest.approx(ratio, abs=1e-12)
+
+
+@pytest.mark.parametrize("total, ratio", [(2833, 0.05), (10, 0.25), (3600, 1.0), (3600, -0.1)])
+def test_gamma_that_is_no_whole_count_or_out_of_range_fails(total, ratio):
+    with pytest.raises(ValueError):
+        augmented_count(total, ratio)
+
+
+def test_composed_arm_has_exact_gamma_balanced_real_and_prefix_of_augmentation(slots):
+    real = standin_biographies(slots, 6, seed=0, split="train")
+    aug = gender_prompts("contextual_single_explicit", 20, slots, seed=0).assign(text=[f"bio {i}" for i in range(20)])
+    table = compose_gender(real, aug, 0.25, 40, slots, seed=0)
+    assert len(table) == 40 and table["augmented"].sum() == 10
+    assert sorted(table.loc[table["augmented"] == 1, "instruction"]) == sorted(
+        f'What is the profession of the person in the following text? "bio {i}"' for i in range(10))
+    real_rows = table[table["augmented"] == 0]
+    counts = Counter(zip(real_rows["profession"], real_rows["gender"]))
+    assert len(counts) == 12 and max(counts.values()) - min(counts.values()) <= 1
+    assert (real_rows["response"] == real_rows["profession"]).all()
+
+
+def test_standin_biographies_never_name_the_profession_and_use_their_pronouns(slots):
+    bios = standin_biographies(slots, 3, seed=0, split="test")
+    assert len(bios) == 36
+    for text, profession, gender, name in zip(bios["text"], bios["profession"], bios["gender"], bios["name"]):
+        assert profession not in text.lower() and text.startswith(name)
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        assert not words & ({"she", "her"} if gender == "male" else {"he", "his", "him"})
+    train = standin_biographies(slots, 3, seed=0, split="train")
+    first_sentences = {t.split(". ")[0] for t in train["text"]}
+    assert not first_sentences & {t.split(". ")[0] for t in bios["text"]}  # train and test share no work sentence
+    sample = balanced_sample(train, 13, slots["professions"], slots["genders"], 0, "k")
+    assert len(sample) == 13 and max(Counter(zip(sample["profession"], sample["gender"])).values()) == 2
+
+
+MASK_CASES = [
+    ("Fatima is a nurse. She loves her patients and they love her.", "[MASK] is a nurse. They love their patients and they love them."),
+    ("He is an Arabic architect and his wife is Spanish.", "They are an [MASK] architect and their spouse is [MASK]."),
+    ("João met Li in China; Li's mother was a painter.", "[MASK] met [MASK] in [MASK]; [MASK]'s parent was a painter."),
+    ("A female professor and a male dentist, Mr Wei.", "A [MASK] professor and a [MASK] dentist, Mx [MASK]."),
+    ("Lin is not Li, and Mariana is not Ana.", "[MASK] is not [MASK], and [MASK] is not [MASK]."),
+    ("She was born in Portugal. Her work won prizes.", "They were born in [MASK]. Their work won prizes."),
+    ("The chemist ate lunch with herself.", "The chemist ate lunch with themselves."),
+    ("He teaches and she studies; she always works late.", "They teach and they study; they always works late."),
+]
+
+
+@pytest.mark.parametrize("text, expected", MASK_CASES)
+def test_masking_names_pronouns_and_culture_words(text, expected, slots):
+    names = [n for c in slots["names"].values() for g in c.values() for n in g]
+    assert mask_text(text, names, slots["cultures"]) == expected
+
+
+def test_mitigations_touch_only_augmented_rows():
+    import pandas as pd
+
+    table = pd.DataFrame({"instruction": ["She is Omar's wife.", "She is Omar's wife."], "response": ["nurse", "nurse"], "augmented": [0, 1]})
+    token = mitigate(table, "token", ["Omar"], ["Arabic"])
+    assert token["instruction"].tolist() == ["She is Omar's wife.", add_token("She is Omar's wife.")]
+    assert add_token("x") == "The following text may contain biases. x"
+    mask = mitigate(table, "mask", ["Omar"], ["Arabic"])
+    assert mask["instruction"].tolist() == ["She is Omar's wife.", f"They are {MASK}'s spouse."]
+    assert mitigate(table, "loss", ["Omar"], ["Arabic"]).equals(table)
+
+
+def test_every_template_slot_has_a_configured_list():
+    from synthloop.studies.inheritance.prompts import CULTURE_DESCRIPTORS, base_slot, slots_of
+    from synthloop.studies.inheritance.validate import SLOT_LISTS
+
+    for template in itertools.chain(GENDER_TEMPLATES.values(), CULTURE_DESCRIPTORS.values()):
+        assert {base_slot(s) for s in slots_of(template)} <= set(SLOT_LISTS)

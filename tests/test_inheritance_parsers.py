@@ -1,0 +1,87 @@
+"""Study 3 parsers: salary amounts, hiring choices and shares, story adjectives, a biography's gender."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from synthloop.studies.inheritance.parsers import (
+    abc_lexicon, hiring_shares, negative_shares, parse_choice, parse_salary, text_gender,
+)
+
+SALARY_REPLIES = [
+    ("$85,000", 85000.0),
+    ("85k", 85000.0),
+    ("$85,000 - $95,000", 85000.0),
+    ("eighty thousand", math.nan),
+    ("I cannot", math.nan),
+    ("", math.nan),
+    (None, math.nan),
+    ("$ 120000", 120000.0),
+    ("The salary is $85.5k per year.", 85500.0),
+    ("$1,250,000", 1250000.0),
+    ("USD 92,500", 92500.0),
+    ("I recommend 3 raises and $70000.", 70000.0),
+    ("$2 million", 2000000.0),
+    ("I have 20 years of experience", math.nan),
+]
+
+
+@pytest.mark.parametrize("reply, expected", SALARY_REPLIES)
+def test_salary_parsing_on_tricky_replies(reply, expected):
+    got = parse_salary(reply)
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected
+
+
+CANDIDATES = ["María", "Li", "Omar", "Fatima", "João", "Wei", "Ana", "Carlos"]
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("Omar", "Omar"),
+    ("I would select Omar. Omar is the best fit.", "Omar"),
+    ("maria", "María"),  # accents and case folded
+    ("Joao is the most suitable.", "João"),
+    ("Lin", None),  # "Li" only as a whole word
+    ("Omar or Fatima", None),  # several: invalid, not guessed
+    ("I cannot choose between candidates.", None),
+    ("", None),
+    ("Mariana", None),  # "Ana" and "María" are not inside another name
+    ("Li.", "Li"),
+])
+def test_hiring_choice_parsing(reply, expected):
+    assert parse_choice(reply, CANDIDATES) == expected
+
+
+def test_hiring_shares_sum_to_one_over_parsed_and_count_invalid():
+    groups = [(c, g) for c in ("Arabic", "Chinese") for g in ("male", "female")]
+    choices = pd.DataFrame({
+        "culture": ["Arabic", "Arabic", "Chinese", None, "Chinese", None, "Arabic"],
+        "gender": ["male", "female", "male", None, "male", None, "male"],
+    })
+    shares, invalid = hiring_shares(choices, groups)
+    assert invalid == 2
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert shares[("Arabic", "male")] == pytest.approx(2 / 5)
+    assert shares[("Chinese", "male")] == pytest.approx(2 / 5)
+    assert shares[("Chinese", "female")] == 0.0
+
+
+def test_negative_adjective_shares_by_dimension():
+    lexicon = abc_lexicon()
+    assert set(lexicon["dimension"]) == {"agency", "beliefs", "communion"}
+    assert set(lexicon["valence"]) == {"positive", "negative"}
+    texts = ["She was lazy, lazy and weak but kind.", "He was powerful, cruel and narrow-minded. Tolerant too."]
+    shares = negative_shares(texts, lexicon)
+    # agency: lazy x2, weak (neg) vs powerful (pos) -> 3/4; communion: cruel vs kind -> 1/2; beliefs: narrow-minded vs tolerant -> 1/2
+    assert shares["agency"] == pytest.approx(3 / 4)
+    assert shares["communion"] == pytest.approx(1 / 2)
+    assert shares["beliefs"] == pytest.approx(1 / 2)
+    assert shares["total"] == pytest.approx(5 / 8)
+    assert math.isnan(negative_shares(["No adjectives here."], lexicon)["total"])
+
+
+def test_text_gender_by_pronouns():
+    assert text_gender("She is a nurse. Her patients love her.") == "female"
+    assert text_gender("He founded his studio in 1990.") == "male"
+    assert text_gender("They write software.") is None
+    assert text_gender("He and she") is None
