@@ -3,11 +3,11 @@
 Two studies, each written to a temporary config: `clusters` (the default) is
 presets/kovac2025-mini.yaml with hundreds of clusters (2 datasets x 200 clusters x 2 ratios x
 3 generations, ~9,700 jobs: the study-2 shape the issue names); `default` is config.yaml with
-more seeds and generations. Both workflows are dry-run both workflows are dry-run (`--dry-run --quiet rules`, which
+more seeds and generations. Both workflows are dry-run (`--dry-run --quiet rules`, which
 builds the whole DAG and prints only the job-count table) into fresh temporary directories,
 as separate processes timed from start to exit (Python and Snakemake start-up included in
-both). Prints both times, both job counts (parsed from the dry runs) and the ratio; target
-<= 1.5x. --profile FILE also runs the synthloop dry run under cProfile and prints the
+both). Prints both times, both peak memories (the dry-run process's maximum resident set),
+both job counts (parsed from the dry runs) and the ratio; target <= 1.5x. --profile FILE also runs the synthloop dry run under cProfile and prints the
 costliest functions of the workflow's own code (rules/*.smk, src/synthloop).
 
     python bench/dag.py                                  # study 2, 200 clusters per dataset: ~9,700 jobs
@@ -19,8 +19,8 @@ costliest functions of the workflow's own code (rules/*.smk, src/synthloop).
 from __future__ import annotations
 
 import argparse
+import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -59,7 +59,7 @@ def job_counts(output: str) -> dict[str, int]:
 
 
 def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, config: list[str] = (), profile: Path | None = None):
-    """Wall and CPU (user + system) seconds of the dry-run process, and its job counts."""
+    """Wall and CPU (user + system) seconds and peak resident MB of the dry-run process, and its job counts."""
     workdir.mkdir(parents=True, exist_ok=True)
     prefix = [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "snakemake"]
     cmd = [*prefix, "--snakefile", str(snakefile), "--directory", str(workdir), *DRY_RUN]
@@ -67,15 +67,18 @@ def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, conf
         cmd += ["--configfile", str(configfile)]
     if config:
         cmd += ["--config", *config]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return (seconds, cpu), job_counts(result.stdout + result.stderr)
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage (RUSAGE_CHILDREN would mix runs)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{output[-6000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return (seconds, cpu, usage.ru_maxrss / 1024), job_counts(output)  # ru_maxrss: KiB on Linux
 
 
 def study_config(study: str, seeds: int, generations: int, clusters: int) -> dict:
@@ -152,13 +155,14 @@ def main():
 
     best = {name: min(t[0] for t in ts) for name, ts in times.items()}
     cpu = {name: min(t[1] for t in ts) for name, ts in times.items()}
+    peak = {name: max(t[2] for t in ts) for name, ts in times.items()}
     print(f"synthloop study: {describe(args.study, study)}")
     print("per rule: " + ", ".join(f"{rule} {count}" for rule, count in study_jobs.items() if rule != "total"))
     for name, jobs in (("synthloop", study_jobs), ("trivial", trivial_jobs)):
-        print(f"{name + ' dry run:':<19}{jobs['total']:>7} jobs  {best[name]:7.2f} s wall  {cpu[name]:7.2f} s CPU  ({1000 * best[name] / jobs['total']:.2f} ms/job)")
+        print(f"{name + ' dry run:':<19}{jobs['total']:>7} jobs  {best[name]:7.2f} s wall  {cpu[name]:7.2f} s CPU  {peak[name]:7.0f} MB peak  ({1000 * best[name] / jobs['total']:.2f} ms/job)")
     if args.repeats > 1:
         print("all wall times: " + "; ".join(f"{name} " + ", ".join(f"{t[0]:.2f}" for t in ts) for name, ts in times.items()))
-    print(f"ratio synthloop / trivial: {best['synthloop'] / best['trivial']:.2f}x wall, {cpu['synthloop'] / cpu['trivial']:.2f}x CPU (target <= 1.5x)")
+    print(f"ratio synthloop / trivial: {best['synthloop'] / best['trivial']:.2f}x wall, {cpu['synthloop'] / cpu['trivial']:.2f}x CPU (target <= 1.5x); memory {peak['synthloop'] / peak['trivial']:.2f}x")
     if args.profile:
         print_profile(args.profile, args.top)
 
