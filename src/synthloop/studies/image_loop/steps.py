@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from synthloop.core.seeds import stable_seed
 from synthloop.data import images as im
 from synthloop.loop import fifo
-from synthloop.scorers.fid import frechet_distance
+from synthloop.scorers.fid import frechet_distance, inception_fid
 from synthloop.studies.image_loop import classifiers, filtering, generators, training
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,11 @@ def prepare_data(spec: dict, seed: int, train_out, test_out, g0_out) -> None:
 def _shape(table: pd.DataFrame) -> tuple[int, int, int]:
     h, w, c = table.attrs["shape"]
     return (c, h, w)
+
+
+def weights_name(classifier: str) -> str:
+    """The weights file of a classifier in a generation's classifiers/ directory ('torchvision:vgg19' -> torchvision-vgg19)."""
+    return classifier.replace(":", "-") + ".safetensors"
 
 
 def save_classifier(model: torch.nn.Module, meta: dict, path) -> None:
@@ -90,9 +95,12 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     drop = filt["share"] if filt["enabled"] else 0.0
     n = filtering.oversampled(per_generation, drop)
     labels = sample_labels(previous["label"].to_numpy(), n, n_classes)
-    images = generators.train_and_sample(generator, im.images_of(previous), previous["label"].to_numpy(), n_classes, labels,
-                                         config["generators"][generator], stable_seed(seed, generator, gen), checkpoint_dir)
-    if filter_net is not None:
+    if n == 0:  # p = 0: the control chain, no synthetic data
+        images = np.zeros((0, *real_train.attrs["shape"]), dtype=np.uint8)
+    else:
+        images = generators.train_and_sample(generator, im.images_of(previous), previous["label"].to_numpy(), n_classes, labels,
+                                             config["generator_params"][generator], stable_seed(seed, generator, gen), checkpoint_dir)
+    if filter_net is not None and n:
         mc = filt["mc_samples"] if classifiers.has_dropout(filter_net) else 1
         scores = filtering.entropy(training.predict_proba(filter_net, images, mc_samples=mc, seed=stable_seed(seed, gen, "mc")))
     else:
@@ -105,7 +113,7 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     capacity = fifo.capacity_rows(config["fifo"]["capacity"] if config["fifo"]["enabled"] else None, per_generation)
     queue = fifo.push(fifo.queue_of(previous), batch, capacity)
     train = fifo.training_set(real_train, queue)
-    fid = frechet_distance(training.features(feature_net, im.images_of(real_train)), training.features(feature_net, images))
+    fid = _fid(im.images_of(real_train), images, feature_net)
     summary = {"generation": gen, "generator": generator, "ratio": ratio, "seed": seed, "sampled": n, "kept": int(kept.sum()),
                "fid": fid, "queue_rows": len(queue), "queue_generations": sorted(int(g) for g in queue["source_generation"].unique()),
                "train_rows": len(train)}
@@ -113,14 +121,23 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     return train, generated, summary
 
 
+def _fid(real: np.ndarray, generated: np.ndarray, feature_net) -> float:
+    """FID on the feature net's penultimate features, or Inception-V3's when there is no feature net (fid.features: inception)."""
+    if len(generated) < 2:
+        return float("nan")
+    if feature_net is None:
+        return inception_fid(real, generated)
+    return frechet_distance(training.features(feature_net, real), training.features(feature_net, generated))
+
+
 def classify(train: pd.DataFrame, test: pd.DataFrame, config: dict, seed: int, out_dir) -> pd.DataFrame:
     """Train every configured classifier on `train`, save each, and predict the test images: one row per classifier x test image."""
     n_classes = int(max(train["label"].max(), test["label"].max())) + 1
     test_images = im.images_of(test)
     rows = []
-    for name, spec in config["classifiers"].items():
-        model = fit(spec["arch"], spec.get("options") or {}, train, n_classes, config["training"], stable_seed(seed, name),
-                    Path(out_dir) / f"{name}.safetensors")
+    for name in config["classifiers"]:
+        model = fit(name, config["classifier_options"].get(name, {}), train, n_classes, config["training"], stable_seed(seed, name),
+                    Path(out_dir) / weights_name(name))
         probabilities = training.predict_proba(model, test_images)
         rows.append(pd.DataFrame({"classifier": name, "image_id": test["image_id"].to_numpy(), "label": test["label"].to_numpy(),
                                   "prediction": probabilities.argmax(1)}))

@@ -1,0 +1,21 @@
+# Study 4 (kind: image_loop): self-consuming loops for image classifiers (Zhang et al.).
+# One chain = (generator, ratio, seed); generation g reads g-1's training set. Which jobs exist and
+# what each reads: synthloop.studies.image_loop.plan.
+from synthloop.studies.image_loop.plan import PATHS as IMAGE_PATHS, Plan
+
+register_paths(**IMAGE_PATHS)
+PLAN = Plan(config, path)
+
+
+wildcard_constraints:
+    chain="[A-Za-z0-9_.-]+",
+    metric="accuracy|meo|di|md",
+    generator="[a-z_]+",
+
+
+include: "data.smk"
+include: "loop.smk"
+include: "analysis.smk"
+
+
+TARGETS.extend(PLAN.targets())

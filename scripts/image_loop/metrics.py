@@ -1,0 +1,16 @@
+from synthloop.core.jobs import start
+
+log = start(snakemake)
+import json
+
+import pandas as pd
+
+from synthloop.data import images
+from synthloop.studies.image_loop.report import collect
+
+i, out = snakemake.input, snakemake.output
+summaries = [json.loads(open(f).read()) for f in i.synthesis]
+metrics, fid, table1 = collect([pd.read_parquet(f) for f in i.predictions], snakemake.params.chain_keys, images.read(i.test), snakemake.params.fairness, summaries)
+metrics.to_parquet(out.metrics, index=False)
+fid.to_parquet(out.fid, index=False)
+table1.to_csv(out.table1, index=False)

@@ -1,0 +1,140 @@
+"""The image loop's results: metrics per chain x generation x classifier, FID per generation, figures.
+
+Subgroups meet predictions only here, joined from the real test table by image id: the training
+and prediction jobs never see them. Figures show the mean over seeds with a 95% t-interval across
+seeds (no band with one seed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from synthloop.core import figures
+from synthloop.scorers.fairness import accuracy, fairness_metrics
+
+LABELS = {"accuracy": "accuracy", "meo": "MEO (eq. 2)", "di": "DI (eq. 3)", "md": "MD (eq. 4)", "fid": "FID (feature-space)"}
+
+
+def metrics(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFrame, fairness: dict) -> pd.DataFrame:
+    """One row per chain x generation x classifier: accuracy and, with subgroups, MEO, DI, MD, Acc(k)."""
+    subgroups = test.set_index("image_id")["subgroup"] if fairness["enabled"] else None
+    rows = []
+    for table, key in zip(predictions, keys):
+        for classifier, part in table.groupby("classifier", sort=False):
+            y, p = part["label"].to_numpy(), part["prediction"].to_numpy()
+            if subgroups is None:
+                values = {"accuracy": accuracy(y, p)}
+            else:
+                values = fairness_metrics(y, p, subgroups.loc[part["image_id"]].to_numpy(), fairness["pooling"])
+            rows.append({**key, "classifier": classifier, **values})
+    return pd.DataFrame(rows)
+
+
+def fid_table(summaries: list[dict]) -> pd.DataFrame:
+    """One row per chain x generation >= 1: FID of that generation's samples and what the FIFO held."""
+    columns = ["generator", "ratio", "seed", "generation", "fid", "sampled", "kept", "queue_rows", "train_rows"]
+    return pd.DataFrame([{k: s[k] for k in columns} for s in summaries], columns=columns)
+
+
+def fid_by_generation(fid: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 1: mean FID over seeds, one row per generator (and ratio), one column per generation."""
+    wide = fid.groupby(["generator", "ratio", "generation"])["fid"].mean().unstack("generation")
+    wide.columns = [f"g{c}" for c in wide.columns]
+    return wide.reset_index()
+
+
+def across_seeds(rows: pd.DataFrame, by: list[str], value: str, level: float = 0.95) -> pd.DataFrame:
+    """Mean over seeds per group, with a t interval across seeds (NaN bounds with one seed)."""
+    out = rows.groupby(by)[value].agg(mean="mean", sd="std", n="count").reset_index()
+    half = stats.t.ppf(0.5 + level / 2, (out["n"] - 1).clip(lower=1)) * out["sd"] / np.sqrt(out["n"])
+    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
+def _line(rows: pd.DataFrame) -> pd.Series:
+    several = rows["ratio"].nunique() > 1
+    return rows["generator"] + (rows["ratio"].map(lambda r: f" p={r:g}") if several else "")
+
+
+def _draw(ax, summary: pd.DataFrame, x: str, names: list[str]) -> None:
+    for line, part in summary.groupby("line"):
+        colour = figures.colour_for(line, names)
+        ax.plot(part[x], part["mean"], marker="o", ms=3, color=colour, label=line)
+        if part["n"].max() > 1:
+            ax.fill_between(part[x], part["low"], part["high"], color=colour, alpha=0.2)
+
+
+def _seed_note(rows: pd.DataFrame) -> str:
+    n = rows["seed"].nunique()
+    return f"mean over {n} seeds, band: 95% t-interval across seeds" if n > 1 else "one seed: no interval across seeds"
+
+
+def plot_metric(table: pd.DataFrame, metric: str, path) -> None:
+    """A metric over generations: one panel per classifier, one line per generator (and ratio)."""
+    table = table.assign(line=_line(table))
+    names = sorted(table["line"].unique())
+    classifiers = list(dict.fromkeys(table["classifier"]))
+    fig, axes = figures.subplots(1, len(classifiers), figsize=(3.2 * len(classifiers), 3.0), squeeze=False, sharey=True)
+    for ax, classifier in zip(axes[0], classifiers):
+        _draw(ax, across_seeds(table[table["classifier"] == classifier], ["line", "generation"], metric), "generation", names)
+        ax.set_title(classifier, fontsize=9)
+        ax.set_xlabel("generation")
+        figures.integer_ticks(ax)
+    axes[0][0].set_ylabel(LABELS.get(metric, metric))
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(f"{LABELS.get(metric, metric)} on the real test set; {_seed_note(table)}", fontsize=9)
+    figures.save(fig, path)
+
+
+def plot_fid(fid: pd.DataFrame, path) -> None:
+    """FID between real and generated features over generations, one line per generator (and ratio)."""
+    fid = fid.assign(line=_line(fid))
+    names = sorted(fid["line"].unique())
+    fig, ax = figures.subplots(figsize=(4.5, 3.2))
+    _draw(ax, across_seeds(fid, ["line", "generation"], "fid"), "generation", names)
+    ax.set_xlabel("generation (its generator's training set: generation - 1)")
+    ax.set_ylabel(LABELS["fid"])
+    figures.integer_ticks(ax)
+    ax.legend(fontsize=7)
+    ax.set_title(f"FID of each generation's samples; {_seed_note(fid)}", fontsize=8)
+    figures.save(fig, path)
+
+
+def plot_acc_k(table: pd.DataFrame, generator: str, path) -> None:
+    """Acc(k) over generations for one generator: one panel per classifier, one line per rank k (k = 1: worst subgroup)."""
+    table = table[table["generator"] == generator]
+    ks = sorted((c for c in table.columns if c.startswith("acc_")), key=lambda c: int(c.split("_")[1]))
+    classifiers = list(dict.fromkeys(table["classifier"]))
+    names = [f"Acc({k.split('_')[1]})" for k in ks]
+    fig, axes = figures.subplots(1, len(classifiers), figsize=(3.2 * len(classifiers), 3.0), squeeze=False, sharey=True)
+    for ax, classifier in zip(axes[0], classifiers):
+        part = table[table["classifier"] == classifier]
+        for k, name in zip(ks, names):
+            summary = across_seeds(part, ["ratio", "generation"], k).assign(line=lambda f, name=name: name + f["ratio"].map(
+                lambda r: f" p={r:g}" if part["ratio"].nunique() > 1 else ""))
+            _draw(ax, summary, "generation", sorted(summary["line"].unique().tolist() + names))
+        ax.set_title(classifier, fontsize=9)
+        ax.set_xlabel("generation")
+        figures.integer_ticks(ax)
+    axes[0][0].set_ylabel("Acc(k): k-th lowest subgroup accuracy (eq. 5)")
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(f"{generator}: subgroup accuracy by rank; {_seed_note(table)}", fontsize=9)
+    figures.save(fig, path)
+
+
+def collect(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFrame, fairness: dict, summaries: list[dict]):
+    """The study's tables: metrics per classifier, FID per generation, and FID in the paper's Table 1 layout."""
+    fid = fid_table(summaries)
+    return metrics(predictions, keys, test, fairness), fid, fid_by_generation(fid)
+
+
+def plot(figure: str, table: pd.DataFrame, fid: pd.DataFrame, path) -> None:
+    """Draw one of the plan's figures by name: a metric, 'fid', or 'acc_k_<generator>'."""
+    if figure == "fid":
+        plot_fid(fid, path)
+    elif figure.startswith("acc_k_"):
+        plot_acc_k(table, figure[len("acc_k_"):], path)
+    else:
+        plot_metric(table, figure, path)
