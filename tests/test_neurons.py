@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,13 +180,18 @@ def test_planted_neurons_are_found_and_nulls_hold_the_nominal_rate():
     assert 0.02 < (p[20:] < 0.05).mean() < 0.09
 
 
-def test_9216_neurons_over_66_versions_take_well_under_a_second():
+def test_9216_neurons_over_66_versions_in_one_call_match_statsmodels_column_by_column():
+    """The published size (9,216 units, 6 chains x 11 versions) in one vectorised call; no wall-clock bound (shared CI machines)."""
     rng = np.random.default_rng(4)
     y, x = random_walks(rng, 6, 11), random_walks(rng, 6, 11, 9216)
-    start = time.perf_counter()
     result = neurons.hac_first_difference_regressions(y, x)
-    assert time.perf_counter() - start < 1.0
-    assert len(result) == 9216
+    assert len(result) == 9216 and (result["n"] == 60).all()
+    dy = np.concatenate([np.diff(s) for s in y])
+    dx = np.concatenate([np.diff(s, axis=0) for s in x])
+    groups = np.repeat(np.arange(6), 10)
+    for j in (0, 4607, 9215):
+        fit = sm.OLS(dy, sm.add_constant(dx[:, j])).fit(cov_type="hac-panel", cov_kwds={"maxlags": 1, "groups": groups, "use_correction": False})
+        assert result.loc[j, "p"] == pytest.approx(fit.pvalues[1], abs=1e-8)
 
 
 def test_pearson_by_neuron_matches_numpy():

@@ -7,7 +7,7 @@ from conftest import SENTENCES
 
 from synthloop.lm.generation import synthesize_documents
 from synthloop.lm.models import load_causal_lm
-from synthloop.lm.training import fine_tune
+from synthloop.lm.training import fine_tune, tokenize_documents
 
 PARAMS = {"epochs": 1, "batch_size": 4, "learning_rate": 1e-3, "weight_decay": 0.0, "max_length": 32}
 
@@ -51,8 +51,26 @@ def test_same_seed_same_weights(tiny_lm, tmp_path):
     assert weights[0] == weights[1]
 
 
-def test_eos_is_a_training_target_and_padding_is_not(tiny_lm):
-    from datasets import Dataset  # noqa: F401  (the collator the trainer uses, on a real batch)
+def test_every_training_example_is_the_document_then_eos(tiny_lm):
+    """synthloop's own tokenisation (what fine_tune trains on), against the tokenizer run by hand."""
+    _, tokenizer = load_causal_lm(str(tiny_lm))
+    eos = tokenizer.eos_token_id
+    examples = tokenize_documents(tokenizer, SENTENCES[:3], max_length=200)
+    for text, ids in zip(SENTENCES, examples):
+        assert ids == tokenizer(text, add_special_tokens=False)["input_ids"] + [eos]
+    long = tokenize_documents(tokenizer, [" ".join(SENTENCES)], max_length=8)[0]
+    assert long == tokenizer(" ".join(SENTENCES), add_special_tokens=False)["input_ids"][:7] + [eos]
+
+
+def test_fine_tune_trains_on_eos_terminated_documents(tiny_lm, tmp_path):
+    """The report's token count is every document's tokens (cut to context − 1) plus one EOS each."""
+    model, tokenizer = load_causal_lm(str(tiny_lm))
+    report = fine_tune(model, tokenizer, SENTENCES, tmp_path / "model", PARAMS, seed=0)
+    by_hand = sum(min(len(tokenizer(t, add_special_tokens=False)["input_ids"]), PARAMS["max_length"] - 1) + 1 for t in SENTENCES)
+    assert report["tokens"] == by_hand and report["examples"] == len(SENTENCES)
+
+
+def test_the_collator_pads_labels_with_minus_100_so_eos_stays_a_target(tiny_lm):
     from transformers import DataCollatorForSeq2Seq
 
     _, tokenizer = load_causal_lm(str(tiny_lm))
