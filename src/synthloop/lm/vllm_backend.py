@@ -118,6 +118,23 @@ def merged_model_dir(source: str, dtype=None):
     return Path(workdir.name), workdir
 
 
+RESERVED_ENGINE_KEYS = ("model", "seed", "dtype", "trust_remote_code", "tokenizer", "download_dir")
+
+
+def engine_arguments(directory, bfloat16: bool, seed: int, engine: dict | None) -> dict:
+    """vllm.LLM arguments: the engine options cannot name the model, its seed or dtype, or switch on remote code.
+
+    The model is the merged directory that transformers saved without remote code (the top-level
+    trust_remote_code flag governs that load), so vLLM never needs it; an engine option saying
+    otherwise would run the directory's code behind the flag's back.
+    """
+    reserved = sorted(set(engine or {}) & set(RESERVED_ENGINE_KEYS))
+    if reserved:
+        raise ValueError(f"config key 'generate.vllm_engine': {reserved} cannot be set here (the workflow sets them; "
+                         "remote code is governed by the top-level trust_remote_code only)")
+    return {**(engine or {}), "model": str(directory), "dtype": "bfloat16" if bfloat16 else "auto", "seed": seed, "trust_remote_code": False}
+
+
 def load_vllm(source: str, seed: int, engine: dict | None = None):
     """(VLLMModel, tokenizer) for a model directory; `engine` adds vllm.LLM arguments (`generate.vllm_engine`).
 
@@ -132,7 +149,6 @@ def load_vllm(source: str, seed: int, engine: dict | None = None):
     vllm = import_vllm()
     dtype = fast_math(pick_device())
     directory, workdir = merged_model_dir(source, dtype)
-    arguments = {"model": str(directory), "dtype": "bfloat16" if dtype == torch.bfloat16 else "auto", "seed": seed, **(engine or {})}
-    llm = vllm.LLM(**arguments)
+    llm = vllm.LLM(**engine_arguments(directory, dtype == torch.bfloat16, seed, engine))
     model = VLLMModel(llm, AutoConfig.from_pretrained(directory), vllm.SamplingParams, hf_sampling_defaults(directory), workdir)
     return model, load_tokenizer(str(directory))

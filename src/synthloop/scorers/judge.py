@@ -8,11 +8,13 @@ that is not exactly one valid integer is a *missing* score (NaN), counted per se
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import logging
 import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -127,13 +129,42 @@ def transformers_replies(texts: list[str], aspects: list[str], spec: dict) -> di
 # -- OpenAI-compatible HTTP backend ---------------------------------------------------------------
 
 
+KEY_VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]*_API_KEY$")
+
+
+def is_loopback(host: str | None) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def endpoint(spec: dict) -> tuple[str, dict]:
+    """The chat-completions URL and headers, refusing what would leak a secret.
+
+    Only a variable named like an API key (…_API_KEY) is read, so a config cannot send e.g.
+    AWS_SECRET_ACCESS_KEY as a bearer token; a key travels only over https, or http to this machine.
+    """
+    variable, url = spec.get("api_key_env", "OPENAI_API_KEY"), str(spec.get("url") or "")
+    if not KEY_VARIABLE.match(variable):
+        raise ValueError(f"config key 'api_key_env': {variable!r} is not allowed; name an API-key variable (upper case, ending in _API_KEY)")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"config key 'url': {url!r} is not an http(s) URL with a host")
+    key = os.environ.get(variable, "")
+    if key and parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(f"config key 'url': {url!r} is plain http to another machine; the key in {variable} is sent only over https "
+                         "(or http to localhost)")
+    return url.rstrip("/") + "/chat/completions", ({"Authorization": f"Bearer {key}"} if key else {})
+
+
 def chat_completion(prompt: str, spec: dict) -> str:
     """One chat completion; transport errors are retried, then raised (a dead endpoint must fail the job, not read as missing)."""
     import requests
 
-    url = spec["url"].rstrip("/") + "/chat/completions"
-    key = os.environ.get(spec.get("api_key_env", "OPENAI_API_KEY"), "")
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    url, headers = endpoint(spec)
     body = {"model": spec["model"], "messages": [{"role": "user", "content": prompt}], "temperature": 0, "max_tokens": int(spec.get("max_new_tokens", 6))}
     retries = int(spec.get("retries", 3))
     for attempt in range(retries + 1):

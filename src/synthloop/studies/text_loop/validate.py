@@ -24,6 +24,7 @@ def check(config: dict) -> None:
     """Every cross-reference check, run after the schema has filled its defaults."""
     check_references(config)
     check_scorer_keys(config)
+    check_remote_code(config)
     check_job_count(config)
 
 
@@ -169,3 +170,14 @@ def check_scorer_keys(config: dict) -> None:
             hints = [f"{key!r} (did you mean {close[0]!r}?)" for key in extra if (close := difflib.get_close_matches(key, allowed, n=1))]
             hint = f"; {', '.join(hints)}" if hints else ""
             raise ConfigError(f"config key 'scorers.{name}': unknown key(s) {extra}{hint}; allowed keys for kind {spec['kind']!r}: {allowed}")
+
+
+def check_remote_code(config: dict) -> None:
+    """One flag, the top-level trust_remote_code, governs every loader: no scorer or engine option may switch it on alone."""
+    engine = config["generate"].get("vllm_engine") or {}
+    if "trust_remote_code" in engine:
+        raise ConfigError("config key 'generate.vllm_engine.trust_remote_code': not allowed here; the top-level trust_remote_code governs every loader")
+    entries = [(f"scorers.{n}", s) for n, s in config["scorers"].items()] + [(f"embedders.{n}", s) for n, s in config.get("embedders", {}).items()]
+    for key, spec in entries:
+        if spec.get("trust_remote_code") and not config["trust_remote_code"]:
+            raise ConfigError(f"config key '{key}.trust_remote_code': true needs the top-level trust_remote_code: true (one flag governs every loader)")
