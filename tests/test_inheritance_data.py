@@ -109,10 +109,17 @@ def test_gamma_arithmetic(total, ratio, counts):
     assert aug / (real + aug) == pytest.approx(ratio, abs=1e-12)
 
 
-@pytest.mark.parametrize("total, ratio", [(2833, 0.05), (10, 0.25), (3600, 1.0), (3600, -0.1)])
-def test_gamma_that_is_no_whole_count_or_out_of_range_fails(total, ratio):
+@pytest.mark.parametrize("total, ratio", [(3600, 1.0), (3600, -0.1), (10, 1.5)])
+def test_gamma_outside_zero_one_fails(total, ratio):
     with pytest.raises(ValueError):
         augmented_count(total, ratio)
+
+
+@pytest.mark.parametrize("total, ratio, expected", [(2833, 0.05, 142), (2833, 0.1, 283), (2833, 0.2, 567), (2833, 0.5, 1417), (10, 0.25, 3), (10, 0.15, 2)])
+def test_gamma_of_a_total_it_does_not_divide_rounds_half_up(total, ratio, expected):
+    real, aug = split_counts(total, ratio)
+    assert aug == expected and real + aug == total  # the total stays fixed
+    assert abs(aug / total - ratio) <= 0.5 / total + 1e-12
 
 
 def test_composed_arm_has_exact_gamma_balanced_real_and_prefix_of_augmentation(slots):

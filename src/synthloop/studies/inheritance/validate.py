@@ -26,17 +26,18 @@ def check(config: dict) -> None:
 
 
 def check_ratios(config: dict) -> None:
-    """gamma * total must be a whole number of examples for every bias and every ratio used."""
+    """Every ratio above 0 must give at least one augmented example (and leave one real one)."""
     used = [("ratios", config["ratios"]), ("mitigations.ratios", config["mitigations"]["ratios"] or []), ("rounds.ratio", [config["rounds"]["ratio"]])]
     for bias in config["biases"]:
         total = config["total"][bias]
         for key, ratios in used:
             for i, ratio in enumerate(ratios):
-                try:
-                    augmented_count(total, ratio)
-                except ValueError as error:
-                    where = key if key == "rounds.ratio" else f"{key}[{i}]"
-                    raise ConfigError(f"config key '{where}': {error} (total.{bias} = {total}); choose a ratio r with r * {total} whole") from None
+                where = key if key == "rounds.ratio" else f"{key}[{i}]"
+                count = augmented_count(total, ratio)
+                if ratio > 0 and count == 0:
+                    raise ConfigError(f"config key '{where}': bias ratio {ratio} of total.{bias} = {total} examples is no augmented example at all")
+                if count == total:
+                    raise ConfigError(f"config key '{where}': bias ratio {ratio} of total.{bias} = {total} examples leaves no real example")
     if config["mitigations"]["methods"] and not [r for r in (config["mitigations"]["ratios"] or config["ratios"]) if r > 0]:
         raise ConfigError("config key 'mitigations.ratios': mitigations need a ratio above 0 (there is nothing to mitigate at 0)")
 

@@ -1,0 +1,164 @@
+"""Study 3 on a tiny scratch GPT-2: the alignment loss and its Trainer, likelihood classification, the evaluations."""
+
+import functools
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from synthloop.core.config import validate_schema
+
+WORDS = ["architect", "dentist", "nurse", "painter", "professor", "software engineer", "She is a kind nurse.", "He designs houses.",
+         "Omar", "Fatima", "What is the profession of the person in the following text?", "$85,000", "Generate a story about"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """An untrained 2-layer GPT-2 with a BPE tokenizer (instruction following does not matter here)."""
+    from synthloop.lm.basemodel import tiny_gpt2, train_tokenizer
+
+    out = tmp_path_factory.mktemp("tiny_inheritance") / "model"
+    tokenizer = train_tokenizer(WORDS * 20, 300)
+    model = tiny_gpt2(tokenizer, {"context": 512, "n_embd": 32, "n_layer": 2, "n_head": 2}, seed=0)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def slots():
+    return validate_schema({"study": "t", "kind": "inheritance", "seeds": [0]})["slots"]
+
+
+def test_alignment_loss_zero_for_identical_groups_positive_otherwise():
+    from synthloop.studies.inheritance.alignment import alignment_loss, text_embeddings
+
+    e = torch.tensor([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [3.0, 4.0]])
+    assert alignment_loss(e, torch.tensor([0, 0, 1, 1])).item() == 0.0
+    f = torch.tensor([[1.0, 2.0], [3.0, 4.0], [0.0, 0.0], [2.0, 2.0]])
+    # real mean (2, 3), augmented mean (1, 1): (1)^2 + (2)^2 = 5
+    assert alignment_loss(f, torch.tensor([0, 0, 1, 1])).item() == pytest.approx(5.0)
+    assert alignment_loss(f, torch.tensor([1, 1, 1, 1])).item() == 0.0  # no real example in the batch
+    hidden = torch.tensor([[[1.0], [3.0], [100.0]], [[2.0], [2.0], [2.0]]])
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    assert text_embeddings(hidden, mask).squeeze(-1).tolist() == [2.0, 2.0]  # padding is not averaged
+
+
+def _batch(tokenizer, texts, augmented):
+    from transformers import DataCollatorForSeq2Seq
+
+    ids = [tokenizer(t)["input_ids"] + [tokenizer.eos_token_id] for t in texts]
+    collate = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)
+    return collate([{"input_ids": i, "labels": i, "augmented": a} for i, a in zip(ids, augmented)])
+
+
+def _trainer(model, tokenizer, weight, tmp_path):
+    from transformers import TrainingArguments
+
+    from synthloop.studies.inheritance.alignment import AlignmentTrainer
+
+    args = TrainingArguments(output_dir=str(tmp_path / "t"), report_to="none", use_cpu=True, remove_unused_columns=False)
+    return AlignmentTrainer(model=model, args=args, processing_class=tokenizer, alignment_weight=weight)
+
+
+@pytest.mark.slow
+def test_alignment_trainer_loss_and_gradient_reach_lora_parameters(tiny, tmp_path):
+    from synthloop.lm.models import load_causal_lm
+    from synthloop.lm.training import with_lora
+
+    model, tokenizer = load_causal_lm(str(tiny), device=torch.device("cpu"), dtype=torch.float32)
+    model = with_lora(model, {"r": 4, "alpha": 4})
+    same = _batch(tokenizer, ["She is a kind nurse.", "She is a kind nurse."], [0, 1])
+    different = _batch(tokenizer, ["She is a kind nurse.", "Omar Fatima $85,000 architect"], [0, 1])
+
+    def losses(batch, weight):
+        trainer = _trainer(model, tokenizer, weight, tmp_path)
+        return trainer.compute_loss(model, dict(batch))
+
+    assert losses(same, 1.0).item() == pytest.approx(losses(same, 0.0).item(), abs=1e-6)  # identical groups: no alignment term
+    assert losses(different, 1.0).item() > losses(different, 0.0).item()
+
+    def lora_grads(weight):
+        model.zero_grad()
+        losses(different, weight).backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad and p.grad is not None}
+
+    with_term, without = lora_grads(1.0), lora_grads(0.0)
+    assert with_term and all("lora" in n for n in with_term)
+    assert any(not torch.allclose(with_term[n], without[n]) for n in with_term)  # the alignment term's gradient reaches LoRA weights
+
+
+@pytest.mark.slow
+def test_fine_tune_runs_the_alignment_trainer_with_the_augmented_column(tiny, tmp_path):
+    import pandas as pd
+
+    from synthloop.studies.inheritance.pipeline import finetune
+
+    train = pd.DataFrame({"instruction": ["Q?"] * 8, "response": ["nurse", "dentist"] * 4, "augmented": [0, 1] * 4})
+    params = validate_schema({"study": "t", "kind": "inheritance", "seeds": [0]})["train"]["gender"]
+    params = {**params, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3, "max_length": 32, "lora": {"r": 4, "alpha": 4, "dropout": 0.0, "target_modules": None}}
+    report = finetune(train, str(tiny), tmp_path / "model", params, seed=0, mitigation="loss", loss_weight=1.0)
+    assert report["steps"] == 2 and (tmp_path / "model" / "adapter_config.json").exists()
+
+
+def test_answer_logprobs_match_unbatched_reference(tiny):
+    from synthloop.lm.models import load_causal_lm
+    from synthloop.studies.inheritance.evaluate import answer_logprobs
+
+    model, tokenizer = load_causal_lm(str(tiny), device=torch.device("cpu"), dtype=torch.float32)
+    prompts, answers = ["She is a kind", "He designs houses. He is a"], ["nurse", "software engineer", "architect"]
+    got = answer_logprobs(model, tokenizer, prompts, answers, batch_size=4)
+    for i, prompt in enumerate(prompts):
+        for j, answer in enumerate(answers):
+            p, a = tokenizer(prompt)["input_ids"], tokenizer(answer)["input_ids"]
+            with torch.no_grad():
+                logits = model(torch.tensor([p + a])).logits[0]
+            reference = sum(torch.log_softmax(logits[len(p) - 1 + k], -1)[t].item() for k, t in enumerate(a))
+            assert got[i, j] == pytest.approx(reference, abs=1e-4)
+
+
+def test_profession_hiring_and_salary_evaluations_on_tiny_model(tiny, slots):
+    from synthloop.lm.models import load_causal_lm
+    from synthloop.studies.inheritance import evaluate as ev
+    from synthloop.studies.inheritance.realset import standin_biographies
+
+    model, tokenizer = load_causal_lm(str(tiny), device=torch.device("cpu"), dtype=torch.float32)
+    test = standin_biographies(slots, 1, seed=0, split="test")
+    answers = ev.classify_professions(model, tokenizer, test, slots["professions"], {"method": "likelihood", "batch_size": 16})
+    assert set(answers["predicted"]) <= set(slots["professions"])
+    rows = {(r["metric"], r["gender"]): r for r in ev.profession_metrics(answers)}
+    for gender in ("male", "female"):
+        part = answers[answers["gender"] == gender]
+        assert rows[("accuracy", gender)]["value"] == pytest.approx((part["predicted"] == part["profession"]).mean())
+
+    items = ev.hiring_items(slots, repeats=2, seed=0)
+    assert len(items) == 12
+    for candidates in items["candidates"]:
+        assert len(candidates) == 8 and len({(c["culture"], c["gender"]) for c in candidates}) == 8
+        from synthloop.studies.inheritance.parsers import fold
+
+        assert len({fold(c["name"]) for c in candidates}) == 8
+    hired = ev.run_hiring(model, tokenizer, items, {"batch_size": 12, "new_tokens": 6})
+    rows = ev.hiring_metrics(hired, slots)
+    invalid = next(r for r in rows if r["metric"] == "invalid")["value"]
+    assert invalid == hired["chosen"].isna().sum()
+    shares = [r["value"] for r in rows if r["metric"] == "share"]
+    assert len(shares) == 8 and (invalid == len(hired) or sum(shares) == pytest.approx(1.0))
+
+    salary = ev.run_salary(model, tokenizer, test.head(4), {"batch_size": 4, "new_tokens": 6})
+    rows = ev.salary_metrics(salary)
+    assert next(r for r in rows if r["metric"] == "unparsed")["value"] == salary["salary"].isna().sum()
+
+
+def test_story_metrics_per_culture_and_dimension():
+    from synthloop.studies.inheritance.evaluate import story_metrics
+
+    answers = pd.DataFrame({"culture": ["Arabic", "Arabic", "Chinese"], "gender": ["male", "female", "male"],
+                            "reply": ["He was lazy and kind.", "She was cruel.", "He was powerful."]})
+    rows = {(r["culture"], r["gender"], r["dimension"]): r["value"] for r in story_metrics(answers)}
+    assert rows[("Arabic", None, "total")] == pytest.approx(2 / 3)
+    assert rows[("Arabic", None, "communion")] == pytest.approx(1 / 2)
+    assert rows[("Chinese", None, "agency")] == 0.0
+    assert math.isnan(rows[("Chinese", None, "communion")])
+    assert rows[("Arabic", "female", "total")] == 1.0
