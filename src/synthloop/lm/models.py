@@ -56,18 +56,20 @@ def is_local(source: str) -> bool:
     return Path(source).exists()
 
 
-def load_tokenizer(source: str, trust_remote_code: bool = False, gguf_file: str | None = None):
+def load_tokenizer(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, revision: str | None = None):
+    """`revision` pins a hub model to a commit, tag or branch (ignored for local directories)."""
     from transformers import AutoTokenizer
 
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
-    tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, revision=revision, **kwargs)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
-def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, device=None, dtype=None):
-    """Model and tokenizer from a hub id or a local directory; weights only from safetensors (or GGUF).
+def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, device=None, dtype=None,
+                   revision: str | None = None):
+    """Model and tokenizer from a hub id (at `revision`, if given) or a local directory; weights only from safetensors (or GGUF).
 
     A LoRA adapter directory is loaded onto the model it was trained from (recursively, for a
     chain of adapters) and merged, so callers always get a plain model.
@@ -86,5 +88,5 @@ def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str 
     device = device or pick_device()
     dtype = dtype or fast_math(device)
     kwargs = {"gguf_file": gguf_file} if gguf_file else {"use_safetensors": True}
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, trust_remote_code=trust_remote_code, **kwargs).to(device)
-    return model, load_tokenizer(source, trust_remote_code, gguf_file)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, trust_remote_code=trust_remote_code, revision=revision, **kwargs).to(device)
+    return model, load_tokenizer(source, trust_remote_code, gguf_file, revision)
