@@ -60,6 +60,28 @@ def design_table(shifts: pd.DataFrame, properties: pd.DataFrame, index: list[str
     return wide.merge(properties, on=on, how="left", validate="many_to_one")
 
 
+def check_predictors(properties: pd.DataFrame, predictors: list[str]) -> list[str]:
+    """The configured predictors, each of which the properties table must hold: a missing one is an error
+    naming it, never silently dropped (a regression without it answers a different question)."""
+    missing = [p for p in predictors if p not in properties.columns or properties[p].isna().all()]
+    if missing:
+        raise ValueError(f"regression predictor(s) {missing} missing from the cluster properties (columns: {sorted(properties.columns)}); "
+                         "configure the scorer that computes them (quality: a quality_classifier or an llm_judge with aspect quality) "
+                         "or leave them out of regression.predictors")
+    return list(predictors)
+
+
+def seed_means(data: pd.DataFrame, keys: list[str], responses: list[str]) -> pd.DataFrame:
+    """One row per cluster × ratio (the `keys`): the seeds' shifts averaged.
+
+    Seeds of one cluster and ratio share the cluster's properties; as separate rows they would
+    count as independent clusters and overstate the p-values. `n` then counts clusters × ratios.
+    """
+    properties = [c for c in data.columns if c not in (*responses, *keys, "chain", "seed")]
+    grouped = data.groupby(keys, dropna=False, sort=True)
+    return pd.concat([grouped[list(responses)].mean(), grouped[properties].first(), grouped.size().rename("seeds")], axis=1).reset_index()
+
+
 # -- the regression ----------------------------------------------------------------------------
 
 
@@ -127,6 +149,20 @@ def regress_all(data: pd.DataFrame, responses: list[str], predictors: list[str],
     return pd.concat(results, ignore_index=True)
 
 
+def regress_clusters(metrics: pd.DataFrame, properties: pd.DataFrame, settings: dict, predictors: list[str]) -> pd.DataFrame:
+    """Study 2's single-domain regressions from the metrics table and the clusters' properties (one row per
+    dataset × cluster_id): each chain's relative shift, seeds averaged (settings['seed_rows'] = 'mean')
+    or kept as rows ('separate'), regressed per dataset × ratio and pooled."""
+    predictors = check_predictors(properties, predictors)
+    shifts = relative_shift(select_responses(metrics, settings["responses"]), settings["last_k"]).rename(columns={"cluster": "cluster_id"})
+    data = design_table(shifts, properties[["dataset", "cluster_id", *predictors]], ["chain", "dataset", "cluster_id", "strategy", "ratio", "seed"],
+                        on=["dataset", "cluster_id"])
+    responses = sorted(shifts["metric"].unique())
+    if settings["seed_rows"] == "mean":
+        data = seed_means(data, ["dataset", "cluster_id", "strategy", "ratio"], responses)
+    return regress_all(data, responses, predictors)
+
+
 # -- multi-domain (mixed) clusters -------------------------------------------------------------
 
 
@@ -147,6 +183,17 @@ def mixed_predictors(components: pd.DataFrame, properties: pd.DataFrame, predict
     wide.columns = [f"{domain}:{prop}" for prop, domain in wide.columns]
     domains = list(dict.fromkeys(components["domain"]))
     return wide[[f"{d}:{p}" for d in domains for p in predictors]].reset_index()
+
+
+def regress_mixed_clusters(metrics: pd.DataFrame, properties: pd.DataFrame, components: pd.DataFrame, settings: dict, predictors: list[str]) -> pd.DataFrame:
+    """Study 2's multi-domain regressions: each domain's shift on every domain's properties (seeds averaged as in regress_clusters)."""
+    table = mixed_predictors(components, properties, check_predictors(properties, predictors))
+    shifts = relative_shift(select_responses(metrics, settings["responses"]), settings["last_k"]).rename(columns={"cluster": "cluster_id"})
+    data = design_table(shifts, table, ["chain", "cluster_id", "strategy", "ratio", "seed", "domain"])
+    responses = sorted(shifts["metric"].unique())
+    if settings["seed_rows"] == "mean":
+        data = seed_means(data, ["cluster_id", "strategy", "ratio", "domain"], responses)
+    return regress_mixed(data, responses, [c for c in table.columns if c != "cluster_id"])
 
 
 def regress_mixed(data: pd.DataFrame, responses: list[str], predictors: list[str]) -> pd.DataFrame:

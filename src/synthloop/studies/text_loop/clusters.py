@@ -53,7 +53,8 @@ DEFAULT_CLUSTERINGS = (
     *({"method": "dbscan", "eps_quantile": q, "min_samples": 10} for q in (0.5, 0.8)),
 )
 MERGES = ("random", "farthest")
-PROPERTIES = ("semantic_diversity", "self_bleu", "gaussianity_aic", "quality", "positivity", "length_words")
+PROPERTIES = ("semantic_diversity", "lexical_diversity", "gaussianity_aic", "quality", "positivity", "length_chars")  # the published six
+EXTRA_PROPERTIES = ("self_bleu", "length_words")  # kept in the table, regressed on only when configured
 
 Projector = Callable[[np.ndarray, dict, int], np.ndarray]
 
@@ -204,7 +205,8 @@ def per_text_properties(texts: list[str], quality: np.ndarray | None = None) -> 
     """Per-text values computed once per dataset, then averaged per cluster (VADER and length reused from text_metrics)."""
     from synthloop.scorers.text_metrics import score_text_length, vader_compound
 
-    values = pd.DataFrame({"positivity": vader_compound(texts), "length_words": score_text_length(texts, {}, {}).per_text["length_words"].to_numpy()})
+    lengths = score_text_length(texts, {}, {}).per_text
+    values = pd.DataFrame({"positivity": vader_compound(texts), "length_chars": lengths["length_chars"].to_numpy(), "length_words": lengths["length_words"].to_numpy()})
     if quality is not None:
         values["quality"] = np.asarray(quality, dtype=float)
     return values
@@ -215,10 +217,14 @@ def cluster_properties(members: np.ndarray, unit_vectors: np.ndarray, points: np
     from synthloop.scorers.embeddings import gaussian_aic, mean_pairwise_cosine_distance
     from synthloop.scorers.text_metrics import self_bleu_all
 
+    """Lexical diversity is 1 − Self-BLEU, as the published analysis defines it (diversity_selfbleu);
+    length is in characters as published (words kept as an extra column)."""
     sample = np.sort(rng.choice(members, min(sample_size, len(members)), replace=False))
+    self_bleu = float(np.nanmean(self_bleu_all([texts[i] for i in sample], bleu)))
     values = {
         "semantic_diversity": mean_pairwise_cosine_distance(unit_vectors[members]),
-        "self_bleu": float(np.nanmean(self_bleu_all([texts[i] for i in sample], bleu))),
+        "lexical_diversity": 1.0 - self_bleu,
+        "self_bleu": self_bleu,
         "gaussianity_aic": gaussian_aic(points[sample]),
     }
     values.update(per_text.iloc[members].mean().to_dict())
