@@ -2,12 +2,11 @@
 drawn reproducibly, whatever n·r the pool needed."""
 
 import pandas as pd
+from conftest import ROOT
 
 from synthloop.scorers.text_metrics import evaluation_sample
 from synthloop.studies import load
 from synthloop.studies.text_loop.plan import Plan
-
-from conftest import ROOT
 
 
 def test_sample_has_exactly_size_texts_and_is_reproducible():
