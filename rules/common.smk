@@ -79,8 +79,20 @@ def threads_for(kind, default):
 # Snakemake process instead of one sbatch each: on a cluster they would wait in the queue far
 # longer than they run. Data preparation also needs the hub, which login nodes reach.
 LOCAL_RULES = {
-    "text_loop": ["compose_training_set", "metrics", "figure", "theory", "pretraining_corpus", "prepare_dataset",
-                  "lean_partition", "lean_analysis", "regress", "regress_mixed", "mixed_clusters", "neuron_analysis"],
+    "text_loop": [
+        "compose_training_set",
+        "metrics",
+        "figure",
+        "theory",
+        "pretraining_corpus",
+        "prepare_dataset",
+        "lean_partition",
+        "lean_analysis",
+        "regress",
+        "regress_mixed",
+        "mixed_clusters",
+        "neuron_analysis",
+    ],
 }
 workflow.localrules("all", "manifest", "archive", *LOCAL_RULES.get(KIND, []))
 
