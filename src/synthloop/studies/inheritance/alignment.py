@@ -11,13 +11,9 @@ from __future__ import annotations
 import torch
 from transformers import Trainer
 
+from synthloop.studies.inheritance.embedding import text_embeddings
+
 COLUMN = "augmented"  # 1 for an augmented example, 0 for a real one
-
-
-def text_embeddings(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Each text's final hidden states averaged over its (unpadded) tokens: (batch, hidden)."""
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
 
 def alignment_loss(embeddings: torch.Tensor, augmented: torch.Tensor) -> torch.Tensor:

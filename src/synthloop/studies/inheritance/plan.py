@@ -153,14 +153,16 @@ class Plan:
     def train_params(self, name: str) -> dict:
         return self.config["train"][self.arms[name].bias]
 
-    def real_count(self, name: str) -> int:
-        arm = self.arms[name]
-        total = self.config["total"][arm.bias]
-        return total - augmented_count(total, arm.ratio)
+    def total(self, name: str) -> int:
+        return self.config["total"][self.arms[name].bias]
 
     # -- outputs ---------------------------------------------------------------------------------
     def evaluations(self) -> list[str]:
         return [self.path("evaluation", arm=name, seed=seed) for name in self.arms for seed in self.seeds]
+
+    def evaluation_rows(self) -> list[dict]:
+        """Each evaluation's arm keys, in the order of `evaluations()`."""
+        return [{"arm": name, "seed": seed, **self.arm(name)} for name in self.arms for seed in self.seeds]
 
     def unbiased_sets(self) -> list[str]:
         """Round-1 'unbiased' gender augmentation sets: which gender the model writes about (Figure 7b)."""
@@ -192,8 +194,8 @@ class Plan:
 
     def targets(self) -> list[str]:
         out = [self.path("metrics")]
-        out += [self.path("figure", name=name) for name in self.figures()]
+        out += [self.path("figure", figure=name) for name in self.figures()]
         if self.unbiased_sets():
-            out += [self.path("figure", name="unbiased_gender_shares")]
-        out += [self.path("figure", name=f"embeddings_{bias}") for bias in self.config["biases"] if self.embedding_inputs(bias)["augmentation"]]
+            out += [self.path("figure", figure="unbiased_gender_shares")]
+        out += [self.path("figure", figure=f"embeddings_{bias}") for bias in self.config["biases"] if self.embedding_inputs(bias)["augmentation"]]
         return out
