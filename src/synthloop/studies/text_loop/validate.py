@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
 from synthloop.core.config import ConfigError, schema_for
 from synthloop.scorers.registry import LEAN_MEASURES, LEAN_POSITIONS, SCORERS
@@ -88,6 +89,9 @@ def check_references(config: dict) -> None:
     for name, spec in config["datasets"].items():
         if spec["source"] in ("file", "hf") and not spec.get("path"):
             raise ConfigError(f"config key 'datasets.{name}.path': required when source is {spec['source']!r}")
+        if spec["source"] == "file" and not Path(spec["path"]).is_file():
+            raise ConfigError(f"config key 'datasets.{name}.path': data file {spec['path']!r} does not exist "
+                              f"(relative paths are read from the working directory, {str(Path.cwd())!r})")
     wanted = config["chains"].get("generation0_labels") or []
     for dataset in (chain_datasets(config) or mixed_domains(config)) if wanted else []:
         known = set(config["datasets"][root_dataset(config, dataset)]["labels"].values())
