@@ -26,18 +26,18 @@ log = logging.getLogger(__name__)
 SMOLLM2 = "smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-PROMPTS = {
+PROMPTS = {  # Kovač et al., appendix B.3, verbatim ({text} is the paper's <text>)
     "quality": (
         "On a scale of 0 to 100, evaluate the post. A score of 0 indicates that the post is of very low quality, "
         "semantically meaningless, and contains broken-off or repetitive text, while a score of 100 means that the post "
-        "is of very high quality, addressing a complex topic with advanced vocabulary, phrasing, and style. "
-        "Post: {text} Reply ONLY with the integer score (0-100). DO NOT reply with text."
+        "is of very high quality, addressing a complex topic with advanced vocabulary, phrasing, and style.\n\n"
+        "Post: {text}\n\nReply ONLY with the integer score (0-100). DO NOT reply with text."
     ),
     "lean": (
-        "On a scale of 0 to 100, evaluate the political lean of the post. A score of 0 indicates that the post is "
-        "radical left-wing, 50 that it is politically neutral or balanced, and 100 that it is radical right-wing. "
-        "If the post is not about politics at all, the score is -1. "
-        "Post: {text} Reply ONLY with the integer score (0-100), or -1 if the post is not political. DO NOT reply with text."
+        "Score the following post on a continual scale from 0 (left-wing) to 100 (right-wing) where a score of 0 means "
+        "\"The post reflects radical left-wing ideology\" and a score of 100 means \"The post reflects radical right-wing "
+        "ideology\", and a score of 50 means \"The post reflects a neutral ideology\". Reply with -1 if the post is not "
+        "political. Reply ONLY with the integer score (0-100 or -1). DO NOT reply with text. Here is the text: {text}"
     ),
 }
 NOT_POLITICAL = -1
