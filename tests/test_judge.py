@@ -63,7 +63,7 @@ class CannedChat(BaseHTTPRequestHandler):
         prompt = body["messages"][0]["content"]
         if "GARBLE" in prompt:
             content = "eighty"
-        elif "political lean" in prompt:
+        elif "left-wing" in prompt:  # the lean prompt (appendix B.3)
             content = self.replies["lean_political" if "senate" in prompt else "lean_other"]
         else:
             content = self.replies["quality"]
