@@ -56,6 +56,32 @@ def is_local(source: str) -> bool:
     return Path(source).exists()
 
 
+def check_weights(directory: str | Path) -> None:
+    """Every .safetensors file of a local model directory is whole: its header parses and the file is as long as it says.
+
+    A killed job or a full disk leaves a truncated file; loading it fails with a SafetensorError
+    that names no path. This reads only the headers.
+    """
+    for weights in sorted(Path(directory).glob("*.safetensors")) if Path(directory).is_dir() else []:
+        size, problem = weights.stat().st_size, None
+        try:
+            with weights.open("rb") as handle:
+                length = int.from_bytes(handle.read(8), "little")
+                header = json.loads(handle.read(length)) if 8 <= size and length <= size - 8 else None
+            if header is None:
+                problem = "its header is cut off"
+            else:
+                end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
+                if size < 8 + length + end:
+                    problem = f"it has {size} bytes, its header says {8 + length + end}"
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            problem = f"its header is unreadable ({error})"
+        if problem:
+            raise OSError(f"model directory {str(directory)!r}: {weights.name} is truncated or damaged ({problem}). Re-make it: delete "
+                          f"{str(directory)!r} and re-run the workflow (Snakemake re-runs the job that writes it; add --rerun-incomplete "
+                          "after a killed run)")
+
+
 def load_tokenizer(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, revision: str | None = None):
     """`revision` pins a hub model to a commit, tag or branch (ignored for local directories)."""
     from transformers import AutoTokenizer
@@ -76,6 +102,7 @@ def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str 
     """
     from transformers import AutoModelForCausalLM
 
+    check_weights(source)
     adapter = Path(source) / "adapter_config.json"
     if adapter.exists():
         from peft import PeftModel
