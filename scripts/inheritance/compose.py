@@ -3,7 +3,7 @@ from synthloop.core.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.studies.inheritance.pipeline import compose
+from synthloop.studies.inheritance.mix import compose
 
 p = snakemake.params
 augmentation = pd.read_parquet(snakemake.input.augmentation) if "augmentation" in snakemake.input.keys() else None

@@ -1,7 +1,7 @@
 from synthloop.core.jobs import start
 
 log = start(snakemake)
-from synthloop.studies.inheritance.pipeline import gender_real
+from synthloop.studies.inheritance.realset import gender_real
 
 p = snakemake.params
 real, test = gender_real(p.data, p.slots, p.evaluation, p.seed)

@@ -213,3 +213,11 @@ def figure(name: str, metrics: pd.DataFrame, path) -> None:
         return plot_mitigations(metrics, path)
     bias, task = name.removesuffix("_by_ratio").split("_", 1)
     return plot_by_ratio(metrics, bias, task, path)
+
+
+def write_unbiased_shares(sets: list[pd.DataFrame], table_path, figure_path) -> pd.DataFrame:
+    """Figure 7b and its table."""
+    shares = unbiased_gender_shares(sets)
+    shares.to_csv(table_path, index=False)
+    plot_unbiased_shares(shares, figure_path)
+    return shares

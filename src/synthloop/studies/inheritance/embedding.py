@@ -59,3 +59,13 @@ def project(model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params
     for i, axis in enumerate("xyz"[:dims]):
         texts[axis] = coords[:, i]
     return texts
+
+
+def write_projection(model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params: dict, seed, points_path, figure_path) -> pd.DataFrame:
+    """Figure 8 and its points."""
+    from synthloop.studies.inheritance.analysis import plot_embeddings
+
+    points = project(model_dir, real, sets, params, seed)
+    points.to_parquet(points_path)
+    plot_embeddings(points, figure_path)
+    return points

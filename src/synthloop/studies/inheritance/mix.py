@@ -91,3 +91,10 @@ def finish(table: pd.DataFrame, mitigation: str, slots: dict, seed) -> pd.DataFr
     names = sorted({n for by_gender in slots["names"].values() for names in by_gender.values() for n in names})
     table = mitigate(table, mitigation, names, slots["cultures"])
     return table.sample(frac=1.0, random_state=stable_seed(seed, "mix") % 2**32).reset_index(drop=True)
+
+
+def compose(arm: dict, real: pd.DataFrame, augmentation: pd.DataFrame | None, total: int, slots: dict, seed) -> pd.DataFrame:
+    """An arm's training table (`arm`: bias, bias_type, ratio, mitigation); ratio-0 arms read no augmentation."""
+    build = compose_gender if arm["bias"] == "gender" else compose_culture
+    augmentation = augmentation if augmentation is not None else real.head(0).assign(text=[])
+    return build(real, augmentation, arm["ratio"], total, slots, seed, arm["mitigation"])

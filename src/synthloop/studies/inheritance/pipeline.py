@@ -1,4 +1,4 @@
-"""The steps of one arm, each a job: real data, model conversion, augmentation, composition, fine-tuning, evaluation."""
+"""The model-side steps, each a job: model conversion, real data, augmentation, fine-tuning, evaluation (composition: mix.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from synthloop.lm.prompts import format_example, format_prompt
 from synthloop.scorers.judge import chat_completion, resolve_judge_model
 from synthloop.studies.inheritance import evaluate as ev
 from synthloop.studies.inheritance.augment import culture_prompts, gender_prompts
-from synthloop.studies.inheritance.mix import compose_culture, compose_gender
 from synthloop.studies.inheritance.parsers import text_gender
-from synthloop.studies.inheritance.realset import balanced_sample, load_biographies, standin_biographies
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +42,6 @@ def convert_model(spec: dict, out_dir, trust_remote_code: bool = False) -> None:
     plain.tie_weights()
     plain.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
-
-
-# -- real data -------------------------------------------------------------------------------------
-
-
-def gender_real(spec: dict, slots: dict, evaluation: dict, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The real training pool and the gender-balanced test sets (profession classification and salary, column `task`)."""
-    if spec["source"] == "template":
-        train = standin_biographies(slots, spec["standin_per_group"]["train"], seed, "train")
-        test_pool = standin_biographies(slots, spec["standin_per_group"]["test"], seed, "test")
-    else:
-        train, test_pool = load_biographies(spec, "train"), load_biographies(spec, "test")
-    n = len(slots["professions"])
-    profession = balanced_sample(test_pool, evaluation["profession"]["per_profession"] * n, slots["professions"], slots["genders"], (seed, "profession"),
-                                 "evaluation.profession.per_profession")
-    salary = balanced_sample(test_pool, evaluation["salary"]["per_profession"] * n, slots["professions"], slots["genders"], (seed, "salary"),
-                             "evaluation.salary.per_profession")
-    return train, pd.concat([profession.assign(task="profession"), salary.assign(task="salary")], ignore_index=True)
 
 
 # -- augmentation ----------------------------------------------------------------------------------
@@ -100,12 +80,6 @@ def augment(source: str, entry: dict, slots: dict, params: dict, backend: str, s
 
 
 # -- composition and fine-tuning -----------------------------------------------------------------
-
-
-def compose(arm: dict, real: pd.DataFrame, augmentation: pd.DataFrame | None, total: int, slots: dict, seed) -> pd.DataFrame:
-    build = compose_gender if arm["bias"] == "gender" else compose_culture
-    augmentation = augmentation if augmentation is not None else real.head(0).assign(text=[])
-    return build(real, augmentation, arm["ratio"], total, slots, seed, arm["mitigation"]).assign(arm=arm["bias_type"])
 
 
 def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, mitigation: str, loss_weight: float,

@@ -171,3 +171,18 @@ def balanced_sample(frame: pd.DataFrame, total: int, professions: list[str], gen
             raise ConfigError(f"config key '{key}': {n} biographies of {gender} {profession}s wanted, the data has {len(pool)}")
         parts.append(pool.sample(n=n, random_state=stable_seed(seed, profession, gender) % 2**32))
     return pd.concat(parts).sample(frac=1.0, random_state=stable_seed(seed, "order") % 2**32).reset_index(drop=True)
+
+
+def gender_real(spec: dict, slots: dict, evaluation: dict, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The real training pool and the gender-balanced test sets (profession classification and salary, column `task`)."""
+    if spec["source"] == "template":
+        train = standin_biographies(slots, spec["standin_per_group"]["train"], seed, "train")
+        test_pool = standin_biographies(slots, spec["standin_per_group"]["test"], seed, "test")
+    else:
+        train, test_pool = load_biographies(spec, "train"), load_biographies(spec, "test")
+    n = len(slots["professions"])
+    profession = balanced_sample(test_pool, evaluation["profession"]["per_profession"] * n, slots["professions"], slots["genders"], (seed, "profession"),
+                                 "evaluation.profession.per_profession")
+    salary = balanced_sample(test_pool, evaluation["salary"]["per_profession"] * n, slots["professions"], slots["genders"], (seed, "salary"),
+                             "evaluation.salary.per_profession")
+    return train, pd.concat([profession.assign(task="profession"), salary.assign(task="salary")], ignore_index=True)
