@@ -7,7 +7,9 @@ job resumes, and removes the checkpoints when it completes.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -15,6 +17,9 @@ from pathlib import Path
 import torch
 
 from synthloop.lm.models import context_length, fast_math, pick_device
+
+log = logging.getLogger(__name__)
+FINGERPRINT = "fingerprint.json"
 
 
 def tokenize_documents(tokenizer, texts, max_length: int) -> list[list[int]]:
@@ -67,6 +72,40 @@ def is_complete(checkpoint: Path) -> bool:
         return False
 
 
+def checkpoint_fingerprint(model, examples: list[list[int]], params: dict, seed: int, **extra) -> str:
+    """What a checkpoint was trained from: the job's parameters and seed, its tokenised inputs, its
+    starting weights (first and last tensors: a different init model differs there) and any extras."""
+    digest = hashlib.sha256(json.dumps({"params": params, "seed": seed, "extra": extra}, sort_keys=True, default=repr).encode())
+    for example in examples:
+        digest.update(json.dumps(example).encode())
+    tensors = [t for name, t in model.state_dict().items() if "lora_" not in name]  # LoRA factors start random
+    for tensor in (tensors[:1] + tensors[-1:]) if tensors else []:
+        digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def keep_matching_checkpoints(checkpoints: Path, fingerprint: str) -> bool:
+    """Discard checkpoints left by a run with other parameters or inputs; record this run's fingerprint beside them.
+
+    Without this, a fine-tune killed and re-run after e.g. finetune.learning_rate changed resumes
+    the old run's optimiser and schedule, and the model is recorded as trained with the new value.
+    Returns whether old checkpoints were discarded.
+    """
+    stamp = checkpoints / FINGERPRINT
+    try:
+        recorded = json.loads(stamp.read_text())["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        recorded = None
+    discarded = recorded != fingerprint and any(checkpoints.glob("checkpoint-*"))
+    if discarded:
+        log.warning("discarding checkpoints in %s: made with other parameters or inputs (fingerprint %s, now %s)", checkpoints,
+                    recorded, fingerprint)
+        shutil.rmtree(checkpoints)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"fingerprint": fingerprint}))
+    return discarded
+
+
 def resumable_checkpoint(checkpoints: Path) -> str | None:
     """The newest complete checkpoint; newer incomplete ones (a kill while saving) are removed,
     since the Trainer's own `resume_from_checkpoint=True` would pick them and fail."""
@@ -103,6 +142,9 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
         train_dataset=Dataset.from_dict({"input_ids": examples, "labels": examples, **(columns or {})}),
         processing_class=tokenizer,
     )
+    fingerprint = checkpoint_fingerprint(model, examples, params, seed, trainer=(trainer_class or Trainer).__name__, columns=columns,
+                                         overrides=overrides)
+    keep_matching_checkpoints(checkpoints, fingerprint)
     resume = resumable_checkpoint(checkpoints)
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
