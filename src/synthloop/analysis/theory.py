@@ -3,9 +3,9 @@
 - Weighted MLE (Wang et al.'s theory of bias amplification): a model pre-trained on one
   distribution fine-tunes on another; if its fit weighs the data by its own density, the
   estimate drifts toward the pre-training distribution and sharpens, generation by generation.
-- The histogram-prior toy (Kovač et al.): a categorical model whose learning favours even
-  numbers; whether that prior overlaps the true distribution decides how diversity changes
-  with the share of synthetic data.
+- The histogram toy (Kovač et al., appendix C.3): a histogram model whose learning favours
+  multiples of 2; whether that prior overlaps the true distribution decides whether diversity
+  loss peaks at intermediate synthetic ratios (their Figure 12).
 - Gaussian collapse (Shumailov et al.): refitting a Gaussian to its own samples loses variance.
 """
 
@@ -98,29 +98,30 @@ def plot_weighted_mle(table: pd.DataFrame, path, pretrain=(3.0, 2.0), real=(2.0,
     figures.save(fig, path)
 
 
-# -- Kovač et al.'s histogram toy (study 2) -------------------------------------------------------
+# -- Kovač et al.'s histogram toy (study 2, appendix C.3) ----------------------------------------
 
 SYNTHETIC_RATIOS = (1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2, 5 / 8, 3 / 4, 7 / 8, 1.0)
 
 
-def true_distribution(n_values: int, overlap: bool) -> np.ndarray:
-    """Uniform over 0..n_values-1 (overlaps the even-number prior) or over the odd values only (avoids it)."""
-    values = np.arange(n_values)
-    support = np.ones(n_values, bool) if overlap else values % 2 == 1
+def true_distribution(n: int, overlap: bool) -> np.ndarray:
+    """Uniform over the integers 0..n (appendix C.3: [0, N]); without overlap, over the odd ones only
+    (the truth then holds none of the multiples of 2 that the learner's prior favours)."""
+    values = np.arange(n + 1)
+    support = np.ones(n + 1, bool) if overlap else values % 2 == 1
     return support / support.sum()
 
 
-def even_prior(n_values: int, factor: float) -> np.ndarray:
-    return np.where(np.arange(n_values) % 2 == 0, factor, 1.0)
+def even_prior(n: int, factor: float) -> np.ndarray:
+    """The bias vector: `factor` on multiples of 2, 1 elsewhere (factor 1: an unbiased learner)."""
+    return np.where(np.arange(n + 1) % 2 == 0, factor, 1.0)
 
 
 def fit_histogram(counts: np.ndarray, prior: np.ndarray, smoothing: float) -> np.ndarray:
-    """Learning: the smoothed histogram of the sample, even values multiplied by the prior, renormalised.
-
-    The smoothing pseudo-count is what lets the prior act on values the sample lacks: without
-    it, a truth over odd values only would leave the biased and unbiased learners identical.
-    """
-    weights = (counts + smoothing) * prior
+    """Learning: the training points' histogram multiplied by the bias vector, plus a pseudo-count
+    `smoothing` on every value, normalised. The appendix does not say how a model comes to emit a
+    value its data lacks; without a pseudo-count a truth over odd values would leave the biased
+    and unbiased learners identical, so the smallest such mechanism is added (an assumption)."""
+    weights = counts * prior + smoothing
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
@@ -131,51 +132,50 @@ def entropy(p: np.ndarray) -> np.ndarray:
 
 def histogram_chain_entropies(truth: np.ndarray, prior: np.ndarray, ratio: float, n: int, generations: int, runs: int, smoothing: float,
                               accumulate: bool, rng: np.random.Generator) -> np.ndarray:
-    """(generations, runs) entropies of the model of each generation, all runs at once.
+    """(generations, runs) entropies of each step's model, all runs at once (appendix C.3).
 
-    Generation 0 learns from n true samples. Each later generation's data are n·r samples of
-    the previous model plus n·(1 − r) fresh true samples; with `accumulate` they join a pool
-    that keeps everything, and the generation learns from n samples drawn from the pool
-    without replacement (the published --accumulate), otherwise from the new data alone.
+    Step 0: n points from the truth, the model is their (biased) histogram. Every later step:
+    round(r·n) points drawn from the model and n − round(r·n) from the truth. Without
+    accumulation the next model is fitted to those n points alone; with accumulation they join
+    every earlier step's points (step 0's included) and the model is fitted to all of them.
     """
     truth = np.broadcast_to(truth, (runs, len(truth)))
     counts = rng.multinomial(n, truth)
-    pool = counts.copy()
     model = fit_histogram(counts, prior, smoothing)
     n_synthetic = int(round(n * ratio))
     entropies = [entropy(model)]
     for _ in range(1, generations):
         new = rng.multinomial(n_synthetic, model) + rng.multinomial(n - n_synthetic, truth)
-        if accumulate:
-            pool = pool + new
-            new = np.stack([rng.multivariate_hypergeometric(run_pool, n) for run_pool in pool])
-        model = fit_histogram(new, prior, smoothing)
+        counts = counts + new if accumulate else new
+        model = fit_histogram(counts, prior, smoothing)
         entropies.append(entropy(model))
     return np.array(entropies)
 
 
-def histogram_toy(n_values: int = 21, n: int = 100, prior_factor: float = 3.0, smoothing: float = 0.05, ratios=SYNTHETIC_RATIOS,
+def histogram_toy(n: int = 100, prior_factor: float = 100.0, smoothing: float = 0.3, ratios=SYNTHETIC_RATIOS,
                   generations: int = 20, runs: int = 50, last: int = 5, seed: int = 0) -> pd.DataFrame:
-    """Diversity loss per run for every truth (overlap or not) × learner (biased or not) × pool × ratio.
+    """Diversity loss per simulation for every truth (overlaps the prior or not) × learner (biased or
+    not) × pool (accumulate or replace) × ratio: one row each, `runs` simulations per cell
+    (appendix C.3: 50 simulations, 20 steps).
 
-    Diversity loss = entropy of generation 0's model − mean entropy of the last `last`
-    generations (the published shift compares the last five generations with generation 0).
-    Positive: the loop lost diversity; negative: it gained some.
+    Diversity loss = entropy of step 0's model − mean entropy of the last `last` steps (the
+    study's shift compares the last five generations with generation 0); positive = lost.
 
-    With the defaults (values 0..20, 100 samples per generation, even values ×3, pseudo-count
-    0.05) only the biased learner on a truth that avoids its prior is U-shaped in r: at
-    moderate r its own even-valued samples re-enter training and are amplified, so the model
-    spreads over values the truth lacks and its entropy rises (negative loss); at high r those
-    values take over and finite-sample drift collapses it (large loss). Every other condition
-    loses more diversity the more synthetic data it sees.
+    The appendix's mechanism: a strongly biased learner weighs the few points aligned with its
+    prior (its own even-valued samples) far above human points. At low r the human points
+    still dominate; from a moderate r on the learner keeps essentially only its r·n own points,
+    so it refits a small sample of itself every step and collapses fastest at intermediate r;
+    at r = 1 it refits n of its points, a larger sample, and drifts more slowly. The result
+    the paper reports: only the biased learner on a truth that avoids its prior loses the most
+    diversity at intermediate ratios (Figure 12); the other three cells lose more the higher r.
     """
     rng = np.random.default_rng(seed)
     frames = []
     for overlap in (True, False):
-        truth = true_distribution(n_values, overlap)
+        truth = true_distribution(n, overlap)
         for factor in (1.0, prior_factor):
-            prior = even_prior(n_values, factor)
-            for accumulate in (False, True):
+            prior = even_prior(n, factor)
+            for accumulate in (True, False):
                 for ratio in ratios:
                     h = histogram_chain_entropies(truth, prior, ratio, n, generations, runs, smoothing, accumulate, rng)
                     final = h[-last:].mean(axis=0)
@@ -195,12 +195,13 @@ def diversity_loss_by_ratio(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.groupby(CONDITION + ["ratio"], sort=False)["diversity_loss"].agg(loss="mean", se="sem").reset_index()
 
 
-def curve_shape(losses, tolerance: float = 0.04) -> str:
-    """'U' if an interior ratio's loss is below both end points by more than `tolerance`;
-    'increasing' / 'decreasing' if no step goes the other way by more than it; else 'other'."""
+def curve_shape(losses, tolerance: float = 0.1) -> str:
+    """'peak' (the paper's U: the largest diversity loss at an intermediate ratio) if an interior
+    ratio's loss exceeds both end points by more than `tolerance`; 'increasing' / 'decreasing'
+    if no step goes the other way by more than it; else 'other'."""
     losses = np.asarray(losses, dtype=float)
-    if losses[1:-1].min() < min(losses[0], losses[-1]) - tolerance:
-        return "U"
+    if losses[1:-1].max() > max(losses[0], losses[-1]) + tolerance:
+        return "peak"
     steps = np.diff(losses)
     if (steps > -tolerance).all():
         return "increasing"
@@ -209,7 +210,7 @@ def curve_shape(losses, tolerance: float = 0.04) -> str:
     return "other"
 
 
-def histogram_toy_shapes(summary: pd.DataFrame, tolerance: float = 0.04) -> pd.DataFrame:
+def histogram_toy_shapes(summary: pd.DataFrame, tolerance: float = 0.1) -> pd.DataFrame:
     return summary.groupby(CONDITION, sort=False)["loss"].apply(lambda s: curve_shape(s, tolerance)).rename("shape").reset_index()
 
 
