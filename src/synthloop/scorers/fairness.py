@@ -80,7 +80,7 @@ def groups_of(y_true, subgroup, pooling: str = "subgroup") -> np.ndarray:
         return np.char.add(np.char.add(y.astype(str), "/"), s)
     frame = pd.DataFrame({"y": y, "s": s})
     classes_per_name = frame.drop_duplicates().groupby("s")["y"].nunique()
-    if (classes_per_name > 1).all():
+    if (classes_per_name > 1).any():
         return s
     rank = frame.drop_duplicates().sort_values(["y", "s"]).assign(r=lambda f: f.groupby("y").cumcount())
     return frame.merge(rank, on=["y", "s"], how="left")["r"].to_numpy()

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import special
 
 
 def entropy(probabilities: np.ndarray) -> np.ndarray:
     """Predictive entropy (nats) of each row of class probabilities."""
-    p = np.clip(np.asarray(probabilities, dtype=float), 1e-12, 1.0)
-    return -(p * np.log(p)).sum(axis=1)
+    return special.entr(np.asarray(probabilities, dtype=float)).sum(axis=1)  # entr(0) = 0
 
 
 def oversampled(per_generation: int, drop_share: float) -> int:

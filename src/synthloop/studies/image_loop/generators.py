@@ -94,7 +94,7 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
     shape = (images.shape[3], images.shape[1], images.shape[2])
     _check_size(shape)
     torch.manual_seed(stable_seed(seed, kind, "init"))
-    x, y = as_tensor(images), torch.as_tensor(labels, dtype=torch.long)
+    x, y = as_tensor(images), torch.tensor(np.asarray(labels), dtype=torch.long)
     rng = torch.Generator().manual_seed(stable_seed(seed, kind, "train"))
     if kind == "dcgan":
         g, d = _dcgan(shape, n_classes, params)

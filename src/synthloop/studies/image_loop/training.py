@@ -51,7 +51,7 @@ def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndar
     the best epoch's weights. Returns a summary; `complete` is False when `stop_after` cut the call short.
     """
     torch.manual_seed(stable_seed(seed, "init-rng"))
-    x, y = as_tensor(images), torch.as_tensor(labels, dtype=torch.long)
+    x, y = as_tensor(images), torch.tensor(np.asarray(labels), dtype=torch.long)
     train_idx, val_idx = validation_split(len(x), params["validation_fraction"], stable_seed(seed, "validation"))
     optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"])
     best = copy.deepcopy(model)
