@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from synthloop.data.documents import sotu_paragraphs
 from synthloop.scorers.classifiers import (
@@ -103,3 +104,52 @@ def test_hf_classifier_as_lean_and_as_quality_scorer(local_classifier):
     levels = {"noise": 0, "word salad": 1, "mild gibberish": 2, "clean": 3}
     quality = score_hf_classifier(texts, {"model": local_classifier, "levels": levels}, {})
     assert quality.per_text["quality_index"].between(0, 3).all()
+
+
+@pytest.fixture(scope="module")
+def peaked_classifier(tmp_path_factory, tiny_lm):
+    """A 4-class classifier with a strong head, so its probabilities are far from uniform and differ by text:
+    a swapped label or level mapping then changes the scores (a near-uniform random head hides it)."""
+    from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=16, n_layer=1, n_head=2, num_labels=4,
+                        pad_token_id=tokenizer.eos_token_id, id2label={0: "noise", 1: "word salad", 2: "mild gibberish", 3: "clean"})
+    torch.manual_seed(0)
+    model = GPT2ForSequenceClassification(config)
+    with torch.no_grad():
+        model.score.weight.mul_(40)
+    out = tmp_path_factory.mktemp("peaked")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def reference_probabilities(path: str, texts) -> np.ndarray:
+    """Softmax of the model's logits, one text at a time without padding (columns in label-id order)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model, tokenizer = AutoModelForSequenceClassification.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
+    with torch.no_grad():
+        return np.stack([torch.softmax(model(**tokenizer(t, return_tensors="pt")).logits[0], -1).numpy() for t in texts])
+
+
+TEXTS_ONE_SENTENCE = ["We will build roads and cut taxes", "Health care for all", "The economy grew", "Our troops defend freedom tonight"]
+
+
+def test_hf_lean_shares_follow_the_label_mapping(peaked_classifier):
+    reference = reference_probabilities(peaked_classifier, TEXTS_ONE_SENTENCE)
+    assert np.abs(reference[:, :2].sum(1) - 0.5).max() > 0.2  # far from uniform: a swapped mapping would show
+    lean = score_hf_classifier(TEXTS_ONE_SENTENCE, {"model": peaked_classifier,
+                                                     "labels": {"noise": "a", "word salad": "a", "mild gibberish": "b", "clean": "b"}}, {})
+    assert lean.per_text["p_a"].to_numpy() == pytest.approx(reference[:, :2].sum(1), abs=1e-4)
+    assert lean.per_text["p_b"].to_numpy() == pytest.approx(reference[:, 2:].sum(1), abs=1e-4)
+
+
+def test_hf_quality_index_is_the_expected_level_under_the_level_mapping(peaked_classifier):
+    reference = reference_probabilities(peaked_classifier, TEXTS_ONE_SENTENCE)
+    levels = {"noise": 0, "word salad": 1, "mild gibberish": 2, "clean": 3}
+    quality = score_hf_classifier(TEXTS_ONE_SENTENCE, {"model": peaked_classifier, "levels": levels}, {})
+    expected = reference @ np.array([0.0, 1.0, 2.0, 3.0])
+    assert quality.per_text["quality_index"].to_numpy() == pytest.approx(expected, abs=1e-4)
+    assert np.abs(expected - (3 - expected)).max() > 0.5  # reversed levels would give 3 - index: distinguishable
