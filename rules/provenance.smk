@@ -27,6 +27,7 @@ rule archive:
         path("manifest"),
     output:
         path("archive"),
+        digest=path("archive") + ".sha256",
     log:
         path("archive_log"),
     conda:
