@@ -26,6 +26,14 @@ def validation_error(config: dict, edit) -> str:
     return str(error.value)
 
 
+def pytest_collection_modifyitems(items):
+    """Slow = more than a few seconds: every workflow/slurm test, and every test on the trained tiny_lm
+    (its session fixture trains for ~40 s on 2 cores), so `pytest -m "not slow"` runs the fast ones alone."""
+    for item in items:
+        if item.get_closest_marker("workflow") or item.get_closest_marker("slurm") or "tiny_lm" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 SENTENCES = [
     "The economy is growing and families are working hard across the nation.",
     "We will invest in schools, roads and bridges for the next generation.",

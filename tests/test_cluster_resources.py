@@ -84,9 +84,10 @@ def _fake_job(rule, gpu):
 
 @pytest.fixture
 def job_env(monkeypatch):
-    """start() sets these; let monkeypatch restore them."""
+    """start() sets these; let monkeypatch restore them (setenv first: delenv of an absent variable records nothing)."""
     for var in (GPU_REQUEST_ENV, "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TOKENIZERS_PARALLELISM"):
-        monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     return monkeypatch
 
@@ -110,6 +111,8 @@ def test_a_gpu_job_with_a_gpu_gets_it(job_env):
     assert pick_device() == torch.device("cuda")
 
 
+@pytest.mark.workflow
+@pytest.mark.slow
 def test_a_gpu_rule_fails_in_snakemake_with_the_reason_on_the_console(tmp_path):
     """Through Snakemake: its real resources object reaches start(); CUDA hidden so it holds on GPU machines too."""
     (tmp_path / "Snakefile").write_text(textwrap.dedent("""

@@ -130,6 +130,7 @@ def test_bad_partition_config_names_the_key(preset, edit, message):
 
 
 @pytest.mark.workflow
+@pytest.mark.slow
 def test_lean_preset_dry_run_plans_partitions_chains_and_analysis(tmp_path, preset):
     from test_workflow import planned_jobs
 

@@ -180,6 +180,7 @@ def test_planted_neurons_are_found_and_nulls_hold_the_nominal_rate():
     assert 0.02 < (p[20:] < 0.05).mean() < 0.09
 
 
+@pytest.mark.slow
 def test_9216_neurons_over_66_versions_in_one_call_match_statsmodels_column_by_column():
     """The published size (9,216 units, 6 chains x 11 versions) in one vectorised call; no wall-clock bound (shared CI machines)."""
     rng = np.random.default_rng(4)

@@ -6,6 +6,7 @@ and the sets, their sizes and their overlap are compared with those p-values < 0
 """
 
 import numpy as np
+import pytest
 import statsmodels.api as sm
 from test_neurons import TARGETS, toy_study
 
@@ -28,6 +29,7 @@ def statsmodels_significant(values, metrics, metric: str, scorer: str) -> set[in
     return found
 
 
+@pytest.mark.slow
 def test_significant_sets_are_the_neurons_with_p_below_alpha():
     values, generations, metrics = toy_study()
     analysis = neurons.analyse_neurons(values, generations, metrics, TARGETS, alpha=0.05)

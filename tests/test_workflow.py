@@ -1,5 +1,6 @@
 """The workflow end to end on a tiny config: jobs, outputs, incremental re-runs, determinism, bad input."""
 
+import json
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 import yaml
 from conftest import ROOT, TINY_CONFIG
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
 
 
@@ -87,10 +88,12 @@ def test_nothing_to_do_after_a_complete_run(study):
 
 def test_changing_a_scorer_parameter_reruns_only_scoring_and_summaries(study, tiny):
     edited = {**tiny, "scorers": {**tiny["scorers"], "perplexity": {**tiny["scorers"]["perplexity"], "batch_size": 7}}}
-    jobs = planned_jobs(study, edited)
-    assert set(jobs) <= {"score", "metrics", "figure", "neuron_analysis", "manifest", "all"}
-    assert jobs["score"] == 6  # every text set is scored again; nothing upstream of scoring runs
-    (study / "config.yaml").write_text(yaml.safe_dump(tiny))
+    try:
+        jobs = planned_jobs(study, edited)
+        assert set(jobs) <= {"score", "metrics", "figure", "neuron_analysis", "manifest", "all"}
+        assert jobs["score"] == 6  # every text set is scored again; nothing upstream of scoring runs
+    finally:
+        (study / "config.yaml").write_text(yaml.safe_dump(tiny))
 
 
 def test_deleting_one_generation_reruns_only_what_depends_on_it(study):
@@ -111,10 +114,8 @@ def test_deleting_one_generation_reruns_only_what_depends_on_it(study):
 def test_same_config_and_seed_give_byte_identical_generations(study, tmp_path, tiny):
     relative = Path("results/tiny/chains/sotu-replace-s0/g1/generated.parquet")
     snakemake(tmp_path, str(relative), config=tiny)
-    first = pd.read_parquet(study / relative)["text"]
-    second = pd.read_parquet(tmp_path / relative)["text"]
-    assert "".join(first).encode() == "".join(second).encode()
-    assert first.str.len().sum() > 100
+    assert (study / relative).read_bytes() == (tmp_path / relative).read_bytes()  # the files, not their decoded text
+    assert pd.read_parquet(study / relative)["text"].str.len().sum() > 100
 
 
 @pytest.mark.parametrize(
@@ -140,9 +141,11 @@ def test_unknown_strategy_stops_before_any_job(tmp_path, tiny):
     assert not (tmp_path / "results").exists()
 
 
-def test_generation_killed_mid_run_completes_identically_on_rerun(study):
-    """SIGKILL the running generate job: Snakemake removes its partial output; --rerun-incomplete redoes it."""
+def test_generate_killed_after_its_output_exists_is_redone_on_rerun(study):
+    """SIGKILL the generate job once its output file exists (the script writes it last, so this is the
+    kill that could leave a complete-looking file): Snakemake must not keep it; --rerun-incomplete redoes it."""
     import signal
+    import time
 
     target = study / "results" / "tiny" / "chains" / "sotu-accumulate-s0" / "g2" / "generated.parquet"
     kept = target.read_bytes()
@@ -150,13 +153,26 @@ def test_generation_killed_mid_run_completes_identically_on_rerun(study):
     run = subprocess.Popen([*SNAKEMAKE, str(target.relative_to(study)), "--directory", str(study), "--configfile", str(study / "config.yaml")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pattern = f"{study}/.snakemake/scripts/.*generate.py"
-    job = ""
-    while run.poll() is None and not job:
-        job = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
-    assert job, "the generate job never started"
+    while run.poll() is None and not target.exists():
+        time.sleep(0.002)
+    job = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+    assert job, "the generate job had already finished when its output appeared: nothing to kill"
     for pid in job:
         subprocess.run(["kill", f"-{signal.SIGKILL.value}", pid])
     assert run.wait() != 0
-    assert not target.exists()  # a killed job's partial output never stays behind looking complete
+    assert not target.exists()  # a killed job's output never stays behind looking complete
     snakemake(study, str(target.relative_to(study)), "--rerun-incomplete")
     assert target.read_bytes() == kept
+
+
+def test_manifest_and_job_timings_describe_the_run(study, tiny):
+    results = study / "results" / "tiny"
+    record = json.loads((results / "manifest.json").read_text())
+    benchmarks = sorted((results / "benchmarks").rglob("*.tsv"))
+    timings = pd.read_csv(results / "tables" / "job_timings.csv")
+    assert record["study"] == "tiny" and record["seeds"] == tiny["seeds"]
+    assert record["config"]["generations"] == tiny["generations"] and record["config"]["chains"]["strategies"] == tiny["chains"]["strategies"]
+    assert record["jobs"] == len(timings) == len(benchmarks) > 0
+    assert set(timings["rule"]) == {b.relative_to(results / "benchmarks").parts[0] for b in benchmarks}
+    assert (timings["rule"] == "finetune").sum() == 6 and (timings["rule"] == "generate").sum() == 6  # 2 chains x 3 generations
+    assert record["seconds_by_rule"]["finetune"] == pytest.approx(timings.loc[timings["rule"] == "finetune", "seconds"].sum(), abs=0.01)
