@@ -56,7 +56,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def built(data):
-    return build(*data, quality_column="quality")
+    return build(*data, quality=data[0]["quality"].to_numpy())
 
 
 def test_selected_clusters_are_non_empty_large_enough_and_as_many_as_asked(data, built):
@@ -88,7 +88,7 @@ def test_quality_is_optional(data):
 
 
 def test_construction_is_deterministic_for_a_seed(data, built):
-    again = build(*data, quality_column="quality")
+    again = build(*data, quality=data[0]["quality"].to_numpy())
     pd.testing.assert_frame_equal(built[0], again[0])
     pd.testing.assert_frame_equal(built[1], again[1])
 

@@ -80,3 +80,41 @@ def test_missing_configured_predictor_is_an_error_naming_it():
         regress_clusters(metrics, props, SETTINGS, ["quality", "lexical_diversity"])
     with pytest.raises(ValueError, match=r"\['quality'\] missing"):
         check_predictors(props.assign(quality=np.nan), ["quality"])
+
+
+def test_random_selection_is_the_default_and_is_uniform_and_seeded():
+    properties = pd.DataFrame({"x": np.arange(100.0)})
+    picks = cl.select_clusters(properties, 10, seed=0)
+    assert (picks == cl.select_clusters(properties, 10, seed=0)).all() and len(set(picks)) == 10
+    assert not (picks == cl.select_clusters(properties, 10, seed=1)).all()
+    # uniform: over many seeds every candidate is picked about n/count = 10% of the time
+    counts = np.bincount(np.concatenate([cl.select_clusters(properties, 10, seed=s) for s in range(400)]), minlength=100)
+    assert abs(counts.mean() - 40) < 1e-9 and counts.min() > 15 and counts.max() < 70
+    assert (cl.select_clusters(properties, 10, 0, "spread") == cl.select_spread(properties, 10, 0)).all()
+
+
+def test_validation_names_the_cluster_shortfall():
+    from conftest import ROOT, validation_error
+
+    from synthloop.core.config import read_yaml
+
+    config = read_yaml(ROOT / "presets" / "kovac2025-mini.yaml")
+    # by hand: n0 = 48, n = 32, r = 0.5, 3 generations -> 48 + 2 x 16 = 80 human texts; min_size 60 is 20 short
+    message = validation_error(config, lambda c: c["chains"]["clusters"].update(min_size=60))
+    assert "chains.clusters.min_size" in message and "needs 80" in message and "shortfall of 20" in message
+
+
+def test_cluster_quality_comes_from_the_configured_quality_scorer():
+    from conftest import ROOT
+
+    from synthloop.core.config import read_yaml
+    from synthloop.studies import validate
+    from synthloop.studies.text_loop.plan import Plan
+
+    mini = validate(read_yaml(ROOT / "presets" / "kovac2025-mini.yaml"))
+    plan = Plan(mini, lambda name, **wc: f"results/x/{name}-{'-'.join(map(str, wc.values()))}", "results/x")
+    quality = plan.cluster_quality("speech")
+    assert quality["spec"]["kind"] == "quality_classifier" and plan.cluster_quality_inputs("speech") == ["results/x/quality_model-speech"]
+    judge = {"judge": {"kind": "llm_judge", "aspects": ["lean", "quality"]}, "p": {"kind": "positivity"}}
+    assert cl.quality_scorer({"scorers": judge}) == "judge"
+    assert cl.quality_scorer({"scorers": {"j": {"kind": "llm_judge", "aspects": ["lean"]}}}) is None

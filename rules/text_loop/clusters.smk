@@ -16,6 +16,7 @@ register_paths(
 rule clusters:
     input:
         path("finetune_docs", dataset="{dataset}"),
+        quality=lambda wc: PLAN.cluster_quality_inputs(wc.dataset),
     output:
         clusters=[path("cluster_docs", dataset="{dataset}", cluster=c) for c in cluster_ids(config) if c],
         properties=path("cluster_properties", dataset="{dataset}"),
@@ -34,6 +35,7 @@ rule clusters:
         cluster_ids=[c for c in cluster_ids(config) if c],
         embedder=lambda wc: config["embedders"].get(config["chains"]["clusters"]["embedder"], {"model": "minilm"}),
         seed=lambda wc: stable_seed(config["chains"]["clusters"]["seed"], "clusters", wc.dataset),
+        quality=lambda wc: PLAN.cluster_quality(wc.dataset),
     script:
         "../../scripts/text_loop/clusters.py"
 

@@ -39,7 +39,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from synthloop.core.config import ConfigError
 from synthloop.core.seeds import stable_seed
+from synthloop.loop.pool import human_texts_needed
 
 DEFAULT_PROJECTIONS = (
     {"n_neighbors": 15, "min_dist": 0.0},
@@ -53,6 +55,7 @@ DEFAULT_CLUSTERINGS = (
     *({"method": "dbscan", "eps_quantile": q, "min_samples": 10} for q in (0.5, 0.8)),
 )
 MERGES = ("random", "farthest")
+SELECTIONS = ("random", "spread")
 PROPERTIES = ("semantic_diversity", "lexical_diversity", "gaussianity_aic", "quality", "positivity", "length_chars")  # the published six
 EXTRA_PROPERTIES = ("self_bleu", "length_words")  # kept in the table, regressed on only when configured
 
@@ -256,15 +259,73 @@ def select_spread(properties: pd.DataFrame, n: int, seed: int) -> np.ndarray:
     return np.array(picks)
 
 
+def select_random(count: int, n: int, seed: int) -> np.ndarray:
+    """n of the `count` candidates drawn uniformly without replacement (the published selection: 200 at random)."""
+    return np.sort(np.random.default_rng(stable_seed(seed, "select-random")).choice(count, n, replace=False))
+
+
+def select_clusters(properties: pd.DataFrame, n: int, seed: int, selection: str = "random") -> np.ndarray:
+    if selection == "random":
+        return select_random(len(properties), n, seed)
+    if selection == "spread":
+        return select_spread(properties, n, seed)
+    raise ValueError(f"unknown cluster selection {selection!r}; allowed: {list(SELECTIONS)}")
+
+
+def check_human_supply(config: dict) -> None:
+    """Before any job: every cluster (≥ min_size texts; a mixed cluster joins one per domain) must hold the
+    human texts its pool chains consume without reuse: n0 plus n − round(n·r) after every generation but the last."""
+    spec = config["chains"].get("clusters")
+    if not spec:
+        return
+    supply = spec["min_size"] * max(1, len((config["chains"].get("mixed") or {}).get("domains", [])))
+    for name in config["chains"].get("strategies") or []:
+        strategy = config["strategies"][name]
+        if strategy["compose"] != "pool":
+            continue
+        for ratio in config["chains"].get("ratios") or []:
+            needed = human_texts_needed(strategy["pool"]["n0"], strategy["pool"]["n"], ratio, config["generations"])
+            if needed > supply:
+                raise ConfigError(
+                    f"config key 'chains.clusters.min_size': a cluster may hold only {supply} human texts, but strategy {name!r} at ratio {ratio} "
+                    f"over {config['generations']} generations needs {needed} (n0 = {strategy['pool']['n0']} plus n·(1−r) fresh texts after each "
+                    f"generation but the last): a shortfall of {needed - supply}; allowed: min_size >= {needed}, or smaller n0/n or fewer generations"
+                )
+
+
+QUALITY_COLUMNS = {"quality_classifier": "quality_index", "llm_judge": "judge_quality"}  # scorer kind -> its per-text quality
+
+
+def quality_scorer(config: dict) -> str | None:
+    """The study's quality scorer, which also gives the cluster property 'quality': the first configured
+    quality_classifier, or llm_judge judging quality (published: the LLM judge); None if there is none."""
+    for name, spec in config["scorers"].items():
+        if spec["kind"] == "quality_classifier" or (spec["kind"] == "llm_judge" and "quality" in spec.get("aspects", ["quality"])):
+            return name
+    return None
+
+
+def quality_scores(texts: list[str], quality: dict | None) -> np.ndarray | None:
+    """Every document's quality from the configured scorer ({spec, assets}), or None without one."""
+    if not quality:
+        return None
+    from synthloop.scorers.registry import run_scorer
+
+    return run_scorer(texts, quality["spec"], quality["assets"]).per_text[QUALITY_COLUMNS[quality["spec"]["kind"]]].to_numpy(dtype=float)
+
+
 # -- the whole construction --------------------------------------------------------------------
 
 
 def build_clusters(
     documents: pd.DataFrame, embeddings: np.ndarray, n_clusters: int, min_size: int, seed: int, *,
-    projections=DEFAULT_PROJECTIONS, clusterings=DEFAULT_CLUSTERINGS, merges=MERGES, quality_column: str | None = None,
-    sample_size: int = 500, project: Projector = umap_project, bleu_spec: dict | None = None,
+    projections=DEFAULT_PROJECTIONS, clusterings=DEFAULT_CLUSTERINGS, merges=MERGES, quality: np.ndarray | None = None,
+    sample_size: int = 500, project: Projector = umap_project, bleu_spec: dict | None = None, selection: str = "random",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The selected clusters (cluster_id, size, provenance, properties) and their members (cluster_id, doc_id)."""
+    """The selected clusters (cluster_id, size, provenance, properties) and their members (cluster_id, doc_id).
+
+    `quality`: one score per document from the study's quality scorer (averaged per cluster);
+    `selection`: 'random' (published) or 'spread' (farthest-point in property space)."""
     from synthloop.scorers.text_metrics import bleu_metric
 
     if len(embeddings) != len(documents):
@@ -277,14 +338,13 @@ def build_clusters(
             "lower clusters.n_clusters or clusters.min_size, or add projection/clustering settings"
         )
     texts = documents["text"].astype(str).tolist()
-    quality = documents[quality_column].to_numpy() if quality_column else None
     per_text = per_text_properties(texts, quality)
     unit_vectors, bleu = unit_rows(np.asarray(embeddings, dtype=np.float64)), bleu_metric(bleu_spec or {})
     rng = np.random.default_rng(stable_seed(seed, "properties"))
     sample_size = min(sample_size, min_size)  # one n for all: AIC and Self-BLEU grow with it
     with threadpool_limits(1):  # hundreds of tiny 2-D fits: thread start-up costs more than it saves
         properties = pd.DataFrame([cluster_properties(m, unit_vectors, layouts[0], texts, per_text, sample_size, rng, bleu) for m in members])
-    picks = select_spread(properties, n_clusters, seed)
+    picks = select_clusters(properties, n_clusters, seed, selection)
     return selected_tables(provenance, properties, members, picks, documents["doc_id"].to_numpy())
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
 from synthloop.studies.text_loop.chains import Chain, chains, draw_base_model, finetune_params, partition_datasets, root_dataset
+from synthloop.studies.text_loop.clusters import quality_scorer
 
 NEURON_FILES = ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")
 
@@ -129,6 +130,18 @@ class Plan:
             return {name: self.scorer_assets(spec, dataset, embeddings) for name, spec in self.config["scorers"].items()}
 
         return {domain: assets(domain) for domain in chain.domains} if chain.domains else {ALL_DOMAINS: assets(chain.dataset)}
+
+    def cluster_quality(self, dataset: str) -> dict | None:
+        """The scorer (spec and assets) that gives each document of `dataset` its quality, for the cluster property."""
+        name = quality_scorer(self.config)
+        if name is None:
+            return None
+        spec = self.config["scorers"][name]
+        return {"spec": spec, "assets": self.scorer_assets(spec, dataset)}
+
+    def cluster_quality_inputs(self, dataset: str) -> list[str]:
+        quality = self.cluster_quality(dataset)
+        return self.products(quality["assets"].values()) if quality else []
 
     def score_inputs(self, chain_id: str, gen: int) -> dict:
         """The texts and the trained scorer models; embeddings are made by the score job itself."""

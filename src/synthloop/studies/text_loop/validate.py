@@ -17,6 +17,7 @@ from synthloop.studies.text_loop.chains import (
     partition_datasets,
     root_dataset,
 )
+from synthloop.studies.text_loop.clusters import check_human_supply
 
 JOBS_PER_GENERATION = 4  # compose, fine-tune, generate, score: the jobs every chain has in every generation
 
@@ -27,6 +28,7 @@ def check(config: dict) -> None:
     check_scorer_keys(config)
     check_remote_code(config)
     check_job_count(config)
+    check_human_supply(config)
 
 
 def prepare(config: dict) -> None:
