@@ -140,3 +140,22 @@ def test_restoring_into_a_fresh_clone_finds_nothing_to_do(tmp_path):
     assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout
     assert (tmp_path / "clone" / "results" / "s" / "b.txt").read_text() == "1,2\n1,2\n"
     shutil.rmtree(tmp_path / "origin")
+
+
+@pytest.mark.workflow
+@pytest.mark.slow
+def test_the_archive_rule_runs_on_a_preset_style_config(tmp_path):
+    """`snakemake archive --configfile /abs/preset.yaml`: the manifest stands in for a finished study
+    (only the archive rule may run), the config lives outside the working directory as a preset does."""
+    (tmp_path / "presets").mkdir()
+    shutil.copy(ROOT / "tests" / "configs" / "tiny.yaml", tmp_path / "presets" / "tiny.yaml")
+    work = tmp_path / "work"
+    (work / "results" / "tiny").mkdir(parents=True)
+    (work / "results" / "tiny" / "manifest.json").write_text("{}")
+    command = [str(ROOT / ".venv/bin/snakemake"), "-s", str(ROOT / "Snakefile"), "--cores", "1", "--configfile",
+               str(tmp_path / "presets" / "tiny.yaml"), "--directory", str(work), "archive", "--allowed-rules", "archive"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert verify_archive(work / "archives" / "tiny.tar.gz", require_digest=True) == []
+    with tarfile.open(work / "archives" / "tiny.tar.gz") as tar:
+        assert {"config/tiny.yaml", "results/tiny/manifest.json"} <= set(tar.getnames())
