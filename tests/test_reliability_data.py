@@ -95,3 +95,22 @@ def test_editing_a_source_file_reruns_the_dataset_job(tmp_path):
     assert dry_run() == []
     os.utime(tmp_path / "d.csv", (later, later))  # the edit
     assert set(dry_run()) == {"1"}
+
+
+def test_a_local_base_model_s_files_are_inputs_of_the_first_fine_tune(tmp_path):
+    from synthloop.studies.text_loop.plan import Plan
+
+    base = tmp_path / "my-base"
+    base.mkdir()
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        (base / name).write_text("x")
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config["base_model"] = {"source": str(base)}
+    from synthloop.studies import validate
+
+    plan = Plan(validate(config), lambda name, **wc: f"results/tiny/{name}-{'-'.join(map(str, wc.values()))}", "results/tiny")
+    chain = sorted(plan.chains)[0]
+    assert plan.finetune_inputs(chain, 0)["init"] == sorted(str(base / n) for n in ("config.json", "model.safetensors", "tokenizer.json"))
+    assert plan.finetune_inputs(chain, 1)["init"] == [f"results/tiny/model-{chain}-0"]
+    config["base_model"] = {"source": "org/hub-model"}
+    assert Plan(validate(config), lambda name, **wc: name, "results/tiny").finetune_inputs(chain, 0)["init"] == []

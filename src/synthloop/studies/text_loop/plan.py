@@ -8,7 +8,9 @@ Library code so that it can be tested; the rules' input functions are one-line c
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from synthloop.core.provenance import files_under
 from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
 from synthloop.studies.text_loop.chains import Chain, chains, draw_base_model, finetune_params, partition_datasets, root_dataset
@@ -74,8 +76,10 @@ class Plan:
         return {"train": self.path("train", chain=chain_id, gen=gen), "init": self.products([self.init_model(chain_id, gen)])}
 
     def products(self, paths) -> list[str]:
-        """The paths the workflow makes (inputs to track); hub ids and outside paths are not."""
-        return sorted({p for p in paths if p.startswith(self.results)})
+        """The inputs to track: paths the workflow makes, and every file of a local model directory
+        (editing a local base model re-runs what it trained); hub ids are not files."""
+        local = {str(f) for p in paths if not p.startswith(self.results) and Path(p).exists() for f in files_under([p])}
+        return sorted({p for p in paths if p.startswith(self.results)} | local)
 
     # -- training sets and generation ------------------------------------------------------------
     def real_docs(self, chain_id: str) -> str:
