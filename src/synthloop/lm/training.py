@@ -35,6 +35,9 @@ def pack(token_lists, block: int) -> list[list[int]]:
 
 
 def training_arguments(output_dir: Path, params: dict, seed: int, device: torch.device, **overrides):
+    """The Trainer's arguments. Where the device supports bf16 it is the Trainer's mixed precision
+    (bf16 autocast over fp32 weights, `train` keeps trainable weights in fp32): updates of lr 5e-5 to
+    weights held in bf16 would largely round away. bf16 weights are for inference only."""
     from transformers import TrainingArguments
 
     dtype = fast_math(device)
@@ -61,6 +64,13 @@ def training_arguments(output_dir: Path, params: dict, seed: int, device: torch.
     }
     args.update(overrides)
     return TrainingArguments(**args)
+
+
+def fp32_trainable(model) -> None:
+    """Trainable weights in fp32 (the master copy of mixed precision); frozen ones (a LoRA base) keep their dtype."""
+    for parameter in model.parameters():
+        if parameter.requires_grad and parameter.dtype != torch.float32:
+            parameter.data = parameter.data.float()
 
 
 def is_complete(checkpoint: Path) -> bool:
@@ -131,6 +141,7 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
     checkpoints = out_dir.with_name(out_dir.name + ".checkpoints")
     set_seed(seed)
     device = pick_device()
+    fp32_trainable(model)
     if columns:
         overrides.setdefault("remove_unused_columns", False)  # keep the extra columns for the Trainer subclass
     trainer = (trainer_class or Trainer)(
