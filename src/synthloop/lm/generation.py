@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+from synthloop.lm.batches import padded_batches
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -36,24 +38,13 @@ def strip_after_eos(ids: list[int], eos: int) -> list[int]:
 @torch.inference_mode()
 def continue_batched(model, prompts: list[Prompt], new_tokens: int, batch_size: int, pad_id: int, eos_id: int, **sampling) -> list[list[int]]:
     """Continuations of every prompt, in the prompts' order; batches are length-sorted and left-padded."""
-    device = model.device
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i].ids))
     out: list[list[int]] = [[] for _ in prompts]
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        width = max(len(prompts[i].ids) for i in batch)
-        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        attention = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            ids = prompts[i].ids
-            input_ids[row, width - len(ids) :] = torch.tensor(ids)
-            attention[row, width - len(ids) :] = 1
+    for rows, input_ids, attention in padded_batches([p.ids for p in prompts], batch_size, pad_id, side="left", device=model.device):
         generated = model.generate(
-            input_ids=input_ids.to(device), attention_mask=attention.to(device), max_new_tokens=new_tokens,
-            pad_token_id=pad_id, eos_token_id=eos_id, **sampling,
+            input_ids=input_ids, attention_mask=attention, max_new_tokens=new_tokens, pad_token_id=pad_id, eos_token_id=eos_id, **sampling
         )
-        for row, i in enumerate(batch):
-            out[i] = strip_after_eos(generated[row, width:].tolist(), eos_id)
+        for row, i in enumerate(rows):
+            out[i] = strip_after_eos(generated[row, input_ids.shape[1] :].tolist(), eos_id)
     return out
 
 

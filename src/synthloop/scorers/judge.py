@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from synthloop.lm.generation import Prompt, continue_batched
 from synthloop.scorers.registry import Scores
 
 log = logging.getLogger(__name__)
@@ -98,19 +99,10 @@ def chat_prompts(tokenizer, texts: list[str], aspect: str) -> list[str]:
 
 def generate_replies(model, tokenizer, prompts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:
     """Greedy replies, batched over length-sorted prompts with left padding so every reply starts at the same column."""
-    import torch
-
-    tokenizer.padding_side = "left"
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    replies: list[str] = [""] * len(prompts)
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        encoded = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-        with torch.inference_mode():
-            output = model.generate(**encoded, do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-        for i, row in zip(batch, output[:, encoded["input_ids"].shape[1] :]):
-            replies[i] = tokenizer.decode(row, skip_special_tokens=True)
-    return replies
+    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    continuations = continue_batched(model, [Prompt(i, tuple(ids)) for i, ids in enumerate(encoded)], max_new_tokens, batch_size,
+                                     tokenizer.pad_token_id, tokenizer.eos_token_id, do_sample=False)
+    return [tokenizer.decode(ids, skip_special_tokens=True) for ids in continuations]
 
 
 def transformers_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, list[str]]:

@@ -6,40 +6,28 @@ import numpy as np
 import pandas as pd
 import torch
 
+from synthloop.lm.batches import padded_batches
+from synthloop.lm.models import context_length, load_causal_lm
 from synthloop.scorers.registry import Scores
 
 
 @torch.inference_mode()
 def perplexity(model, tokenizer, texts, batch_size: int = 32, max_length: int = 512) -> np.ndarray:
-    """Per-text perplexity (exp of the mean token NLL), batched over length-sorted texts."""
-    from synthloop.lm.models import context_length
-
+    """Per-text perplexity (exp of the mean token NLL), batched over length-sorted texts; NaN below two tokens."""
     max_length = min(max_length, context_length(model))
     encoded = tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    scored = [i for i, ids in enumerate(encoded) if len(ids) >= 2]
     result = np.full(len(encoded), np.nan)
-    for start in range(0, len(order), batch_size):
-        batch = [i for i in order[start : start + batch_size] if len(encoded[i]) >= 2]
-        if not batch:
-            continue
-        width = max(len(encoded[i]) for i in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, i in enumerate(batch):
-            ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-            mask[row, : len(encoded[i])] = 1
-        ids, mask = ids.to(model.device), mask.to(model.device)
+    for rows, ids, mask in padded_batches([encoded[i] for i in scored], batch_size, tokenizer.pad_token_id, device=model.device):
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
         nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none")
         target_mask = mask[:, 1:].float()
         mean_nll = (nll * target_mask).sum(1) / target_mask.sum(1)
-        result[batch] = torch.exp(mean_nll).cpu().numpy()
+        result[[scored[r] for r in rows]] = torch.exp(mean_nll).cpu().numpy()
     return result
 
 
 def score_perplexity(texts, spec, assets) -> Scores:
-    from synthloop.lm.models import load_causal_lm
-
     model, tokenizer = load_causal_lm(assets["causal_lm"], trust_remote_code=bool(spec.get("trust_remote_code", False)))
     model.eval()
     values = perplexity(model, tokenizer, texts, int(spec.get("batch_size", 32)), int(spec.get("max_length", 512)))

@@ -92,19 +92,16 @@ def weight_values(model) -> np.ndarray:
     return np.stack([unit_weights(output_projection(block)) for block in transformer_blocks(model)]).astype(np.float32)
 
 
-def context_length(model) -> int:
-    """The most positions the model can embed (GPT-2: n_positions; Llama-style: max_position_embeddings)."""
-    config = unwrap(model).config
-    return int(getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None) or 10**9)
-
-
 def activation_values(model, probe_texts, tokenizer, batch_size: int = 16, max_length: int = 256) -> np.ndarray:
     """(n_blocks, hidden) mean MLP output per unit over every non-padding probe token.
 
     Hooks the MLP module itself, so the values are the sublayer's output before the residual add.
     Texts are truncated to `max_length` tokens and never beyond the model's context.
     """
-    import torch
+    import torch  # here, not at the top: the analysis job reads values files and never needs torch
+
+    from synthloop.lm.batches import padded_batches
+    from synthloop.lm.models import context_length
 
     blocks = transformer_blocks(model)
     max_length = min(max_length, context_length(model))
@@ -122,16 +119,14 @@ def activation_values(model, probe_texts, tokenizer, batch_size: int = 16, max_l
 
     handles = [block.mlp.register_forward_hook(accumulate(i)) for i, block in enumerate(blocks)]
     tokens = 0
+    encoded = tokenizer(list(probe_texts), truncation=True, max_length=max_length)["input_ids"]
     try:
         model.eval()
         with torch.inference_mode():
-            for start in range(0, len(probe_texts), batch_size):
-                batch = tokenizer(list(probe_texts[start : start + batch_size]), return_tensors="pt", padding=True,
-                                  truncation=True, max_length=max_length)
-                batch = {k: v.to(device) for k, v in batch.items()}
-                mask_holder["mask"] = batch["attention_mask"]
-                tokens += int(batch["attention_mask"].sum())
-                model(**batch)
+            for _rows, ids, mask in padded_batches(encoded, batch_size, tokenizer.pad_token_id, device=device):
+                mask_holder["mask"] = mask
+                tokens += int(mask.sum())
+                model(input_ids=ids, attention_mask=mask)
     finally:
         for handle in handles:
             handle.remove()
