@@ -24,7 +24,7 @@ def to_table(images: np.ndarray, labels, image_ids=None, **columns) -> pd.DataFr
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4:
         raise ValueError(f"images must be uint8 (N, H, W, C); got {images.dtype} {images.shape}")
-    ids = np.arange(len(images)) if image_ids is None else np.asarray(image_ids)
+    ids = np.arange(len(images)).astype(str) if image_ids is None else np.asarray(image_ids).astype(str)  # str: real and synthetic ids mix
     table = pd.DataFrame({"image_id": ids, "pixels": [img.tobytes() for img in images], "label": np.asarray(labels, dtype=np.int64),
                           **{k: np.asarray(v) for k, v in columns.items()}})
     table.attrs["shape"] = [int(s) for s in images.shape[1:]]
@@ -201,5 +201,5 @@ def prepare(spec: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             images, subgroups = _colourised(images, labels, colour_ratios(bias, n_classes), colourise_spec["colours"], rng)
         images = resize(images, spec["size"])
         extra = {} if subgroups is None else {"subgroup": subgroups}
-        tables.append(to_table(images, labels, origin=np.full(len(labels), "real"), **extra))
+        tables.append(to_table(images, labels, image_ids=[f"{part}-{i}" for i in range(len(labels))], origin=np.full(len(labels), "real"), **extra))
     return tables[0], tables[1]
