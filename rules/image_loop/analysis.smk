@@ -23,61 +23,25 @@ rule image_metrics:
         "../../scripts/image_loop/metrics.py"
 
 
-rule metric_figure:
+# Every figure in one job (seconds each; one Python start-up instead of one per figure).
+rule image_figures:
     input:
         metrics=path("image_metrics"),
         fid=path("fid_metrics"),
     output:
-        report(path("image_figure", figure="{metric}"), caption="../../report/image_loop/metric.rst", category=STUDY, subcategory="classifiers"),
+        **{
+            name: report(path("image_figure", figure=name), caption=f"../../report/image_loop/{caption}.rst", category=STUDY, subcategory=stage)
+            for name, caption, stage in PLAN.figure_reports()
+        },
     log:
-        log("metric_figure", "{metric}"),
+        log("image_figures"),
     benchmark:
-        bench("metric_figure", "{metric}")
+        bench("image_figures")
     conda:
         "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
     params:
-        figure=lambda wc: wc.metric,
-    script:
-        "../../scripts/image_loop/figure.py"
-
-
-rule fid_figure:
-    input:
-        metrics=path("image_metrics"),
-        fid=path("fid_metrics"),
-    output:
-        report(path("image_figure", figure="fid"), caption="../../report/image_loop/fid.rst", category=STUDY, subcategory="generators"),
-    log:
-        log("fid_figure"),
-    benchmark:
-        bench("fid_figure")
-    conda:
-        "../../envs/synthloop.yaml"
-    resources:
-        **resources_for("analysis"),
-    params:
-        figure="fid",
-    script:
-        "../../scripts/image_loop/figure.py"
-
-
-rule acc_k_figure:
-    input:
-        metrics=path("image_metrics"),
-        fid=path("fid_metrics"),
-    output:
-        report(path("image_figure", figure="acc_k_{generator}"), caption="../../report/image_loop/acc_k.rst", category=STUDY, subcategory="subgroups"),
-    log:
-        log("acc_k_figure", "{generator}"),
-    benchmark:
-        bench("acc_k_figure", "{generator}")
-    conda:
-        "../../envs/synthloop.yaml"
-    resources:
-        **resources_for("analysis"),
-    params:
-        figure=lambda wc: f"acc_k_{wc.generator}",
+        figures=PLAN.figures(),
     script:
         "../../scripts/image_loop/figure.py"

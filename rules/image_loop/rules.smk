@@ -13,6 +13,13 @@ wildcard_constraints:
     generator="[a-z_]+",
 
 
+# Jobs of seconds (data preparation needs the hub, which login nodes reach) run in the main Snakemake process.
+localrules:
+    prepare_images,
+    image_metrics,
+    image_figures,
+
+
 include: "data.smk"
 include: "loop.smk"
 include: "analysis.smk"

@@ -3,6 +3,6 @@ from synthloop.core.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.studies.image_loop.report import plot
+from synthloop.studies.image_loop.report import plot_all
 
-plot(snakemake.params.figure, pd.read_parquet(snakemake.input.metrics), pd.read_parquet(snakemake.input.fid), snakemake.output[0])
+plot_all(snakemake.params.figures, pd.read_parquet(snakemake.input.metrics), pd.read_parquet(snakemake.input.fid), dict(snakemake.output.items()))

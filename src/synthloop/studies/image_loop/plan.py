@@ -130,5 +130,13 @@ class Plan:
             names += [f"acc_k_{g}" for g in self.config["generators"]]
         return names
 
+    def figure_reports(self) -> list[tuple[str, str, str]]:
+        """(figure, caption file stem under report/image_loop/, report subcategory) for each figure."""
+        def caption(name):
+            if name == "fid":
+                return "fid", "generators"
+            return ("acc_k", "subgroups") if name.startswith("acc_k_") else (name, "classifiers")
+        return [(name, *caption(name)) for name in self.figures()]
+
     def targets(self) -> list[str]:
         return [self.path("image_metrics"), self.path("table", table="fid_by_generation"), *[self.path("image_figure", figure=f) for f in self.figures()]]

@@ -130,6 +130,12 @@ def collect(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFram
     return metrics(predictions, keys, test, fairness), fid, fid_by_generation(fid)
 
 
+def plot_all(names: list[str], table: pd.DataFrame, fid: pd.DataFrame, paths: dict) -> None:
+    """Draw the plan's figures, each to its path."""
+    for name in names:
+        plot(name, table, fid, paths[name])
+
+
 def plot(figure: str, table: pd.DataFrame, fid: pd.DataFrame, path) -> None:
     """Draw one of the plan's figures by name: a metric, 'fid', or 'acc_k_<generator>'."""
     if figure == "fid":
