@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 
+from synthloop.core.progress import quiet_progress_bars
+
 
 def _report_to(console):
     """Full traceback to the log; the one-line reason to the console, where the user looks first."""
@@ -31,6 +33,7 @@ def start(snakemake) -> logging.Logger:
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = threads
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet_progress_bars()  # a line per batch/epoch (core.progress) instead
     if snakemake.log:
         console = os.fdopen(os.dup(2), "w", buffering=1)
         log = open(snakemake.log[0], "a", buffering=1)

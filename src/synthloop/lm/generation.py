@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from synthloop.core.progress import Progress
 from synthloop.lm.batches import padded_batches
 
 
@@ -36,15 +37,19 @@ def strip_after_eos(ids: list[int], eos: int) -> list[int]:
 
 
 @torch.inference_mode()
-def continue_batched(model, prompts: list[Prompt], new_tokens: int, batch_size: int, pad_id: int, eos_id: int, **sampling) -> list[list[int]]:
-    """Continuations of every prompt, in the prompts' order; batches are length-sorted and left-padded."""
+def continue_batched(model, prompts: list[Prompt], new_tokens: int, batch_size: int, pad_id: int, eos_id: int, what: str = "generate",
+                     **sampling) -> list[list[int]]:
+    """Continuations of every prompt, in the prompts' order; batches are length-sorted and left-padded.
+    Logs a line per batch (prompts done, time left): long generation jobs are otherwise silent."""
     out: list[list[int]] = [[] for _ in prompts]
+    progress = Progress(what, len(prompts), "prompts")
     for rows, input_ids, attention in padded_batches([p.ids for p in prompts], batch_size, pad_id, side="left", device=model.device):
         generated = model.generate(
             input_ids=input_ids, attention_mask=attention, max_new_tokens=new_tokens, pad_token_id=pad_id, eos_token_id=eos_id, **sampling
         )
         for row, i in enumerate(rows):
             out[i] = strip_after_eos(generated[row, input_ids.shape[1] :].tolist(), eos_id)
+        progress.step(len(rows))
     return out
 
 

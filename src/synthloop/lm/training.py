@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from synthloop.core.progress import Progress
 from synthloop.lm.models import context_length, fast_math, pick_device
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,28 @@ def resumable_checkpoint(checkpoints: Path) -> str | None:
     return str(complete[-1]) if complete else None
 
 
+def progress_callback(what: str = "fine-tune"):
+    """A TrainerCallback logging steps done, the loss and the time left at every Trainer log and epoch end
+    (the Trainer's tqdm bar is off: unreadable in a job log)."""
+    from transformers import TrainerCallback
+
+    class ProgressCallback(TrainerCallback):
+        progress: Progress | None = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.progress = Progress(what, state.max_steps, "steps", logger=log, already=state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if self.progress is not None and logs and "loss" in logs:
+                self.progress.update(state.global_step, epoch=float(state.epoch or 0), loss=float(logs["loss"]))
+
+        def on_epoch_end(self, args, state, control, **kwargs):
+            if self.progress is not None:
+                self.progress.update(state.global_step, epoch=float(state.epoch or 0), epochs=args.num_train_epochs)
+
+    return ProgressCallback()
+
+
 def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, trainer_class=None, columns: dict | None = None,
           **overrides) -> dict:
     """Train on tokenised examples, resuming from a checkpoint left by a killed run of the same job.
@@ -152,6 +175,7 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
         data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100),
         train_dataset=Dataset.from_dict({"input_ids": examples, "labels": examples, **(columns or {})}),
         processing_class=tokenizer,
+        callbacks=[progress_callback()],
     )
     fingerprint = checkpoint_fingerprint(model, examples, params, seed, trainer=(trainer_class or Trainer).__name__, columns=columns,
                                          overrides=overrides)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from synthloop.core.progress import Progress
 from synthloop.lm.generation import Prompt, continue_batched
 from synthloop.scorers.registry import Scores
 
@@ -101,7 +102,7 @@ def generate_replies(model, tokenizer, prompts: list[str], batch_size: int, max_
     """Greedy replies, batched over length-sorted prompts with left padding so every reply starts at the same column."""
     encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
     continuations = continue_batched(model, [Prompt(i, tuple(ids)) for i, ids in enumerate(encoded)], max_new_tokens, batch_size,
-                                     tokenizer.pad_token_id, tokenizer.eos_token_id, do_sample=False)
+                                     tokenizer.pad_token_id, tokenizer.eos_token_id, what="judge", do_sample=False)
     return [tokenizer.decode(ids, skip_special_tokens=True) for ids in continuations]
 
 
@@ -172,8 +173,17 @@ def chat_completion(prompt: str, spec: dict) -> str:
 
 
 def http_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, list[str]]:
+    """Concurrent requests; a progress line per reply received (count and time left), in the texts' order."""
+    total = len(texts) * len(aspects)
+    progress = Progress("judge", total, "replies", logger=log, every=max(1, total // 20))
+    out = {}
     with ThreadPoolExecutor(max_workers=int(spec.get("concurrency", 8))) as pool:
-        return {aspect: list(pool.map(chat_completion, [PROMPTS[aspect].format(text=text) for text in texts], [spec] * len(texts))) for aspect in aspects}
+        for aspect in aspects:
+            out[aspect] = []
+            for reply in pool.map(chat_completion, [PROMPTS[aspect].format(text=text) for text in texts], [spec] * len(texts)):
+                out[aspect].append(reply)
+                progress.step(aspect=aspect)
+    return out
 
 
 # -- scorer ----------------------------------------------------------------------------------------
