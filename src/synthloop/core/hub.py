@@ -1,0 +1,99 @@
+"""Hugging Face hub sources: a revision carried with its id, the configured sources of a study, and
+the commit each one resolves to in the local cache (for the manifest).
+
+A model source travels through the plan, the rules' params and a LoRA adapter's base record as one
+string, so its pin travels with it: `id@revision` (hub ids and revisions never hold '@'; a local
+path is never split). Kept import-light: the plan and the workflow parse it on every SLURM job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+MODEL_KEYS = ("source", "model", "tokenizer")  # config keys that may name a hub model
+
+
+def pinned(source: str, revision: str | None) -> str:
+    """`source@revision` for a hub id with a revision; anything else unchanged."""
+    return f"{source}@{revision}" if revision and is_hub_id(source) else source
+
+
+def split_pin(source: str) -> tuple[str, str | None]:
+    """(id, revision) of `id@revision`; (source, None) for an unpinned id or any existing local path."""
+    if "@" in source and not Path(source).exists():
+        name, _, revision = source.rpartition("@")
+        if is_hub_id(name) and revision:
+            return name, revision
+    return source, None
+
+
+def is_hub_id(source: str) -> bool:
+    """'owner/name' that is not an existing local path (a missing local path looks the same and is reported as not cached)."""
+    return bool(HUB_ID.match(source)) and not Path(source).exists()
+
+
+def hub_sources(config: dict) -> list[dict]:
+    """Every hub model and dataset a config names, with where (`key`) and the configured revision.
+
+    Models: `source`, `model`, `tokenizer` values that are hub ids (with a `revision` beside them),
+    and `base_models` entries (an id, or {source, revision}); datasets: `path` of a `source: hf` entry.
+    Names without a slash ('scratch', 'base', 'minilm', 'smollm2') are not hub ids.
+    """
+    found = []
+
+    def add(key, repo, repo_type, revision):
+        repo, pin = split_pin(repo)
+        if is_hub_id(repo):
+            found.append({"key": key, "repo": repo, "type": repo_type, "revision": revision or pin})
+
+    def walk(node, key):
+        if isinstance(node, dict):
+            if node.get("source") == "hf" and isinstance(node.get("path"), str):
+                add(f"{key}.path".lstrip("."), node["path"], "dataset", node.get("revision"))
+            for name in MODEL_KEYS if node.get("backend") != "openai" else ():  # a served judge's model name is the server's
+                if isinstance(node.get(name), str):
+                    add(f"{key}.{name}".lstrip("."), node[name], "model", node.get("revision"))
+            for name, value in node.items():
+                if name == "base_models" and isinstance(value, list):
+                    for i, entry in enumerate(value):
+                        entry = entry if isinstance(entry, dict) else {"source": entry}
+                        add(f"{key}.base_models[{i}]".lstrip("."), entry["source"], "model", entry.get("revision"))
+                elif name not in MODEL_KEYS:
+                    walk(value, f"{key}.{name}")
+
+    walk(config, "")
+    return found
+
+
+def hub_cache() -> Path:
+    """The hub cache this process uses: HF_HUB_CACHE, else $HF_HOME/hub (read now, not at import)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    return Path(os.environ.get("HF_HOME", "~/.cache/huggingface")).expanduser() / "hub"
+
+
+def cached_commit(repo: str, repo_type: str = "model", revision: str | None = None, cache_dir=None) -> str | None:
+    """The commit hash `revision` (default: main) of `repo` resolves to in the local cache, or None if it is not there.
+
+    The hub cache keeps refs/<branch or tag> files holding commit hashes and snapshots/<commit>/ folders
+    (huggingface_hub's cache layout); a revision that is itself a cached commit is returned as is.
+    """
+    from huggingface_hub.file_download import repo_folder_name
+
+    folder = Path(cache_dir or hub_cache()) / repo_folder_name(repo_id=repo, repo_type=repo_type)
+    revision = revision or "main"
+    if (folder / "snapshots" / revision).is_dir():
+        return revision
+    ref = folder / "refs" / revision
+    if ref.is_file():
+        commit = ref.read_text().strip()
+        return commit if (folder / "snapshots" / commit).is_dir() else None
+    return None
+
+
+def resolved_sources(config: dict, cache_dir=None) -> list[dict]:
+    """hub_sources with the cached commit of each (None: not in this machine's cache)."""
+    return [{**s, "commit": cached_commit(s["repo"], s["type"], s["revision"], cache_dir)} for s in hub_sources(config)]
