@@ -235,12 +235,22 @@ def pearson_by_neuron(y, x) -> pd.DataFrame:
     return pd.DataFrame({"r": result.statistic, "r_p": result.pvalue})
 
 
+def pearson_levels_by_neuron(y, x) -> pd.DataFrame:
+    """Pearson r (and its p) between the metric and each neuron's value in levels, every version of
+    every chain pooled (Wang et al.'s Figure 4: 66 versions = 6 setups × 11 generations)."""
+    levels_y = np.concatenate([np.asarray(s, dtype=float) for s in y])
+    levels_x = np.concatenate([np.asarray(s, dtype=float).reshape(len(np.asarray(t)), -1) for s, t in zip(x, y)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = stats.pearsonr(levels_x, np.broadcast_to(levels_y[:, None], levels_x.shape), axis=0)
+    return pd.DataFrame({"r_level": result.statistic, "r_level_p": result.pvalue})
+
+
 # -- the analysis over chains, metrics and value kinds --------------------------------------------
 
 
 @dataclass
 class NeuronAnalysis:
-    per_neuron: pd.DataFrame  # kind, metric, neuron, block, unit, beta, se, t, p, n, r, r_p, significant
+    per_neuron: pd.DataFrame  # kind, metric, neuron, block, unit, beta, se, t, p, n, r, r_p (differences), r_level, r_level_p, significant
     set_sizes: pd.DataFrame  # kind, metric, n_neurons, n_significant, share
     overlap: pd.DataFrame  # kind, sets, n_significant_in_all
 
@@ -286,7 +296,7 @@ def analyse_neurons(values: dict[str, dict[str, np.ndarray]], generations: dict[
         n_blocks, hidden = values[chains[0]][kind].shape[1:]
         for target in targets:
             y = [metric_series(metrics, c, target["scorer"], target["metric"], generations[c]) for c in chains]
-            frame = pd.concat([hac_first_difference_regressions(y, x, maxlags), pearson_by_neuron(y, x)], axis=1)
+            frame = pd.concat([hac_first_difference_regressions(y, x, maxlags), pearson_by_neuron(y, x), pearson_levels_by_neuron(y, x)], axis=1)
             neuron = np.arange(len(frame))
             frames.append(frame.assign(kind=kind, metric=metric_label(target["scorer"], target["metric"]), neuron=neuron,
                                        block=neuron // hidden, unit=neuron % hidden))
@@ -354,16 +364,17 @@ def plot_set_overlap(per_neuron: pd.DataFrame, path) -> None:
 
 
 def plot_correlation_histograms(per_neuron: pd.DataFrame, path, bins: int = 50) -> None:
-    """Distribution of per-neuron Pearson r between Δmetric and Δvalue: rows are kinds, columns metrics."""
+    """Distribution of per-neuron Pearson r between the metric and the value in levels, all versions pooled
+    (the paper's Figure 4): rows are kinds, columns metrics. `r` (first differences) stays in the table as an extra."""
     kinds, metrics = list(per_neuron["kind"].unique()), list(per_neuron["metric"].unique())
     fig, axes = figures.subplots(len(kinds), len(metrics), figsize=(4.2 * len(metrics), 3.0 * len(kinds)), squeeze=False)
     for i, kind in enumerate(kinds):
         for j, metric in enumerate(metrics):
             rows = per_neuron[(per_neuron["kind"] == kind) & (per_neuron["metric"] == metric)]
-            r = rows["r"].dropna()
+            r = rows["r_level"].dropna()
             ax = axes[i][j]
             ax.hist(r, bins=bins, range=(-1, 1), color="tab:gray", label="all neurons")
-            ax.hist(rows.loc[rows["significant"], "r"].dropna(), bins=bins, range=(-1, 1), color="tab:red", label="p < alpha")
-            ax.set(title=f"{metric} vs {kind}", xlabel="Pearson r of first differences", ylabel="neurons" if j == 0 else None)
+            ax.hist(rows.loc[rows["significant"], "r_level"].dropna(), bins=bins, range=(-1, 1), color="tab:red", label="p < alpha")
+            ax.set(title=f"{metric} vs {kind}", xlabel="Pearson r in levels (all versions pooled)", ylabel="neurons" if j == 0 else None)
     axes[0][-1].legend(frameon=False)
     figures.save(fig, path)
