@@ -100,3 +100,16 @@ workflow.localrules("all", "manifest", "archive", *LOCAL_RULES.get(KIND, []))
 wildcard_constraints:
     gen=r"\d+",
     dataset="[A-Za-z0-9_.-]+",
+
+
+onsuccess:
+    # Imported here, not above: pandas and matplotlib would slow every SLURM job's re-parse.
+    from synthloop.analysis.summary import report_command, run_summary
+
+    print(
+        run_summary(
+            RESULTS,
+            path("metrics") if "metrics" in PATHS else None,
+            report_command(workflow.main_snakefile, os.getcwd(), workflow.overwrite_configfiles, RESULTS),
+        )
+    )
