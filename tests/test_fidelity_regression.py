@@ -118,3 +118,15 @@ def test_cluster_quality_comes_from_the_configured_quality_scorer():
     judge = {"judge": {"kind": "llm_judge", "aspects": ["lean", "quality"]}, "p": {"kind": "positivity"}}
     assert cl.quality_scorer({"scorers": judge}) == "judge"
     assert cl.quality_scorer({"scorers": {"j": {"kind": "llm_judge", "aspects": ["lean"]}}}) is None
+
+
+def test_mixed_clusters_supply_one_cluster_per_domain():
+    from conftest import ROOT, validation_error
+
+    from synthloop.core.config import read_yaml
+    from synthloop.studies import validate
+
+    config = read_yaml(ROOT / "presets" / "kovac2025-domains-mini.yaml")
+    validate(config)  # 2 domains x min_size 60 = 120 >= 48 + 2 x 16
+    message = validation_error(config, lambda c: c["chains"]["clusters"].update(min_size=30))
+    assert "may hold only 60 human texts" in message and "shortfall of 20" in message

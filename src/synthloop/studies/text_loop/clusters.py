@@ -278,7 +278,9 @@ def check_human_supply(config: dict) -> None:
     spec = config["chains"].get("clusters")
     if not spec:
         return
-    supply = spec["min_size"] * max(1, len((config["chains"].get("mixed") or {}).get("domains", [])))
+    mixed_domains = len((config["chains"].get("mixed") or {}).get("domains", []))
+    supplies = ([spec["min_size"]] if config["chains"].get("dataset") else []) + ([spec["min_size"] * mixed_domains] if mixed_domains else [])
+    supply = min(supplies or [spec["min_size"]])
     for name in config["chains"].get("strategies") or []:
         strategy = config["strategies"][name]
         if strategy["compose"] != "pool":
