@@ -62,8 +62,8 @@ def cluster_frames(domain, ids, size=3):
 
 def test_mixed_clusters_join_one_cluster_per_domain_and_record_which():
     clusters = {"speech": cluster_frames("speech", ["c000", "c001"]), "twitter": cluster_frames("twitter", ["c000", "c001", "c002"])}
-    frames, components = build_mixed_clusters(clusters, ["m000", "m001", "m002"], seed=7, instructions={"speech": "Say it."})
-    again, _ = build_mixed_clusters(clusters, ["m000", "m001", "m002"], seed=7, instructions={"speech": "Say it."})
+    frames, components = build_mixed_clusters(clusters, ["m000", "m001", "m002"], seed=7, instructions={"speech": "Say it.", "twitter": "Tweet."})
+    again, _ = build_mixed_clusters(clusters, ["m000", "m001", "m002"], seed=7, instructions={"speech": "Say it.", "twitter": "Tweet."})
     assert list(components.columns) == ["cluster_id", "domain", "component"] and len(components) == 3 * 2
     assert sorted(components.loc[components["domain"] == "twitter", "component"]) == ["c000", "c001", "c002"]  # used evenly
     for mixed_id, frame in frames.items():

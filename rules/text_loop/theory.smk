@@ -17,7 +17,7 @@ rule theory:
     benchmark:
         bench("theory", "{toy}")
     wildcard_constraints:
-        toy="weighted_mle|histogram_prior|gaussian_collapse",
+        toy="|".join(config["theory"]["toys"]) or "(?!)",
     conda:
         "../../envs/synthloop.yaml"
     resources:
