@@ -54,7 +54,7 @@ rule finetune:
 rule generate:
     input:
         model=path("model", chain="{chain}", gen="{gen}"),
-        prompts=path("train", chain="{chain}", gen="0"),
+        prompts=lambda wc: PLAN.prompts(wc.chain),
     output:
         path("generated", chain="{chain}", gen="{gen}"),
     log:

@@ -29,8 +29,22 @@ def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
 
 
 def line_labels(rows: pd.DataFrame) -> pd.Series:
-    """A figure line per strategy and ratio (the same label, hence colour, in every figure of a study)."""
-    return rows["strategy"] + rows["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:g}")
+    """A figure line per strategy and ratio (the same label, hence colour, in every figure of a study);
+    a branched chain's line names its parent strategy and branch point: 'replace→accumulate@g3'."""
+    strategy = rows["strategy"].astype(str)
+    if "branch_from" in rows:
+        branched = rows["branch_from"].notna()
+        at = rows["branch_at"].map(lambda k: "" if pd.isna(k) else f"@g{int(k)}")
+        strategy = strategy.where(~branched, rows["branch_from"].astype(str) + "→" + strategy + at)
+    return strategy + rows["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:g}")
+
+
+def from_branch_points(rows: pd.DataFrame) -> pd.DataFrame:
+    """A branch's rows from its branch point on: the last generation it shares with its parent (k-1), then its own.
+    Before that its line would lie on its parent's."""
+    if "branch_at" not in rows:
+        return rows
+    return rows[rows["branch_at"].isna() | (rows["generation"] >= rows["branch_at"] - 1)]
 
 
 def across_seeds(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -57,11 +71,13 @@ def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
     The band is across seeds when there are several, else the texts' own CI; the figure says which.
     For a lean scorer the panels are the shares of each label (the published Figure 2);
     for the quality classifier, the quality index with its CI (the published Figure 3).
-    Mixed chains draw one line per domain (line style) in the strategy's colour.
+    Mixed chains draw one line per domain (line style) in the strategy's colour. A branched chain's line
+    starts at its branch point (the last generation shared with its parent, marked ◆).
     """
-    table = table.assign(line=line_labels(table))
+    table = from_branch_points(table).assign(line=line_labels(table))
     names = sorted(table["line"].unique())
     rows = table[table["scorer"] == scorer]
+    branch_lines = set(rows.loc[rows["branch_at"].notna(), "line"]) if "branch_at" in rows else set()
     metrics = sorted(rows["metric"].unique())
     shares = [m for m in metrics if m.startswith("share_")]
     metrics = shares or metrics
@@ -76,6 +92,9 @@ def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
             label = line if domain == ALL_DOMAINS else f"{line} ({domain})"
             ax.plot(part["generation"], part["value"], marker="o", color=colour, linestyle=styles[domain], label=label)
             ax.fill_between(part["generation"], part["ci_low"], part["ci_high"], color=colour, alpha=0.15)
+            if line in branch_lines:
+                first = part.sort_values("generation").iloc[0]
+                ax.plot([first["generation"]], [first["value"]], marker="D", markersize=9, color=colour, markeredgecolor="black")
         title = f"share labelled '{metric.removeprefix('share_')}'" if shares else metric
         ax.set(title=title, xlabel="generation")
         figures.integer_ticks(ax)

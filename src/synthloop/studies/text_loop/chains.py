@@ -16,7 +16,11 @@ PARTITION = "lean_partition"  # the source of a dataset drawn from another by po
 
 @dataclass(frozen=True)
 class Chain:
-    """One recursive chain: a dataset (or one of its clusters), a strategy, a synthetic ratio, a seed."""
+    """One recursive chain: a dataset (or one of its clusters), a strategy, a synthetic ratio, a seed.
+
+    A branch (`parent`, `branch_at` = k) is the chain of strategy `parent` with the same dataset, cluster,
+    ratio and seed up to generation k-1, whose files it reuses, and follows `strategy` from generation k on.
+    """
 
     dataset: str
     strategy: str
@@ -24,6 +28,8 @@ class Chain:
     ratio: float | None = None  # pool strategies only
     cluster: str | None = None
     domains: tuple[str, ...] = ()  # a mixed chain's datasets (dataset is MIXED, cluster an id from mixed_ids)
+    parent: str | None = None  # a branch's parent strategy (chains.branches[].from)
+    branch_at: int | None = None  # the branch's first own generation k
 
     KEYS = ("dataset", "cluster", "strategy", "ratio", "seed")  # the columns that identify a chain in every table
 
@@ -34,12 +40,22 @@ class Chain:
 
     @property
     def id(self) -> str:
-        parts = [self.dataset, self.cluster, self.strategy, None if self.ratio is None else f"r{self.ratio:g}", f"s{self.seed}"]
+        strategy = f"{self.parent}-g{self.branch_at}-{self.strategy}" if self.parent else self.strategy
+        parts = [self.dataset, self.cluster, strategy, None if self.ratio is None else f"r{self.ratio:g}", f"s{self.seed}"]
         return "-".join(p for p in parts if p is not None)
 
+    @property
+    def parent_id(self) -> str | None:
+        """The id of the chain whose generations < branch_at this branch shares; None for a root chain."""
+        if not self.parent:
+            return None
+        return Chain(self.dataset, self.parent, self.seed, self.ratio, self.cluster, self.domains).id
+
     def keys(self, chain_id: bool = True) -> dict:
-        """The chain's keys as a table row (with its id under `chain`)."""
+        """The chain's keys as a table row (with its id under `chain`); a branch adds branch_from and branch_at."""
         row = {key: getattr(self, key) for key in self.KEYS}
+        if self.parent:
+            row |= {"branch_from": self.parent, "branch_at": self.branch_at}
         return {"chain": self.id, **row} if chain_id else row
 
 
@@ -93,7 +109,37 @@ def chains(config: dict) -> dict[str, Chain]:
                 for seed in config["seeds"]:
                     chain = Chain(dataset, strategy, seed, ratio, cluster, domains)
                     out[chain.id] = chain
+    for branch in spec.get("branches") or []:
+        for root in [c for c in out.values() if c.strategy == branch["from"] and not c.parent]:
+            chain = Chain(root.dataset, branch["strategy"], root.seed, root.ratio, root.cluster, root.domains, branch["from"], branch["at"])
+            out[chain.id] = chain
     return out
+
+
+def check_branches(config: dict) -> None:
+    """chains.branches: each starts from a configured chain strategy at a generation the study has, and keeps
+    its parent's ratio, so both strategies must be pool strategies or neither."""
+    spec, seen = config["chains"], set()
+    for i, branch in enumerate(spec.get("branches") or []):
+        key = f"chains.branches[{i}]"
+        if branch["from"] not in spec["strategies"]:
+            raise ConfigError(f"config key '{key}.from': {branch['from']!r} is not a chain strategy; allowed: {spec['strategies']}")
+        if branch["strategy"] not in config["strategies"]:
+            raise ConfigError(f"config key '{key}.strategy': unknown strategy {branch['strategy']!r}; defined: {sorted(config['strategies'])}")
+        if not 1 <= branch["at"] < config["generations"]:
+            raise ConfigError(f"config key '{key}.at': generation {branch['at']} has no earlier generation to share or is not run; "
+                              f"allowed: 1 .. {config['generations'] - 1}")
+        pooled = [config["strategies"][branch[k]]["compose"] == "pool" for k in ("from", "strategy")]
+        if pooled[0] != pooled[1]:
+            raise ConfigError(f"config key '{key}.strategy': a branch keeps its parent's synthetic ratio, so {branch['strategy']!r} and "
+                              f"{branch['from']!r} must both be pool strategies or neither")
+        if spec.get("clusters") or spec.get("mixed"):
+            raise ConfigError(f"config key '{key}': branches are not supported with chains.clusters or chains.mixed "
+                              "(the cluster regressions group by chain keys a branch would add)")
+        ident = (branch["from"], branch["at"], branch["strategy"])
+        if ident in seen or branch["strategy"] == branch["from"]:
+            raise ConfigError(f"config key '{key}': a duplicate branch, or one that keeps its parent's strategy {branch['from']!r}")
+        seen.add(ident)
 
 
 def finetune_params(config: dict, strategy: str) -> dict:

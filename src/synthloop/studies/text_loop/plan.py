@@ -43,6 +43,21 @@ class Plan:
         """A seed for study-wide jobs (data splits, scorer models): from the first configured seed."""
         return stable_seed(self.config["seeds"][0], *names)
 
+    def owner(self, chain_id: str, gen: int) -> str:
+        """The chain whose files hold `chain_id`'s generation `gen`: a branch's parent before its branch point
+        (those files are shared, never recomputed), else the chain itself."""
+        chain = self.chains[chain_id]
+        if chain.parent and gen < chain.branch_at:
+            return self.owner(chain.parent_id, gen)
+        return chain_id
+
+    def file(self, name: str, chain_id: str, gen: int, **wildcards) -> str:
+        """A per-generation file of a chain, from whichever chain owns that generation."""
+        return self.path(name, chain=self.owner(chain_id, gen), gen=gen, **wildcards)
+
+    def owns(self, chain_id: str, gen: int) -> bool:
+        return self.owner(chain_id, gen) == chain_id
+
     def finetune(self, chain_id: str) -> dict:
         return finetune_params(self.config, self.chains[chain_id].strategy)
 
@@ -78,7 +93,7 @@ class Plan:
             return self.model_source(draw_base_model(self.config["chains"]["base_models"], chain_id, gen, self.chains[chain_id].seed))
         if gen == 0 or init == "base":
             return self.base_source()
-        return self.path("model", chain=chain_id, gen=gen - 1)
+        return self.file("model", chain_id, gen - 1)
 
     def finetune_inputs(self, chain_id: str, gen: int) -> dict:
         return {"train": self.path("train", chain=chain_id, gen=gen), "init": self.products([self.init_model(chain_id, gen)])}
@@ -102,8 +117,11 @@ class Plan:
         real = self.real_docs(chain_id)
         if gen == 0:
             return {"real": real}
-        previous = {"chain": chain_id, "gen": gen - 1}
-        return {"real": real, "previous_pool": self.path("pool", **previous), "previous_generated": self.path("generated", **previous)}
+        return {"real": real, "previous_pool": self.file("pool", chain_id, gen - 1), "previous_generated": self.file("generated", chain_id, gen - 1)}
+
+    def prompts(self, chain_id: str) -> str:
+        """Block generation's prompts: the chain's generation-0 training set (a branch's is its parent's)."""
+        return self.file("train", chain_id, 0)
 
     def generation_count(self, chain_id: str) -> int:
         """Instruction mode: the n*r texts the next pool needs, and at least eval_size for scoring."""
@@ -162,9 +180,10 @@ class Plan:
         return {"texts": self.path("generated", chain=chain_id, gen=gen), "assets": made}
 
     def score_entries(self) -> list[dict]:
-        """Every (chain, generation, scorer) with its keys for the metrics table."""
+        """Every (chain, generation, scorer) with its keys for the metrics table; a branch's generations before
+        its branch point are its parent's scores under the branch's keys (the figure starts it at the branch point)."""
         return [
-            {**c.keys(), "generation": g, "scorer": s, "path": self.path("score", chain=cid, gen=g, scorer=s)}
+            {**c.keys(), "generation": g, "scorer": s, "path": self.file("score", cid, g, scorer=s)}
             for cid, c in self.chains.items()
             for g in self.generations
             for s in self.scorers
@@ -179,11 +198,12 @@ class Plan:
     # -- study-specific analyses -----------------------------------------------------------------
     def neuron_versions(self) -> list[dict]:
         """Every model version in chain and generation order, with its values file; mixed chains have
-        per-domain metrics and no single probe set, so the neuron analysis leaves them out."""
+        per-domain metrics and no single probe set, so the neuron analysis leaves them out, and branches
+        too (their versions before the branch point are their parent's: counting them twice would bias the fit)."""
         return [
             {"chain": cid, "generation": g, "path": self.path("neurons", chain=cid, gen=g)}
             for cid, c in self.chains.items()
-            if not c.domains
+            if not c.domains and not c.parent
             for g in self.generations
         ]
 
@@ -197,7 +217,7 @@ class Plan:
         for cid, c in self.chains.items():
             if c.dataset in self.partitions:
                 spec = self.config["datasets"][c.dataset]
-                texts = [self.path("score_texts", chain=cid, gen=g, scorer=spec["lean_scorer"]) for g in self.generations]
+                texts = [self.file("score_texts", cid, g, scorer=spec["lean_scorer"]) for g in self.generations]
                 kind = self.config["scorers"][spec["lean_scorer"]]["kind"]
                 entries.append({**c.keys(), "left_share": spec["left_share"], "kind": kind, "texts": texts})
         return entries
@@ -214,8 +234,9 @@ class Plan:
     # -- targets -----------------------------------------------------------------------------------
     def generated_texts(self) -> list[str]:
         """Every generation's texts are targets: a deleted one is made again and its newer
-        mtime re-runs exactly what depends on it (models stay intermediate and may be temporary)."""
-        return [self.path("generated", chain=cid, gen=g) for cid in self.chains for g in self.generations]
+        mtime re-runs exactly what depends on it (models stay intermediate and may be temporary).
+        A branch's generations before its branch point are its parent's files, listed once."""
+        return [self.path("generated", chain=cid, gen=g) for cid in self.chains for g in self.generations if self.owns(cid, g)]
 
     def targets(self) -> list[str]:
         single, mixed = self.regressions()

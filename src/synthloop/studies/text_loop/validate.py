@@ -11,6 +11,7 @@ from synthloop.studies.text_loop.chains import (
     MIXED,
     PARTITION,
     chain_datasets,
+    check_branches,
     cluster_ids,
     mixed_domains,
     mixed_ids,
@@ -25,6 +26,7 @@ JOBS_PER_GENERATION = 4  # compose, fine-tune, generate, score: the jobs every c
 def check(config: dict) -> None:
     """Every cross-reference check, run after the schema has filled its defaults."""
     check_references(config)
+    check_branches(config)
     check_scorer_keys(config)
     check_remote_code(config)
     check_job_count(config)
