@@ -7,7 +7,12 @@ rule image_metrics:
     output:
         metrics=path("image_metrics"),
         fid=path("fid_metrics"),
-        table1=report(path("table", table="fid_by_generation"), caption="../../report/image_loop/fid_table.rst", category=STUDY, subcategory="generators"),
+        table1=report(
+            path("table", table="fid_by_generation"),
+            caption="../../report/image_loop/fid_table.rst",
+            category=STUDY,
+            subcategory="generators",
+        ),
     log:
         log("image_metrics"),
     benchmark:
@@ -30,7 +35,9 @@ rule image_figures:
         fid=path("fid_metrics"),
     output:
         **{
-            name: report(path("image_figure", figure=name), caption=f"../../report/image_loop/{caption}.rst", category=STUDY, subcategory=stage)
+            name: report(
+                path("image_figure", figure=name), caption=f"../../report/image_loop/{caption}.rst", category=STUDY, subcategory=stage
+            )
             for name, caption, stage in PLAN.figure_reports()
         },
     log:

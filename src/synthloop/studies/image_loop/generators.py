@@ -22,7 +22,7 @@ from synthloop.studies.image_loop import checkpoints
 from synthloop.studies.image_loop.training import as_images, as_tensor
 
 log = logging.getLogger(__name__)
-GENERATORS = ("dcgan", "ddpm")
+GENERATORS = ("dcgan", "ddpm", "sd_lora")
 
 
 class Generator(nn.Module):
@@ -93,6 +93,10 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
     """
     shape = (images.shape[3], images.shape[1], images.shape[2])
     _check_size(shape)
+    if kind == "sd_lora":
+        from synthloop.studies.image_loop import sd_lora
+
+        return sd_lora.train_and_sample(images, labels, sample_labels, params, seed, checkpoint_dir, stop_after)
     torch.manual_seed(stable_seed(seed, kind, "init"))
     x, y = as_tensor(images), torch.tensor(np.asarray(labels), dtype=torch.long)
     rng = torch.Generator().manual_seed(stable_seed(seed, kind, "train"))

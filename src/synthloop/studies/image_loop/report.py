@@ -106,15 +106,16 @@ def plot_acc_k(table: pd.DataFrame, generator: str, path) -> None:
     """Acc(k) over generations for one generator: one panel per classifier, one line per rank k (k = 1: worst subgroup)."""
     table = table[table["generator"] == generator]
     ks = sorted((c for c in table.columns if c.startswith("acc_")), key=lambda c: int(c.split("_")[1]))
-    classifiers = list(dict.fromkeys(table["classifier"]))
     names = [f"Acc({k.split('_')[1]})" for k in ks]
+    several = table["ratio"].nunique() > 1
+    classifiers = list(dict.fromkeys(table["classifier"]))
     fig, axes = figures.subplots(1, len(classifiers), figsize=(3.2 * len(classifiers), 3.0), squeeze=False, sharey=True)
     for ax, classifier in zip(axes[0], classifiers):
         part = table[table["classifier"] == classifier]
         for k, name in zip(ks, names):
-            summary = across_seeds(part, ["ratio", "generation"], k).assign(line=lambda f, name=name: name + f["ratio"].map(
-                lambda r: f" p={r:g}" if part["ratio"].nunique() > 1 else ""))
-            _draw(ax, summary, "generation", sorted(summary["line"].unique().tolist() + names))
+            summary = across_seeds(part, ["ratio", "generation"], k)
+            summary["line"] = name + (summary["ratio"].map(lambda r: f" p={r:g}") if several else "")
+            _draw(ax, summary, "generation", sorted(set(summary["line"]) | set(names)))
         ax.set_title(classifier, fontsize=9)
         ax.set_xlabel("generation")
         figures.integer_ticks(ax)
