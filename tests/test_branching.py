@@ -149,3 +149,9 @@ def test_a_real_branch_reuses_the_parents_files(tmp_path):
     # and a dry run of the same target after the run has nothing to do
     again = subprocess.run([*command, "--dry-run", *targets], capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout[-2000:]
+
+
+def test_branches_are_refused_where_tables_would_merge_them():
+    def clusters(config):
+        config["chains"]["clusters"] = {"n": 2, "min_size": 4}
+    assert "not supported with chains.clusters" in validation_error(branched(), clusters)

@@ -133,9 +133,9 @@ def check_branches(config: dict) -> None:
         if pooled[0] != pooled[1]:
             raise ConfigError(f"config key '{key}.strategy': a branch keeps its parent's synthetic ratio, so {branch['strategy']!r} and "
                               f"{branch['from']!r} must both be pool strategies or neither")
-        if spec.get("clusters") or spec.get("mixed"):
-            raise ConfigError(f"config key '{key}': branches are not supported with chains.clusters or chains.mixed "
-                              "(the cluster regressions group by chain keys a branch would add)")
+        if spec.get("clusters") or spec.get("mixed") or set(chain_datasets(config)) & set(partition_datasets(config)):
+            raise ConfigError(f"config key '{key}': branches are not supported with chains.clusters, chains.mixed or lean-partition "
+                              "datasets (their regressions and lean tables group chains by keys without the branch)")
         ident = (branch["from"], branch["at"], branch["strategy"])
         if ident in seen or branch["strategy"] == branch["from"]:
             raise ConfigError(f"config key '{key}': a duplicate branch, or one that keeps its parent's strategy {branch['from']!r}")
