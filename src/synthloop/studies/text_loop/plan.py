@@ -16,6 +16,7 @@ from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
 from synthloop.studies.text_loop.chains import Chain, chains, draw_base_model, finetune_params, partition_datasets, root_dataset
 from synthloop.studies.text_loop.clusters import quality_scorer
+from synthloop.studies.text_loop.slices import in_slice
 
 NEURON_FILES = ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")
 
@@ -23,7 +24,7 @@ NEURON_FILES = ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_
 class Plan:
     def __init__(self, config: dict, path: Callable[..., str], results: str):
         self.config, self.path, self.results = config, path, results
-        self.chains: dict[str, Chain] = chains(config)
+        self.chains: dict[str, Chain] = {cid: c for cid, c in chains(config).items() if in_slice(c, config.get("slice"))}
         self.generations = list(range(config["generations"]))
         self.scorers = list(config["scorers"])
         self.embedders = sorted({s["embedder"] for s in config["scorers"].values() if "embeddings" in SCORERS[s["kind"]].assets})
@@ -239,6 +240,8 @@ class Plan:
         return [self.path("generated", chain=cid, gen=g) for cid in self.chains for g in self.generations if self.owns(cid, g)]
 
     def targets(self) -> list[str]:
+        if self.config.get("slice"):  # a slice makes its chains' texts and scores; the study-wide analyses wait for every slice
+            return [*self.generated_texts(), *(entry["path"] for entry in self.score_entries())]
         single, mixed = self.regressions()
         regression = [self.path("regression", table="coefficients"), self.path("table1"), self.path("coefficients")] * single
         regression += [self.path("regression", table="mixed_coefficients"), self.path("mixed_figure")] * mixed
