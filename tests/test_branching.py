@@ -130,10 +130,10 @@ def test_a_real_branch_reuses_the_parents_files(tmp_path):
     configfile = tmp_path / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))
     results = tmp_path / "results" / "tiny" / "chains"
-    targets = [str(results / BRANCH / "g2" / "generated.parquet")]
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--directory", str(tmp_path),
-               "--configfile", str(configfile)]
-    run = subprocess.run([*command, *targets], capture_output=True, text=True)
+    targets = [f"results/tiny/chains/{BRANCH}/g2/generated.parquet"]  # relative to --directory
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--directory", str(tmp_path)]
+    options = ["--configfile", str(configfile)]  # last: --configfile takes every path after it
+    run = subprocess.run([*command, *targets, *options], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-4000:]
     ran = re.findall(r"^\s+wildcards: (.*chain=[^,\n]+.*gen=\d+)", run.stderr + run.stdout, flags=re.M)
     jobs = {(m.group(1), int(m.group(2))) for w in ran if (m := re.search(r"chain=([^,]+), gen=(\d+)", w))}
@@ -147,7 +147,7 @@ def test_a_real_branch_reuses_the_parents_files(tmp_path):
     assert sorted(branch_train["text"]) == sorted([*parent_train["text"], *parent_generated["text"]])
     assert set(branch_train["source_generation"]) == {0, 1}
     # and a dry run of the same target after the run has nothing to do
-    again = subprocess.run([*command, "--dry-run", *targets], capture_output=True, text=True)
+    again = subprocess.run([*command, "--dry-run", *targets, *options], capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout[-2000:]
 
 

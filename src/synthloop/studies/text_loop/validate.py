@@ -141,7 +141,7 @@ def job_factors(config: dict) -> list[tuple[str, int]]:
     pooled = any(config["strategies"][name]["compose"] == "pool" for name in spec["strategies"])
     starts = len(chain_datasets(config)) * len(cluster_ids(config)) + len(mixed_ids(config))
     factors = [("seeds", len(config["seeds"])), ("chain starts (chains.dataset x chains.clusters.n + chains.mixed.count)", starts),
-               ("chains.strategies", len(spec["strategies"]))]
+               ("chains.strategies" + " + chains.branches" * bool(spec.get("branches")), len(spec["strategies"]) + len(spec.get("branches") or []))]
     if pooled:
         factors.append(("chains.ratios", len(spec.get("ratios") or [])))
     return [*factors, ("generations", config["generations"]), ("jobs per generation", JOBS_PER_GENERATION)]
