@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import shutil
+from pathlib import Path
+
 from synthloop.lm.training import pack, train
 
 EOS = "<|endoftext|>"
@@ -48,3 +52,33 @@ def train_base_model(texts, out_dir, params: dict, seed: int) -> dict:
         model, tokenizer, blocks, out_dir, {**params, "weight_decay": 0.01, "warmup_steps": params["steps"] // 10}, seed,
         max_steps=params["steps"], lr_scheduler_type="cosine",
     )
+
+
+SHIPPED_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "training.json")
+
+
+def ship(trained_dir, dest_dir) -> list[Path]:
+    """Copy what loading needs (and the training report) from a train_base_model output into the repository.
+
+    The Trainer's training_args.bin is a pickle and is left behind: the shipped directory holds
+    safetensors and JSON only, so loading it never unpickles anything.
+    """
+    trained_dir, dest_dir = Path(trained_dir), Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in SHIPPED_FILES:
+        if (trained_dir / name).exists():
+            shutil.copy2(trained_dir / name, dest_dir / name)
+            copied.append(dest_dir / name)
+    if not (dest_dir / "model.safetensors").exists():
+        raise FileNotFoundError(f"{trained_dir}: no model.safetensors to ship")
+    return copied
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Copy a trained base model (results/<study>/models/base) to a shipped directory.")
+    parser.add_argument("trained_dir")
+    parser.add_argument("dest_dir")
+    args = parser.parse_args()
+    for path in ship(args.trained_dir, args.dest_dir):
+        print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
