@@ -1,0 +1,65 @@
+"""Study 3 plan: which arms exist, what each reads, the augmentation set sizes, the rounds' models."""
+
+import pytest
+
+from synthloop.studies import validate
+from synthloop.studies.inheritance.plan import Plan, arms
+
+
+def path(name, **w):
+    return f"results/s/{name}/" + "/".join(f"{k}={v}" for k, v in sorted(w.items()))
+
+
+@pytest.fixture
+def config():
+    return validate({
+        "study": "s", "kind": "inheritance", "seeds": [0, 1], "model": {"source": "org/model"},
+        "biases": ["gender"], "bias_types": ["unbiased", "contrastive_implicit"], "ratios": [0.0, 0.05, 0.5], "total": {"gender": 3600},
+        "mitigations": {"methods": ["token", "loss"], "bias_types": ["contrastive_implicit"], "ratios": [0.05]},
+        "rounds": {"count": 3, "bias_type": "unbiased", "ratio": 0.5},
+    })
+
+
+def test_arms_of_a_config(config):
+    names = list(arms(config))
+    assert names == [
+        "gender_none_g0_none_r1",
+        "gender_unbiased_g0.05_none_r1", "gender_unbiased_g0.5_none_r1",
+        "gender_contrastive_implicit_g0.05_none_r1", "gender_contrastive_implicit_g0.5_none_r1",
+        "gender_contrastive_implicit_g0.05_token_r1", "gender_contrastive_implicit_g0.05_loss_r1",
+        "gender_unbiased_g0.5_none_r2", "gender_unbiased_g0.5_none_r3",
+    ]  # the round-1 arm of the multi-round experiment is the grid's own (not repeated)
+
+
+def test_augmentation_sets_hold_what_the_largest_ratio_needs(config):
+    plan = Plan(config, path, "results/s")
+    sets = plan.augment_sets()
+    assert sets["gender_unbiased_r1"]["count"] == 1800 and sets["gender_contrastive_implicit_r1"]["count"] == 1800
+    assert sets["gender_unbiased_r2"] == {"bias": "gender", "bias_type": "unbiased", "round": 2, "count": 1800}
+    assert "gender_none_r1" not in sets
+    assert plan.compose_inputs("gender_none_g0_none_r1", 0) == {"real": path("real", bias="gender")}
+    assert plan.compose_inputs("gender_unbiased_g0.05_none_r1", 1)["augmentation"] == path("augmentation", key="gender_unbiased_r1", seed=1)
+
+
+def test_rounds_read_the_previous_rounds_model(config):
+    plan = Plan(config, path, "results/s")
+    assert plan.init_model("gender_unbiased_g0.5_none_r1", 0) == "org/model"  # a hub id: not a workflow input
+    assert plan.finetune_inputs("gender_unbiased_g0.5_none_r1", 0)["init"] == []
+    assert plan.init_model("gender_unbiased_g0.5_none_r3", 1) == path("model", arm="gender_unbiased_g0.5_none_r2", seed=1)
+    assert plan.generator("gender_unbiased_r2", 0) == path("model", arm="gender_unbiased_g0.5_none_r1", seed=0)
+    assert plan.generator("gender_unbiased_r1", 0) == "org/model"
+
+
+def test_evaluations_and_rows_align_and_targets(config):
+    plan = Plan(config, path, "results/s")
+    assert len(plan.evaluations()) == len(plan.evaluation_rows()) == 9 * 2
+    for file, row in zip(plan.evaluations(), plan.evaluation_rows()):
+        assert f"arm={row['arm']}" in file and f"seed={row['seed']}" in file
+    figures = plan.figures()
+    assert {"gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "rounds", "mitigations"} == set(figures)
+
+
+def test_smollm2_is_converted_once():
+    plan = Plan(validate({"study": "s", "kind": "inheritance", "seeds": [0]}), path, "results/s")
+    assert plan.converts_model() and plan.base_model() == path("base_model")
+    assert plan.finetune_inputs("gender_none_g0_none_r1", 0)["init"] == [path("base_model")]
