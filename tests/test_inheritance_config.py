@@ -35,6 +35,8 @@ def test_defaults_are_the_papers():
     (lambda c: c.update(rounds={"count": 2, "ratio": 0.0}), "rounds.ratio", "above 0"),
     (lambda c: c.update(augment={"backend": "openai"}), "augment.endpoint.url", "required"),
     (lambda c: c.update(data={"gender": {"source": "hf"}}), "data.gender.path", "required"),
+    (lambda c: c.update(data={"gender": {"source": "hf", "path": "LabHC/bias_in_bios", "profession_values": {"nurse": 13}}}),
+     "data.gender.profession_values", "'architect'"),
 ])
 def test_bad_input_names_the_key(edit, key, words):
     message = validation_error(BASE, edit)

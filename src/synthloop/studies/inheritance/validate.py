@@ -102,7 +102,12 @@ def check_data(config: dict) -> None:
                     raise ConfigError(f"config key 'slots.genders[{i}]': the template stand-in writes {sorted(PRONOUNS)}, not {gender!r}")
         elif not spec["path"]:
             raise ConfigError(f"config key 'data.gender.path': required when data.gender.source is {spec['source']!r}")
-        else:
+        for role, wanted in (("profession", config["slots"]["professions"]), ("gender", config["slots"]["genders"])):
+            codes = spec[f"{role}_values"]
+            missing = [name for name in wanted if codes and name not in codes]
+            if missing:
+                raise ConfigError(f"config key 'data.gender.{role}_values': no value for {missing} (every slots.{role}s entry needs one)")
+        if spec["source"] != "template" and spec["path"]:
             columns = table_columns(spec["path"])  # a local file is checked now; a hub dataset when it is loaded
             if columns is not None:
                 require_columns(columns, spec["columns"], "data.gender")
