@@ -25,7 +25,7 @@ def _optimizer_tensors(name: str, optimizer: torch.optim.Optimizer) -> tuple[dic
     for pid, entries in state["state"].items():
         for key, value in entries.items():
             if torch.is_tensor(value):
-                tensors[f"optim.{name}.{pid}.{key}"] = value.detach().clone().contiguous()
+                tensors[f"optim.{name}.{pid}.{key}"] = value.detach().cpu().contiguous()
             else:
                 plain["state"].setdefault(str(pid), {})[key] = value
     return tensors, plain
@@ -50,7 +50,7 @@ def save(directory, step: int, modules: dict, optimizers: dict, generators: dict
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    tensors = {f"model.{name}.{k}": v.detach().clone().contiguous() for name, m in modules.items() for k, v in m.state_dict().items()}
+    tensors = {f"model.{name}.{k}": v.detach().cpu().contiguous() for name, m in modules.items() for k, v in m.state_dict().items()}
     plain = {"step": step, "extra": extra or {}, "optimizers": {}}
     for name, optimizer in optimizers.items():
         opt_tensors, opt_plain = _optimizer_tensors(name, optimizer)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthloop.core.seeds import stable_seed
+from synthloop.lm.models import pick_device
 from synthloop.studies.image_loop import checkpoints
 from synthloop.studies.image_loop.training import as_images, as_tensor
 
@@ -113,6 +114,9 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
         step_fn = _diffusion_step(scheduler)
     else:
         raise ValueError(f"unknown generator {kind!r}; allowed: {', '.join(GENERATORS)}")
+    device = pick_device()
+    for module in modules.values():
+        module.to(device)
     step, done_this_call = 0, 0
     found = checkpoints.latest(checkpoint_dir)
     if found is not None:
@@ -124,7 +128,7 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
         if stop_after is not None and done_this_call >= stop_after:
             return None
         batch = torch.randint(len(x), (params["batch_size"],), generator=rng)
-        losses = step_fn(modules, optimizers, x[batch], y[batch], rng)
+        losses = step_fn(modules, optimizers, x[batch].to(device), y[batch].to(device), rng)
         step, done_this_call = step + 1, done_this_call + 1
         if step % params["log_every"] == 0:
             log.info("%s step %d: %s", kind, step, {k: round(v, 4) for k, v in losses.items()})
@@ -139,9 +143,9 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
 
 def _gan_step(modules, optimizers, real, y, rng):
     g, d = modules["g"], modules["d"]
-    z = torch.randn(len(real), g.latent, generator=rng)
+    z = torch.randn(len(real), g.latent, generator=rng).to(real.device)  # noise from the CPU generator: the same on any device
     fake = g(z, y)
-    ones, zeros = torch.ones(len(real)), torch.zeros(len(real))
+    ones, zeros = torch.ones(len(real), device=real.device), torch.zeros(len(real), device=real.device)
     optimizers["d"].zero_grad()
     loss_d = F.binary_cross_entropy_with_logits(d(real, y), ones) + F.binary_cross_entropy_with_logits(d(fake.detach(), y), zeros)
     loss_d.backward()
@@ -156,8 +160,8 @@ def _gan_step(modules, optimizers, real, y, rng):
 def _diffusion_step(scheduler):
     def step(modules, optimizers, clean, y, rng):
         unet = modules["unet"]
-        noise = torch.randn(clean.shape, generator=rng)
-        t = torch.randint(scheduler.config.num_train_timesteps, (len(clean),), generator=rng)
+        noise = torch.randn(clean.shape, generator=rng).to(clean.device)
+        t = torch.randint(scheduler.config.num_train_timesteps, (len(clean),), generator=rng).to(clean.device)
         optimizers["unet"].zero_grad()
         loss = F.mse_loss(unet(scheduler.add_noise(clean, noise, t), t, class_labels=y).sample, noise)
         loss.backward()
@@ -170,7 +174,8 @@ def _diffusion_step(scheduler):
 def _sample_gan(g, labels, rng, params):
     g.eval()
     with torch.no_grad():
-        return np.concatenate([as_images(g(torch.randn(len(chunk), g.latent, generator=rng), chunk))
+        device = next(g.parameters()).device
+        return np.concatenate([as_images(g(torch.randn(len(chunk), g.latent, generator=rng).to(device), chunk.to(device)).cpu())
                                for chunk in labels.split(params["sample_batch_size"])])
 
 
@@ -178,10 +183,11 @@ def _sample_ddpm(unet, scheduler, labels, rng, params, shape):
     unet.eval()
     scheduler.set_timesteps(params["inference_steps"])
     chunks = []
+    device = next(unet.parameters()).device
     with torch.no_grad():
         for chunk in labels.split(params["sample_batch_size"]):
-            x = torch.randn((len(chunk), *shape), generator=rng)
-            for t in scheduler.timesteps:
+            x, chunk = torch.randn((len(chunk), *shape), generator=rng).to(device), chunk.to(device)
+            for t in scheduler.timesteps:  # the scheduler draws its noise from the CPU generator, then moves it to the device
                 x = scheduler.step(unet(x, t, class_labels=chunk).sample, t, x, generator=rng).prev_sample
-            chunks.append(as_images(x))
+            chunks.append(as_images(x.cpu()))
     return np.concatenate(chunks)

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from synthloop.core.seeds import stable_seed
+from synthloop.lm.models import pick_device
 from synthloop.studies.image_loop import checkpoints
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,16 @@ def validation_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def device_of(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 def _loss(model, x, y, batch_size):
     model.eval()
+    device = device_of(model)
     with torch.no_grad():
-        return float(sum(F.cross_entropy(model(x[i:i + batch_size]), y[i:i + batch_size], reduction="sum") for i in range(0, len(x), batch_size)) / len(x))
+        return float(sum(F.cross_entropy(model(x[i:i + batch_size].to(device)), y[i:i + batch_size].to(device), reduction="sum")
+                         for i in range(0, len(x), batch_size)) / len(x))
 
 
 def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, params: dict, seed: int,
@@ -51,6 +58,8 @@ def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndar
     the best epoch's weights. Returns a summary; `complete` is False when `stop_after` cut the call short.
     """
     torch.manual_seed(stable_seed(seed, "init-rng"))
+    device = pick_device()  # the GPU on clusters (a job that asked for one and sees none stops)
+    model.to(device)
     x, y = as_tensor(images), torch.tensor(np.asarray(labels), dtype=torch.long)
     train_idx, val_idx = validation_split(len(x), params["validation_fraction"], stable_seed(seed, "validation"))
     optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"])
@@ -70,7 +79,7 @@ def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndar
         for start in range(0, len(order), params["batch_size"]):
             batch = torch.from_numpy(order[start:start + params["batch_size"]])
             optimizer.zero_grad()
-            F.cross_entropy(model(x[batch]), y[batch]).backward()
+            F.cross_entropy(model(x[batch].to(device)), y[batch].to(device)).backward()
             optimizer.step()
         held_out = val_idx if len(val_idx) else train_idx
         loss = _loss(model, x[held_out], y[held_out], 4 * params["batch_size"])
@@ -100,7 +109,8 @@ def predict_proba(model: torch.nn.Module, images: np.ndarray, batch_size: int = 
     generator_state = torch.get_rng_state()
     torch.manual_seed(stable_seed(seed, "mc-dropout"))
     with torch.no_grad():
-        passes = [torch.cat([F.softmax(model(x[i:i + batch_size]), dim=1) for i in range(0, len(x), batch_size)]) for _ in range(mc_samples)]
+        passes = [torch.cat([F.softmax(model(x[i:i + batch_size].to(device_of(model))), dim=1).cpu() for i in range(0, len(x), batch_size)])
+                  for _ in range(mc_samples)]
     torch.set_rng_state(generator_state)
     model.eval()
     return torch.stack(passes).mean(0).numpy()
@@ -111,4 +121,4 @@ def features(model: torch.nn.Module, images: np.ndarray, batch_size: int = 256) 
     x = as_tensor(images)
     model.eval()
     with torch.no_grad():
-        return torch.cat([model.features(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).numpy()
+        return torch.cat([model.features(x[i:i + batch_size].to(device_of(model))).cpu() for i in range(0, len(x), batch_size)]).numpy()
