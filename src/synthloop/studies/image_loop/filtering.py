@@ -4,14 +4,17 @@ The score is the predictive entropy of the classifier's class probabilities (ave
 passes when the classifier has dropout and `mc_samples` > 1, Gal & Ghahramani). A generation samples
 n = ceil(S / (1 - r)) images and keeps the S with the lowest entropy, so the bottom r% by confidence
 are dropped and every generation still adds S images to the queue (its capacity in generations stays
-D/S). CLIP scoring (the paper's other expert) is not offline; `score` is where it would plug in.
+D/S). With `scorer: clip` the score is the entropy of CLIP's zero-shot class probabilities over one
+prompt per class (the paper's other expert; a CLIP model from the hub or a local path, clusters).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
+import torch
 from scipy import special
 
 
@@ -33,3 +36,33 @@ def keep_most_certain(scores: np.ndarray, keep: int) -> np.ndarray:
     mask = np.zeros(len(scores), dtype=bool)
     mask[np.argsort(scores, kind="stable")[:keep]] = True
     return mask
+
+
+def classifier_uncertainty(model, mc_samples: int, seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Entropy of a classifier's probabilities, over MC-dropout passes where the model has dropout."""
+    from synthloop.studies.image_loop.classifiers import has_dropout
+    from synthloop.studies.image_loop.training import predict_proba
+
+    passes = mc_samples if has_dropout(model) else 1
+    return lambda images: entropy(predict_proba(model, images, mc_samples=passes, seed=seed))
+
+
+def class_prompts(n_classes: int, names: list[str], prompt: str) -> list[str]:
+    return [prompt.format(name=names[c] if c < len(names) else str(c)) for c in range(n_classes)]
+
+
+def clip_uncertainty(source: str, prompts: list[str], batch_size: int = 64) -> Callable[[np.ndarray], np.ndarray]:
+    """Entropy of CLIP's zero-shot probabilities over the class prompts (softmax of its image-text logits)."""
+    from transformers import CLIPModel, CLIPProcessor
+
+    model, processor = CLIPModel.from_pretrained(source).eval(), CLIPProcessor.from_pretrained(source)
+
+    def score(images: np.ndarray) -> np.ndarray:
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(images), batch_size):
+                inputs = processor(text=prompts, images=list(images[start:start + batch_size]), return_tensors="pt", padding=True, truncation=True)
+                out.append(model(**inputs).logits_per_image.softmax(dim=1).numpy())
+        return entropy(np.concatenate(out))
+
+    return score

@@ -85,7 +85,7 @@ class Plan:
     def filter_classifier(self) -> str | None:
         """The classifier whose uncertainty filters synthetic samples (None: no filtering)."""
         filt = self.config["filter"]
-        return (filt["classifier"] or self.config["classifiers"][0]) if filt["enabled"] else None
+        return (filt["classifier"] or self.config["classifiers"][0]) if filt["enabled"] and filt["scorer"] == "classifier" else None
 
     # -- inputs of each job ----------------------------------------------------------------
     def synthesize_inputs(self, name: str, gen: int) -> dict:

@@ -84,9 +84,10 @@ def sample_labels(labels: np.ndarray, n: int, n_classes: int) -> np.ndarray:
 
 
 def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str, gen: int, ratio: float, config: dict, seed: int,
-               feature_net, filter_net, checkpoint_dir) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+               feature_net, uncertainty, checkpoint_dir) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Generation `gen`'s synthetic data and training set from generation gen-1's training set.
 
+    `uncertainty` maps images to a score per image (higher: less certain), or is None without filtering.
     Returns (training set of gen, every sampled image with its uncertainty and whether it was kept, summary).
     """
     n_classes = int(real_train["label"].max()) + 1
@@ -100,11 +101,7 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     else:
         images = generators.train_and_sample(generator, im.images_of(previous), previous["label"].to_numpy(), n_classes, labels,
                                              config["generator_params"][generator], stable_seed(seed, generator, gen), checkpoint_dir)
-    if filter_net is not None and n:
-        mc = filt["mc_samples"] if classifiers.has_dropout(filter_net) else 1
-        scores = filtering.entropy(training.predict_proba(filter_net, images, mc_samples=mc, seed=stable_seed(seed, gen, "mc")))
-    else:
-        scores = np.zeros(n)
+    scores = uncertainty(images) if uncertainty is not None and n else np.zeros(n)
     kept = filtering.keep_most_certain(scores, per_generation)
     ids = np.array([f"g{gen}-{i}" for i in range(n)])
     generated = im.to_table(images, labels, image_ids=ids, entropy=scores, kept=kept, source_generation=np.full(n, gen))
@@ -119,6 +116,15 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
                "train_rows": len(train)}
     log.info("generation %d: %s", gen, summary)
     return train, generated, summary
+
+
+def filter_scorer(filt: dict, filter_net_path, n_classes: int, seed: int):
+    """The uncertainty scorer of the configured filter: the previous generation's classifier, CLIP, or none."""
+    if not filt["enabled"]:
+        return None
+    if filt["scorer"] == "clip":
+        return filtering.clip_uncertainty(filt["clip_model"], filtering.class_prompts(n_classes, filt["class_names"], filt["prompt"]))
+    return filtering.classifier_uncertainty(load_classifier(filter_net_path), filt["mc_samples"], seed)
 
 
 def _fid(real: np.ndarray, generated: np.ndarray, feature_net) -> float:
