@@ -121,3 +121,21 @@ def test_classify_predicts_every_test_image(tmp_path):
     assert len(out) == 2 * len(real) and set(out.columns) == {"classifier", "image_id", "label", "prediction"}
     assert (tmp_path / "lenet.safetensors").exists()
     assert isinstance(out, pd.DataFrame)
+
+
+def test_library_wrapper_features_are_the_input_of_the_last_linear_layer():
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(192, 10), torch.nn.ReLU(), torch.nn.Linear(10, 3))
+    wrapped = classifiers.Library(net, classifiers._last_linear(net))
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.allclose(wrapped.features(x), torch.relu(net[1](x.flatten(1))))
+    assert torch.allclose(wrapped(x), net(x))
+    with pytest.raises(ValueError, match="unknown classifier"):
+        classifiers.build("keras:vgg", (3, 8, 8), 3)
+
+
+def test_ratio_zero_is_a_control_chain_without_synthetic_data(tmp_path):
+    real = real_tables()
+    config = {"filter": {"enabled": False, "share": 0.2}, "fifo": {"enabled": True, "capacity": 3}, "generator_params": {"dcgan": DCGAN}}
+    train, generated, summary = steps.synthesize(fifo.training_set(real, real.iloc[:0]), real, "dcgan", 1, 0.0, config, 0, None, None, tmp_path)
+    assert len(generated) == 0 and (train["origin"] == "real").all() and len(train) == len(real)
+    assert np.isnan(summary["fid"])
