@@ -116,10 +116,16 @@ class Plan:
         return {"predictions": [self.predictions_path(c, g) for c, g in runs], "test": self.path("real_test"),
                 "synthesis": [self.path("synthesis", chain=c, gen=g) for c, g in runs if g > 0]}
 
+    def _key(self, c: str, g: int) -> dict:
+        return {"chain": c, "generator": self.chains[c].generator, "ratio": self.chains[c].ratio, "seed": self.chains[c].seed, "generation": g}
+
     def metrics_keys(self) -> list[dict]:
         """The chain keys of each predictions file in metrics_inputs()['predictions'], in the same order."""
-        return [{"chain": c, "generator": self.chains[c].generator, "ratio": self.chains[c].ratio, "seed": self.chains[c].seed, "generation": g}
-                for c in self.chains for g in self.generations]
+        return [self._key(c, g) for c in self.chains for g in self.generations]
+
+    def synthesis_keys(self) -> list[dict]:
+        """The chain keys of each summary in metrics_inputs()['synthesis'], in the same order."""
+        return [self._key(c, g) for c in self.chains for g in self.generations if g > 0]
 
     # -- figures and targets --------------------------------------------------------------------
     def figures(self) -> list[str]:

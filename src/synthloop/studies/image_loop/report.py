@@ -32,10 +32,11 @@ def metrics(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFram
     return pd.DataFrame(rows)
 
 
-def fid_table(summaries: list[dict]) -> pd.DataFrame:
+def fid_table(summaries: list[dict], keys: list[dict]) -> pd.DataFrame:
     """One row per chain x generation >= 1: FID of that generation's samples and what the FIFO held."""
-    columns = ["generator", "ratio", "seed", "generation", "fid", "sampled", "kept", "queue_rows", "train_rows"]
-    return pd.DataFrame([{k: s[k] for k in columns} for s in summaries], columns=columns)
+    values = ["fid", "sampled", "kept", "queue_rows", "train_rows"]
+    columns = ["chain", "generator", "ratio", "seed", "generation", *values]
+    return pd.DataFrame([{**key, **{k: s[k] for k in values}} for s, key in zip(summaries, keys)], columns=columns)
 
 
 def fid_by_generation(fid: pd.DataFrame) -> pd.DataFrame:
@@ -125,9 +126,9 @@ def plot_acc_k(table: pd.DataFrame, generator: str, path) -> None:
     figures.save(fig, path)
 
 
-def collect(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFrame, fairness: dict, summaries: list[dict]):
+def collect(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFrame, fairness: dict, summaries: list[dict], summary_keys: list[dict]):
     """The study's tables: metrics per classifier, FID per generation, and FID in the paper's Table 1 layout."""
-    fid = fid_table(summaries)
+    fid = fid_table(summaries, summary_keys)
     return metrics(predictions, keys, test, fairness), fid, fid_by_generation(fid)
 
 

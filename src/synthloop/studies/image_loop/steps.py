@@ -111,7 +111,7 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     queue = fifo.push(fifo.queue_of(previous), batch, capacity)
     train = fifo.training_set(real_train, queue)
     fid = _fid(im.images_of(real_train), images, feature_net)
-    summary = {"generation": gen, "generator": generator, "ratio": ratio, "seed": seed, "sampled": n, "kept": int(kept.sum()),
+    summary = {"generation": gen, "generator": generator, "ratio": ratio, "sampled": n, "kept": int(kept.sum()),
                "fid": fid, "queue_rows": len(queue), "queue_generations": sorted(int(g) for g in queue["source_generation"].unique()),
                "train_rows": len(train)}
     log.info("generation %d: %s", gen, summary)
