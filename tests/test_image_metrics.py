@@ -64,3 +64,20 @@ def test_subgroups_unique_to_a_class_pool_by_rank():
     assert list(f.groups_of(y, fine, "class_subgroup")) == ["0/pear", "0/apple", "1/car", "1/bus"]
     # colours are shared by classes: pooled by name
     assert list(f.groups_of(Y_TRUE, GROUP)) == list(GROUP)
+
+
+def test_report_joins_subgroups_by_image_id_not_by_position():
+    import pandas as pd
+
+    from synthloop.studies.image_loop.report import collect
+
+    test = pd.DataFrame({"image_id": [f"test-{i}" for i in range(10)], "label": Y_TRUE, "subgroup": GROUP})
+    order = np.random.default_rng(0).permutation(10)  # predictions in another order than the test table
+    predictions = pd.DataFrame({"classifier": "mlp", "image_id": test["image_id"].to_numpy()[order], "label": Y_TRUE[order], "prediction": Y_PRED[order]})
+    key = {"chain": "dcgan_p0.5_s0", "generator": "dcgan", "ratio": 0.5, "seed": 0, "generation": 1}
+    summary = {"fid": 3.0, "sampled": 5, "kept": 4, "queue_rows": 4, "train_rows": 14}
+    metrics, fid, table1 = collect([predictions], [key], test, {"enabled": True, "pooling": "subgroup"}, [summary], [key])
+    row = metrics.iloc[0]
+    assert (row["classifier"], row["generation"], row["seed"]) == ("mlp", 1, 0)
+    assert row["meo"] == pytest.approx(2 / 3) and row["di"] == pytest.approx(1 - 35 / 72) and row["acc_2"] == pytest.approx(0.75)
+    assert fid.iloc[0]["fid"] == 3.0 and list(table1.columns) == ["generator", "ratio", "g1"]
