@@ -139,3 +139,9 @@ def test_ratio_zero_is_a_control_chain_without_synthetic_data(tmp_path):
     train, generated, summary = steps.synthesize(fifo.training_set(real, real.iloc[:0]), real, "dcgan", 1, 0.0, config, 0, None, None, tmp_path)
     assert len(generated) == 0 and (train["origin"] == "real").all() and len(train) == len(real)
     assert np.isnan(summary["fid"])
+
+
+def test_a_library_classifier_without_its_library_names_it(monkeypatch):
+    monkeypatch.setattr(classifiers, "library_available", lambda name: False)  # as on a machine without a matching torchvision
+    with pytest.raises(RuntimeError, match="needs torchvision"):
+        classifiers.build("torchvision:alexnet", (3, 64, 64), 3)

@@ -142,6 +142,9 @@ def build(name: str, shape, n_classes: int, options: dict | None = None) -> nn.M
     if name in local:
         return local[name](shape, n_classes, **options)
     library, _, arch = name.partition(":")
+    if library in LIBRARIES and not library_available(name):
+        raise RuntimeError(f"classifier {name!r} needs {library}, which does not import here: install a {library} built for this torch "
+                           f"(torch {torch.__version__}; pip install -e '.[vision]' or the conda environment envs/synthloop.yaml)")
     if library == "torchvision":
         import torchvision
 
