@@ -185,3 +185,10 @@ def test_every_template_slot_has_a_configured_list():
 
     for template in itertools.chain(GENDER_TEMPLATES.values(), CULTURE_DESCRIPTORS.values()):
         assert {base_slot(s) for s in slots_of(template)} <= set(SLOT_LISTS)
+
+
+def test_real_examples_of_a_smaller_arm_are_a_subset(slots):
+    real = standin_biographies(slots, 6, seed=0, split="train")
+    big = balanced_sample(real, 48, slots["professions"], slots["genders"], seed=4, key="k")
+    small = balanced_sample(real, 24, slots["professions"], slots["genders"], seed=4, key="k")
+    assert set(small["text"]) <= set(big["text"])

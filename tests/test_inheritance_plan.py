@@ -63,3 +63,11 @@ def test_smollm2_is_converted_once():
     plan = Plan(validate({"study": "s", "kind": "inheritance", "seeds": [0]}), path, "results/s")
     assert plan.converts_model() and plan.base_model() == path("base_model")
     assert plan.finetune_inputs("gender_none_g0_none_r1", 0)["init"] == [path("base_model")]
+
+
+def test_arms_of_one_round_and_seed_draw_the_same_real_examples(config):
+    plan = Plan(config, path, "results/s")
+    same = {plan.compose_seed(name, 0) for name in plan.arms if plan.arms[name].round == 1}
+    assert len(same) == 1
+    assert plan.compose_seed("gender_unbiased_g0.5_none_r2", 0) not in same  # each round samples afresh
+    assert plan.compose_seed("gender_none_g0_none_r1", 1) not in same

@@ -18,7 +18,7 @@ rule compose:
         arm=lambda wc: PLAN.arm(wc.arm),
         total=lambda wc: PLAN.total(wc.arm),
         slots=config["slots"],
-        seed=lambda wc: PLAN.seed(int(wc.seed), "compose", wc.arm),
+        seed=lambda wc: PLAN.compose_seed(wc.arm, int(wc.seed)),
     script:
         "../../scripts/inheritance/compose.py"
 

@@ -72,6 +72,11 @@ class Plan:
     def seed(self, seed, *names) -> int:
         return stable_seed(seed, *names)
 
+    def compose_seed(self, name: str, seed) -> int:
+        """The real examples an arm draws: the same for every arm of a bias, round and seed, so arms differ only in D_a."""
+        arm = self.arms[name]
+        return stable_seed(seed, "compose", arm.bias, arm.round)
+
     def study_seed(self, *names) -> int:
         """Study-wide draws (test sets, evaluation items): the first configured seed."""
         return stable_seed(self.config["seeds"][0], *names)

@@ -162,14 +162,18 @@ def group_counts(total: int, groups: list, seed) -> dict:
 
 
 def balanced_sample(frame: pd.DataFrame, total: int, professions: list[str], genders: list[str], seed, key: str) -> pd.DataFrame:
-    """`total` rows spread evenly over profession x gender (the paper's gender-balanced sets), seeded."""
+    """`total` rows spread evenly over profession x gender (the paper's gender-balanced sets), seeded.
+
+    Each group's rows are a prefix of one seeded shuffle, so arms of one seed that need fewer real
+    examples (a higher ratio) train on a subset of those that need more.
+    """
     groups = [(p, g) for p in professions for g in genders]
     parts = []
     for (profession, gender), n in group_counts(total, groups, seed).items():
         pool = frame[(frame["profession"] == profession) & (frame["gender"] == gender)]
         if len(pool) < n:
             raise ConfigError(f"config key '{key}': {n} biographies of {gender} {profession}s wanted, the data has {len(pool)}")
-        parts.append(pool.sample(n=n, random_state=stable_seed(seed, profession, gender) % 2**32))
+        parts.append(pool.sample(frac=1.0, random_state=stable_seed(seed, profession, gender) % 2**32).head(n))  # nested: a smaller n is a prefix
     return pd.concat(parts).sample(frac=1.0, random_state=stable_seed(seed, "order") % 2**32).reset_index(drop=True)
 
 
