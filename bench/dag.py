@@ -14,6 +14,12 @@ costliest functions of the workflow's own code (rules/*.smk, src/synthloop).
     python bench/dag.py --study default --seeds 60       # study 1: 60 seeds x 4 strategies x 10 generations, ~9,900 jobs
     python bench/dag.py --clusters 8                     # small
     python bench/dag.py --profile /tmp/dag.prof
+    python bench/dag.py --slices presets/kovac2025-recursive-loops.yaml            # dry-run every slice of the full study 2
+    python bench/dag.py --slices presets/kovac2025-recursive-loops.yaml --only twitter-r0.25 --mem-cap-gb 6
+
+--slices dry-runs each slice of a study (synthloop.studies.text_loop.slices, by dataset x ratio unless
+--by says otherwise) in turn, each under an address-space cap (prlimit --as; a slice that needs more fails
+instead of taking the machine) and a time limit, and prints one row per slice and the total.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -58,10 +65,14 @@ def job_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, config: list[str] = (), profile: Path | None = None):
-    """Wall and CPU (user + system) seconds and peak resident MB of the dry-run process, and its job counts."""
+def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, config: list[str] = (), profile: Path | None = None,
+            mem_cap_gb: float | None = None, timeout: float | None = None):
+    """Wall and CPU (user + system) seconds and peak resident MB of the dry-run process, and its job counts.
+    mem_cap_gb: its address space is capped (prlimit execs the dry run, so the figures are still its own);
+    timeout: killed after that many seconds."""
     workdir.mkdir(parents=True, exist_ok=True)
-    prefix = [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "snakemake"]
+    cap = ["prlimit", f"--as={int(mem_cap_gb * 2**30)}"] if mem_cap_gb else []
+    prefix = [*cap, sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "snakemake"]
     cmd = [*prefix, "--snakefile", str(snakefile), "--directory", str(workdir), *DRY_RUN]
     if configfile:
         cmd += ["--configfile", str(configfile)]
@@ -70,7 +81,12 @@ def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, conf
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        timer = threading.Timer(timeout, process.kill) if timeout else None
+        if timer:
+            timer.start()
         _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage (RUSAGE_CHILDREN would mix runs)
+        if timer:
+            timer.cancel()
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -119,6 +135,26 @@ def print_profile(profile: Path, top: int) -> None:
         print(f"{ct:9.2f} s {nc:9d} calls  {where}")
 
 
+def dry_run_slices(preset: Path, by: str, only: list[str] | None, mem_cap_gb: float, timeout: float) -> None:
+    """One capped dry run per slice, each into a fresh directory; rows as they finish, then the totals."""
+    from synthloop.studies.text_loop.slices import load, name, slice_config, slices
+
+    config = load(preset)
+    found = [s for s, _ in slices(config, tuple(by.split(",")))]
+    found = [s for s in found if not only or name(s) in only]
+    print(f"{config['study']}: {len(found)} slice(s) by {by}; cap {mem_cap_gb} GB address space, {timeout:.0f} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'slice':<20}{'jobs':>8}{'wall s':>9}{'CPU s':>8}{'peak MB':>9}")
+    total = [0, 0.0, 0.0, 0.0]
+    with tempfile.TemporaryDirectory(prefix="bench-slices-") as tmp:
+        for selection in found:
+            configfile = slice_config(preset, selection, Path(tmp) / "configs")
+            (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", Path(tmp) / name(selection), configfile, mem_cap_gb=mem_cap_gb, timeout=timeout)
+            print(f"{name(selection):<20}{jobs['total']:>8}{wall:>9.1f}{cpu:>8.1f}{peak:>9.0f}", flush=True)
+            total = [total[0] + jobs["total"], total[1] + wall, total[2] + cpu, max(total[3], peak)]
+    print(f"{'all':<20}{total[0]:>8}{total[1]:>9.1f}{total[2]:>8.1f}{total[3]:>9.0f}  (peak: the largest slice's)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--study", choices=["clusters", "default"], default="clusters")
@@ -129,7 +165,14 @@ def main():
     parser.add_argument("--no-warm-up", dest="warm_up", action="store_false", help="skip the untimed first dry run of each")
     parser.add_argument("--profile", type=Path, help="also profile the synthloop dry run into this file and print the top functions")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--slices", type=Path, help="a study config: dry-run each of its slices instead (see the module docstring)")
+    parser.add_argument("--by", default="dataset,ratio", help="--slices: slice keys")
+    parser.add_argument("--only", action="append", help="--slices: only this slice (repeatable)")
+    parser.add_argument("--mem-cap-gb", type=float, default=6.0, help="--slices: address-space cap per dry run")
+    parser.add_argument("--timeout", type=float, default=1800, help="--slices: seconds per dry run")
     args = parser.parse_args()
+    if args.slices:
+        return dry_run_slices(args.slices, args.by, args.only, args.mem_cap_gb, args.timeout)
 
     with tempfile.TemporaryDirectory(prefix="bench-dag-") as tmp:
         tmp = Path(tmp)

@@ -102,7 +102,7 @@ def workflow_rules(configfile: Path, extra: list[str]) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synthloop.studies.text_loop.slices", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m synthloop.studies.text_loop.slices", description=__doc__, epilog="-- ARGS: passed to every snakemake run",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["list", "run"])
     parser.add_argument("configfile", type=Path)
@@ -110,12 +110,12 @@ def main(argv=None) -> int:
     parser.add_argument("--slice", action="append", help="run only this slice (a name from `list`); repeatable")
     parser.add_argument("--analysis", action="store_true", help="run the study-wide analyses over every slice's chains")
     parser.add_argument("--dir", type=Path, default=Path(".slices"), help="where the slice configs are written")
-    parser.add_argument("snakemake", nargs=argparse.REMAINDER, help="after --: arguments for every snakemake run")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args, extra = parser.parse_args(argv[:cut]), argv[cut + 1:]  # after --: arguments for every snakemake run
     by = tuple(k for k in args.by.split(",") if k)
     if set(by) - set(KEYS):
         parser.error(f"--by: unknown key(s) {sorted(set(by) - set(KEYS))}; allowed: {list(KEYS)}")
-    extra = [a for a in args.snakemake if a != "--"]
     config = load(args.configfile)
     generations, study = config["generations"], config["study"]
     found = slices(config, by)
