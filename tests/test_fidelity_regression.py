@@ -99,7 +99,7 @@ def test_validation_names_the_cluster_shortfall():
     from synthloop.core.config import read_yaml
 
     config = read_yaml(ROOT / "presets" / "kovac2025-mini.yaml")
-    # by hand: n0 = 48, n = 32, r = 0.5, 3 generations -> 48 + 2 x 16 = 80 human texts; min_size 60 is 20 short
+    # by hand: n0 = 48, n = 32, r = 0.5, 3 generations -> 48 + 2 x 16 = 80 real texts; min_size 60 is 20 short
     message = validation_error(config, lambda c: c["chains"]["clusters"].update(min_size=60))
     assert "chains.clusters.min_size" in message and "needs 80" in message and "shortfall of 20" in message
 
@@ -129,4 +129,4 @@ def test_mixed_clusters_supply_one_cluster_per_domain():
     config = read_yaml(ROOT / "presets" / "kovac2025-domains-mini.yaml")
     validate(config)  # 2 domains x min_size 60 = 120 >= 48 + 2 x 16
     message = validation_error(config, lambda c: c["chains"]["clusters"].update(min_size=30))
-    assert "may hold only 60 human texts" in message and "shortfall of 20" in message
+    assert "may hold only 60 real texts" in message and "shortfall of 20" in message

@@ -59,13 +59,13 @@ def test_bucket_shares_sum_to_one_and_ignore_missing():
 def sets_of_one_chain(chain="left025-pool-r1-s0", share=0.25):
     keys = {"chain": chain, "dataset": chain.split("-")[0], "cluster": None, "strategy": "pool", "ratio": 1.0, "seed": 0, "left_share": share}
     return [
-        ({**keys, "generation": lean.HUMAN}, pd.Series([10.0, 60.0, 70.0, 80.0])),
+        ({**keys, "generation": lean.REAL}, pd.Series([10.0, 60.0, 70.0, 80.0])),
         ({**keys, "generation": 0}, pd.Series([20.0, 40.0, 70.0, np.nan])),
         ({**keys, "generation": 1}, pd.Series([30.0, 45.0, 55.0, 50.0])),
     ]
 
 
-def test_final_vs_initial_takes_human_texts_and_the_last_generation():
+def test_final_vs_initial_takes_real_texts_and_the_last_generation():
     table = lean.final_vs_initial(sets_of_one_chain() + sets_of_one_chain("left100-pool-r1-s0", 1.0)[::-1])
     assert len(table) == 2 and table["left_share"].tolist() == [0.25, 1.0]
     row = table.iloc[0]

@@ -22,7 +22,7 @@ rule compose_training_set:
         ratio=lambda wc: PLAN.chains[wc.chain].ratio,
         generation0_labels=config["chains"]["generation0_labels"],
         seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "compose"),
-        real_seed=lambda wc: PLAN.seed(wc.chain, "human"),
+        real_seed=lambda wc: PLAN.seed(wc.chain, "real"),
     script:
         "../../scripts/text_loop/compose_training_set.py"
 

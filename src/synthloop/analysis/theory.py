@@ -162,7 +162,7 @@ def histogram_toy(n: int = 100, prior_factor: float = 100.0, smoothing: float = 
     study's shift compares the last five generations with generation 0); positive = lost.
 
     The appendix's mechanism: a strongly biased learner weighs the few points aligned with its
-    prior (its own even-valued samples) far above human points. At low r the human points
+    prior (its own even-valued samples) far above real points. At low r the real points
     still dominate; from a moderate r on the learner keeps essentially only its r·n own points,
     so it refits a small sample of itself every step and collapses fastest at intermediate r;
     at r = 1 it refits n of its points, a larger sample, and drifts more slowly. The result

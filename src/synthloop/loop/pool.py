@@ -1,8 +1,8 @@
 """Accumulated-pool chains (study 2, Kovač et al.; and Collapse-or-Thrive's three regimes).
 
 The published design (Kovač et al. §3.1 and the pseudocode of their Figure 8): the pool starts
-EMPTY. Generation 0 fine-tunes on n0 = 8,000 human texts, which never enter the pool. After each
-generation g ≥ 0, round(n·r) texts it wrote and n − round(n·r) fresh human texts join the pool;
+EMPTY. Generation 0 fine-tunes on n0 = 8,000 real texts, which never enter the pool. After each
+generation g ≥ 0, round(n·r) texts it wrote and n − round(n·r) fresh real texts join the pool;
 every generation g ≥ 1 fine-tunes a fresh base model on n = 4,000 texts sampled from the pool.
 
 The arithmetic (mode accumulate_subsample, the paper's): after generation g the pool holds
@@ -15,7 +15,7 @@ accumulate:           the pool keeps everything and the next model trains on ALL
                       (Gerstgrasser et al.'s "accumulate"; the training set grows by n per generation).
 replace:              the pool is only the newest mix of n texts ("no accumulation").
 
-Human texts are drawn from one seeded permutation of the human corpus per chain: generation 0
+Real texts are drawn from one seeded permutation of the real corpus per chain: generation 0
 takes its first n0, generation g the next n − round(n·r). That needs no record of which texts
 were used (the pool of `replace` forgets them), never reuses a text while unused ones remain,
 and wraps around (oldest first) only when the corpus runs out.
@@ -29,7 +29,7 @@ import pandas as pd
 from synthloop.core.seeds import stable_seed
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation", "domain"]
-HUMAN, SYNTHETIC = "human", "synthetic"
+REAL, SYNTHETIC = "real", "synthetic"
 MODES = ("accumulate", "accumulate_subsample", "replace")
 
 
@@ -39,23 +39,23 @@ def check_mode(mode: str) -> None:
 
 
 def generation_counts(n: int, ratio: float) -> tuple[int, int]:
-    """(synthetic, fresh human) texts added per generation; rounding once keeps them summing to n."""
+    """(synthetic, fresh real) texts added per generation; rounding once keeps them summing to n."""
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"synthetic ratio {ratio} must lie in [0, 1]")
     synthetic = int(round(n * ratio))
     return synthetic, n - synthetic
 
 
-def human_rows(human: pd.DataFrame, domain: str | None = None) -> pd.DataFrame:
-    """Human texts in pool columns; `domain` fills in where the frame has no domain column."""
-    out = human.assign(origin=HUMAN, source_generation=-1)
+def real_rows(real: pd.DataFrame, domain: str | None = None) -> pd.DataFrame:
+    """Real texts in pool columns; `domain` fills in where the frame has no domain column."""
+    out = real.assign(origin=REAL, source_generation=-1)
     if "domain" not in out.columns:
         out["domain"] = domain
     return out[COLUMNS].reset_index(drop=True)
 
 
 def synthetic_rows(generated: pd.DataFrame, domain: str | None = None) -> pd.DataFrame:
-    """Generated texts in pool columns; ids are prefixed by generation so they never collide with human ids."""
+    """Generated texts in pool columns; ids are prefixed by generation so they never collide with real ids."""
     generation = generated["generation"].astype(int).to_numpy()
     ids = generated["doc_id"].astype(str) if "doc_id" in generated.columns else pd.Series(range(len(generated))).astype(str)
     out = pd.DataFrame(
@@ -70,10 +70,10 @@ def synthetic_rows(generated: pd.DataFrame, domain: str | None = None) -> pd.Dat
     return out[COLUMNS]
 
 
-def human_order(human: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """The chain's fixed order of human texts; every human draw of the chain reads it front to back."""
-    rng = np.random.default_rng(stable_seed(seed, "human-order"))
-    return human.iloc[rng.permutation(len(human))].reset_index(drop=True)
+def real_order(real: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The chain's fixed order of real texts; every real draw of the chain reads it front to back."""
+    rng = np.random.default_rng(stable_seed(seed, "real-order"))
+    return real.iloc[rng.permutation(len(real))].reset_index(drop=True)
 
 
 def take_cyclic(frame: pd.DataFrame, start: int, count: int) -> pd.DataFrame:
@@ -81,30 +81,30 @@ def take_cyclic(frame: pd.DataFrame, start: int, count: int) -> pd.DataFrame:
     if count == 0:
         return frame.iloc[:0]
     if len(frame) == 0:
-        raise ValueError(f"{count} human texts are needed but the human corpus is empty")
+        raise ValueError(f"{count} real texts are needed but the real corpus is empty")
     return frame.iloc[np.arange(start, start + count) % len(frame)]
 
 
 def empty_pool() -> pd.DataFrame:
-    """The pool before generation 0 wrote anything: empty (generation 0's human texts never enter it)."""
+    """The pool before generation 0 wrote anything: empty (generation 0's real texts never enter it)."""
     return pd.DataFrame({column: pd.Series(dtype="int64" if column == "source_generation" else "object") for column in COLUMNS})
 
 
-def pool_generation0(human: pd.DataFrame, n0: int, seed: int, domain: str | None = None) -> pd.DataFrame:
-    """Generation 0's training set: the first n0 texts of the chain's human order (not part of the pool)."""
-    if n0 > len(human):
-        raise ValueError(f"n0 = {n0} human texts are needed for generation 0 but the corpus holds {len(human)}")
-    return human_rows(human_order(human, seed).iloc[:n0], domain)
+def pool_generation0(real: pd.DataFrame, n0: int, seed: int, domain: str | None = None) -> pd.DataFrame:
+    """Generation 0's training set: the first n0 texts of the chain's real order (not part of the pool)."""
+    if n0 > len(real):
+        raise ValueError(f"n0 = {n0} real texts are needed for generation 0 but the corpus holds {len(real)}")
+    return real_rows(real_order(real, seed).iloc[:n0], domain)
 
 
-def fresh_human_texts(human: pd.DataFrame, generation: int, n0: int, n_fresh: int, seed: int, domain: str | None = None) -> pd.DataFrame:
-    """The n_fresh human texts that join the pool after `generation` (≥ 0) wrote its texts.
+def fresh_real_texts(real: pd.DataFrame, generation: int, n0: int, n_fresh: int, seed: int, domain: str | None = None) -> pd.DataFrame:
+    """The n_fresh real texts that join the pool after `generation` (≥ 0) wrote its texts.
 
     They follow generation 0's n0 texts and every earlier generation's fresh texts in the
-    chain's human order, so none repeats while unused texts remain.
+    chain's real order, so none repeats while unused texts remain.
     """
     start = n0 + generation * n_fresh
-    return human_rows(take_cyclic(human_order(human, seed), start, n_fresh), domain)
+    return real_rows(take_cyclic(real_order(real, seed), start, n_fresh), domain)
 
 
 def first_generated(generated: pd.DataFrame, count: int) -> pd.DataFrame:
@@ -116,10 +116,10 @@ def first_generated(generated: pd.DataFrame, count: int) -> pd.DataFrame:
     return pd.concat([generated[generated["domain"] == domain].head(n) for domain, n in wanted.items()], ignore_index=True)
 
 
-def next_pool(pool: pd.DataFrame, generated: pd.DataFrame, fresh_human: pd.DataFrame, mode: str) -> pd.DataFrame:
-    """The pool after one generation: its generated texts plus fresh human texts, added (accumulate*) or alone (replace)."""
+def next_pool(pool: pd.DataFrame, generated: pd.DataFrame, fresh_real: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """The pool after one generation: its generated texts plus fresh real texts, added (accumulate*) or alone (replace)."""
     check_mode(mode)
-    fresh = fresh_human[COLUMNS] if "origin" in fresh_human.columns else human_rows(fresh_human)
+    fresh = fresh_real[COLUMNS] if "origin" in fresh_real.columns else real_rows(fresh_real)
     newest = pd.concat([synthetic_rows(generated), fresh], ignore_index=True)
     if mode == "replace" or len(pool) == 0:
         return newest
@@ -142,14 +142,14 @@ def training_set(pool: pd.DataFrame, mode: str, n: int, rng: np.random.Generator
 
 
 def expected_synthetic_share(n: int, ratio: float, generation: int, mode: str = "accumulate_subsample") -> float:
-    """The paper's arithmetic: generation 0 trains on human texts only (0); every later training set is
+    """The paper's arithmetic: generation 0 trains on real texts only (0); every later training set is
     drawn from a pool whose every generation's addition is round(n·r) of n synthetic, so round(n·r)/n."""
     check_mode(mode)
     return 0.0 if generation == 0 else generation_counts(n, ratio)[0] / n
 
 
-def human_texts_needed(n0: int, n: int, ratio: float, generations: int) -> int:
-    """Human texts a chain of `generations` generations (0 … generations−1) consumes without reuse:
+def real_texts_needed(n0: int, n: int, ratio: float, generations: int) -> int:
+    """Real texts a chain of `generations` generations (0 … generations−1) consumes without reuse:
     n0 for generation 0 plus n − round(n·r) fresh ones after each generation but the last."""
     return n0 + max(generations - 1, 0) * generation_counts(n, ratio)[1]
 

@@ -26,7 +26,7 @@ def generation_training_set(strategy: dict, gen: int, real: pd.DataFrame, previo
             return pools.pool_generation0(real, spec["n0"], real_seed), pools.empty_pool()
         n_synthetic, n_fresh = pools.generation_counts(spec["n"], ratio)
         generated = pools.first_generated(previous_generated, n_synthetic)
-        fresh = pools.fresh_human_texts(real, gen - 1, spec["n0"], n_fresh, real_seed)
+        fresh = pools.fresh_real_texts(real, gen - 1, spec["n0"], n_fresh, real_seed)
         pool = pools.next_pool(previous_pool, generated, fresh, spec["mode"])
         return pools.training_set(pool, spec["mode"], spec["n"], rng), pool
     real = real_set(real, generation0_labels)

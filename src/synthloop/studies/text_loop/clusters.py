@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from synthloop.core.config import ConfigError
 from synthloop.core.seeds import stable_seed
-from synthloop.loop.pool import human_texts_needed
+from synthloop.loop.pool import real_texts_needed
 
 DEFAULT_PROJECTIONS = (
     {"n_neighbors": 15, "min_dist": 0.0},
@@ -272,9 +272,9 @@ def select_clusters(properties: pd.DataFrame, n: int, seed: int, selection: str 
     raise ValueError(f"unknown cluster selection {selection!r}; allowed: {list(SELECTIONS)}")
 
 
-def check_human_supply(config: dict) -> None:
+def check_real_supply(config: dict) -> None:
     """Before any job: every cluster (≥ min_size texts; a mixed cluster joins one per domain) must hold the
-    human texts its pool chains consume without reuse: n0 plus n − round(n·r) after every generation but the last."""
+    real texts its pool chains consume without reuse: n0 plus n − round(n·r) after every generation but the last."""
     spec = config["chains"].get("clusters")
     if not spec:
         return
@@ -286,10 +286,10 @@ def check_human_supply(config: dict) -> None:
         if strategy["compose"] != "pool":
             continue
         for ratio in config["chains"].get("ratios") or []:
-            needed = human_texts_needed(strategy["pool"]["n0"], strategy["pool"]["n"], ratio, config["generations"])
+            needed = real_texts_needed(strategy["pool"]["n0"], strategy["pool"]["n"], ratio, config["generations"])
             if needed > supply:
                 raise ConfigError(
-                    f"config key 'chains.clusters.min_size': a cluster may hold only {supply} human texts, but strategy {name!r} at ratio {ratio} "
+                    f"config key 'chains.clusters.min_size': a cluster may hold only {supply} real texts, but strategy {name!r} at ratio {ratio} "
                     f"over {config['generations']} generations needs {needed} (n0 = {strategy['pool']['n0']} plus n·(1−r) fresh texts after each "
                     f"generation but the last): a shortfall of {needed - supply}; allowed: min_size >= {needed}, or smaller n0/n or fewer generations"
                 )

@@ -19,7 +19,7 @@ from synthloop.scorers.registry import LEAN_MEASURES
 
 N_BUCKETS = 8
 CENTRE = 50.0
-HUMAN = -1  # the generation number of a partition's human texts in the tables
+REAL = -1  # the generation number of a partition's real texts in the tables
 KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "left_share"]
 
 
@@ -81,17 +81,17 @@ def bucket_table(sets: list[tuple[dict, pd.Series]], n: int = N_BUCKETS) -> pd.D
 
 
 def final_vs_initial(sets: list[tuple[dict, pd.Series]]) -> pd.DataFrame:
-    """Per chain: mean lean and left share of its human texts (generation HUMAN) and of its last generation.
+    """Per chain: mean lean and left share of its real texts (generation REAL) and of its last generation.
 
     `sets` are (keys with `chain` and `generation`, lean values), as for bucket_table.
     """
     rows = {}
     for keys, values in sets:
         values = np.asarray(values, dtype=float)
-        row = rows.setdefault(keys["chain"], {k: keys.get(k) for k in KEYS} | {"final_generation": HUMAN})
+        row = rows.setdefault(keys["chain"], {k: keys.get(k) for k in KEYS} | {"final_generation": REAL})
         measured = {"lean": float(np.nanmean(values)) if np.isfinite(values).any() else np.nan, "left": left_share(values),
                     "n": int(np.isfinite(values).sum())}
-        if keys["generation"] == HUMAN:
+        if keys["generation"] == REAL:
             row.update(initial_lean=measured["lean"], initial_left_share=measured["left"], initial_n=measured["n"])
         elif keys["generation"] >= row["final_generation"]:
             row.update(final_generation=keys["generation"], final_lean=measured["lean"], final_left_share=measured["left"], final_n=measured["n"])
@@ -116,14 +116,14 @@ def plot_final_vs_initial(table: pd.DataFrame, path) -> None:
             rows = rows.sort_values(f"initial_{measure}")
             ax.plot(rows[f"initial_{measure}"], rows[f"final_{measure}"], marker="o", color=figures.colour_for(line, names), label=line)
         ax.set(xlim=(-0.03 * top, 1.03 * top), ylim=(-0.03 * top, 1.03 * top), aspect="equal")
-    axes[0].set(title="mean lean (0 left, 100 right)", xlabel="human texts (initial)", ylabel="last generation (final)")
-    axes[1].set(title="share of left-leaning texts", xlabel="human texts (initial)", ylabel="last generation (final)")
+    axes[0].set(title="mean lean (0 left, 100 right)", xlabel="real texts (initial)", ylabel="last generation (final)")
+    axes[1].set(title="share of left-leaning texts", xlabel="real texts (initial)", ylabel="last generation (final)")
     axes[1].legend(frameon=False, fontsize=8)
     figures.save(fig, path)
 
 
 def plot_bucket_shares(table: pd.DataFrame, path) -> None:
-    """Stacked shares of the lean buckets over generations (human texts first), one panel per partition × strategy/ratio."""
+    """Stacked shares of the lean buckets over generations (real texts first), one panel per partition × strategy/ratio."""
     table = table.assign(line=_line_label(table))
     means = table.groupby(["line", "left_share", "generation", "bucket"], as_index=False)["share"].mean()
     lines, shares = sorted(means["line"].unique()), sorted(means["left_share"].unique())
@@ -136,7 +136,7 @@ def plot_bucket_shares(table: pd.DataFrame, path) -> None:
             wide = means[(means["line"] == line) & (means["left_share"] == share)].pivot(index="generation", columns="bucket", values="share")
             wide = wide.reindex(columns=range(n)).fillna(0)
             ax.stackplot(wide.index, wide.T.to_numpy(), colors=colours, labels=[bucket_label(b, n) for b in range(n)])
-            ax.set_xticks(wide.index, ["human" if g == HUMAN else f"g{g}" for g in wide.index], fontsize=7)
+            ax.set_xticks(wide.index, ["real" if g == REAL else f"g{g}" for g in wide.index], fontsize=7)
             ax.set(ylim=(0, 1), title=f"{100 * share:g}% left" + (f"\n{line}" if len(lines) > 1 else ""))
     axes[0][0].set_ylabel("share of texts")
     axes[0][-1].legend(title="lean (0 left, 100 right)", frameon=False, fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", reverse=True)

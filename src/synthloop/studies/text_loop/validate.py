@@ -18,7 +18,7 @@ from synthloop.studies.text_loop.chains import (
     partition_datasets,
     root_dataset,
 )
-from synthloop.studies.text_loop.clusters import check_human_supply
+from synthloop.studies.text_loop.clusters import check_real_supply
 from synthloop.studies.text_loop.slices import check as check_slice
 
 JOBS_PER_GENERATION = 4  # compose, fine-tune, generate, score: the jobs every chain has in every generation
@@ -31,7 +31,7 @@ def check(config: dict) -> None:
     check_scorer_keys(config)
     check_remote_code(config)
     check_job_count(config)
-    check_human_supply(config)
+    check_real_supply(config)
     check_slice(config)
 
 
