@@ -64,6 +64,11 @@ def bench(rule, job="all"):
     return path("benchmark", rule=rule, job=job)
 
 
+def keys_of(entries, *paths):
+    """Plan entries without their path fields: the paths are the rule's inputs, the keys its params."""
+    return [{k: v for k, v in entry.items() if k not in paths} for entry in entries]
+
+
 def resources_for(kind):
     """The schema's defaults for this kind of job, overridden key by key by resources.<kind>;
     mem_mb and runtime grow with each retry (attempt 2 asks for twice the first request)."""

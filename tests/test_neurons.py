@@ -269,6 +269,6 @@ def test_load_versions_stacks_each_chain_in_generation_order(tmp_path):
             path = tmp_path / f"{chain}{generation}.npz"
             np.savez(path, weight=np.full((2, 4), generation, np.float32), activation=np.zeros((2, 4), np.float32))
             versions.append({"chain": chain, "generation": generation, "path": str(path)})
-    values, generations = neurons.load_versions(versions)
+    values, generations = neurons.load_versions([{k: v[k] for k in ("chain", "generation")} for v in versions], [v["path"] for v in versions])
     assert generations == {"a": [0, 1, 2], "b": [0, 1, 2]}
     assert values["a"]["weight"].shape == (3, 2, 4) and (values["a"]["weight"][:, 0, 0] == [0, 1, 2]).all()

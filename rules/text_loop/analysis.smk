@@ -15,7 +15,7 @@ rule metrics:
     resources:
         **resources_for("analysis"),
     params:
-        entries=PLAN.score_entries(),
+        entries=keys_of(PLAN.score_entries(), "path"),
     script:
         "../../scripts/text_loop/metrics.py"
 

@@ -87,6 +87,6 @@ rule lean_analysis:
         **resources_for("analysis"),
     params:
         partitions=PLAN.partitions,
-        entries=PLAN.lean_entries(),
+        entries=keys_of(PLAN.lean_entries(), "texts"),
     script:
         "../../scripts/text_loop/lean_analysis.py"

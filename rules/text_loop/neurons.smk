@@ -59,7 +59,7 @@ rule neuron_analysis:
     resources:
         **resources_for("analysis"),
     params:
-        versions=PLAN.neuron_versions(),
+        versions=keys_of(PLAN.neuron_versions(), "path"),
         metrics=PLAN.neuron_metrics(),
         maxlags=config["neurons"]["maxlags"],
         alpha=config["neurons"]["alpha"],

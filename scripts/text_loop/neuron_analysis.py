@@ -6,7 +6,7 @@ import pandas as pd
 from synthloop.studies.text_loop.neurons import analyse_neurons, load_versions, plot_correlation_histograms, plot_set_overlap
 
 p, out = snakemake.params, snakemake.output
-values, generations = load_versions(p.versions)
+values, generations = load_versions(p.versions, snakemake.input.values)
 analysis = analyse_neurons(values, generations, pd.read_parquet(snakemake.input.metrics), p.metrics, p.maxlags, p.alpha)
 log.info("set sizes:\n%s\noverlap:\n%s", analysis.set_sizes.to_string(), analysis.overlap.to_string())
 analysis.per_neuron.to_parquet(out.per_neuron)

@@ -80,6 +80,19 @@ def bucket_table(sets: list[tuple[dict, pd.Series]], n: int = N_BUCKETS) -> pd.D
     return pd.DataFrame(rows)
 
 
+def lean_sets(entries: list[dict], real_leans: dict[str, pd.Series], texts: list[pd.DataFrame]) -> list[tuple[dict, pd.Series]]:
+    """(keys, per-text lean) for every chain on a partition: its real texts (generation REAL), then each
+    generation's scored texts. `texts` holds every entry's per-generation score tables, entry by entry."""
+    per_entry = len(texts) // max(len(entries), 1)
+    sets = []
+    for i, entry in enumerate(entries):
+        keys = {k: v for k, v in entry.items() if k != "kind"}
+        sets.append(({**keys, "generation": REAL}, real_leans[entry["dataset"]]))
+        own = texts[i * per_entry : (i + 1) * per_entry]
+        sets += [({**keys, "generation": g}, lean_values(frame, entry["kind"])) for g, frame in enumerate(own)]
+    return sets
+
+
 def final_vs_initial(sets: list[tuple[dict, pd.Series]]) -> pd.DataFrame:
     """Per chain: mean lean and left share of its real texts (generation REAL) and of its last generation.
 

@@ -255,10 +255,10 @@ class NeuronAnalysis:
     overlap: pd.DataFrame  # kind, sets, n_significant_in_all
 
 
-def load_versions(versions: list[dict]) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, list[int]]]:
-    """Read the values files ({chain, generation, path}) into values[chain][kind] = (versions, blocks, hidden)."""
+def load_versions(versions: list[dict], paths: list[str]) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, list[int]]]:
+    """Read the values files (one per {chain, generation} version) into values[chain][kind] = (versions, blocks, hidden)."""
     by_chain: dict[str, list[dict]] = {}
-    for version in sorted(versions, key=lambda v: (v["chain"], v["generation"])):
+    for version in sorted(({**v, "path": p} for v, p in zip(versions, paths, strict=True)), key=lambda v: (v["chain"], v["generation"])):
         by_chain.setdefault(version["chain"], []).append(version)
     values, generations = {}, {}
     for chain, chain_versions in by_chain.items():
