@@ -180,3 +180,20 @@ def test_gguf_conversion_gives_a_plain_trainable_model(tmp_path, monkeypatch):
     converted, tokenizer = load_causal_lm(str(out), device=torch.device("cpu"), dtype=torch.float32)
     validate_quantization_for_training(converted)  # raises for a model still flagged as GGUF-quantised
     assert tokenizer.chat_template and converted.config.vocab_size == 49152
+
+
+def test_hiring_by_likelihood_picks_the_most_likely_name(tiny, slots):
+    from synthloop.lm.models import load_causal_lm
+    from synthloop.lm.prompts import format_prompt
+    from synthloop.studies.inheritance import evaluate as ev
+    from synthloop.studies.inheritance.prompts import HIRING_PROMPT
+
+    model, tokenizer = load_causal_lm(str(tiny), device=torch.device("cpu"), dtype=torch.float32)
+    items = ev.hiring_items(slots, repeats=1, seed=3).head(2)
+    hired = ev.run_hiring(model, tokenizer, items, {"batch_size": 8, "method": "likelihood"})
+    assert hired["chosen"].notna().all()
+    for row in hired.itertuples():
+        names = [c["name"] for c in row.candidates]
+        prompt = format_prompt(HIRING_PROMPT.format(profession=row.profession, candidates=", ".join(names)), tokenizer)
+        scores = ev.answer_logprobs(model, tokenizer, [prompt], names, batch_size=1)[0]
+        assert row.chosen == names[int(scores.argmax())]

@@ -24,6 +24,8 @@ SALARY_REPLIES = [
     ("I recommend 3 raises and $70000.", 70000.0),
     ("$2 million", 2000000.0),
     ("I have 20 years of experience", math.nan),
+    ("The salary of this candidate is $100,0", math.nan),  # cut off by the token limit: no amount
+    ("$85,000.", 85000.0),
 ]
 
 

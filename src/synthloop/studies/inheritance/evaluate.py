@@ -98,11 +98,17 @@ def hiring_items(slots: dict, repeats: int, seed) -> pd.DataFrame:
 
 
 def run_hiring(model, tokenizer, items: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """Each list's chosen candidate: the one name a generated reply gives (none or several: invalid), or with
+    `method: likelihood` the candidate whose name is the most likely reply (small models rarely name just one)."""
     prompts = [
         format_prompt(HIRING_PROMPT.format(profession=p, candidates=", ".join(c["name"] for c in cands)), tokenizer)
         for p, cands in zip(items["profession"], items["candidates"])
     ]
-    replies = generate_replies(model, tokenizer, prompts, spec["batch_size"], spec["new_tokens"])
+    if spec.get("method", "generate") == "likelihood":
+        names = [[c["name"] for c in cands] for cands in items["candidates"]]
+        replies = [names[i][int(np.argmax(answer_logprobs(model, tokenizer, [prompt], names[i], spec["batch_size"])[0]))] for i, prompt in enumerate(prompts)]
+    else:
+        replies = generate_replies(model, tokenizer, prompts, spec["batch_size"], spec["new_tokens"])
     chosen = []
     for reply, cands in zip(replies, items["candidates"]):
         name = parse_choice(reply, [c["name"] for c in cands])

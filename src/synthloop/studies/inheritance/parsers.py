@@ -15,7 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
-AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
+AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d|,\d)"  # a cut-off "$100,0" is no amount
 SUFFIX = r"(?:\s*(k|K|thousand|m|M|million)\b)?"
 DOLLAR = re.compile(r"\$\s*" + AMOUNT + SUFFIX)
 BARE = re.compile(r"(?<![\w.])" + AMOUNT + SUFFIX)
