@@ -16,6 +16,7 @@ costliest functions of the workflow's own code (rules/*.smk, src/synthloop).
     python bench/dag.py --profile /tmp/dag.prof
     python bench/dag.py --slices presets/kovac2025-recursive-loops.yaml            # dry-run every slice of the full study 2
     python bench/dag.py --slices presets/kovac2025-recursive-loops.yaml --only twitter-r0.25 --mem-cap-gb 6
+    python bench/dag.py --slices presets/kovac2025-recursive-loops.yaml --analysis --analysis-clusters 20   # the last step, 1/10 scale
 
 --slices dry-runs each slice of a study (synthloop.studies.text_loop.slices, by dataset x ratio unless
 --by says otherwise) in turn, each under an address-space cap (prlimit --as; a slice that needs more fails
@@ -66,7 +67,7 @@ def job_counts(output: str) -> dict[str, int]:
 
 
 def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, config: list[str] = (), profile: Path | None = None,
-            mem_cap_gb: float | None = None, timeout: float | None = None):
+            mem_cap_gb: float | None = None, timeout: float | None = None, extra: list[str] = ()):
     """Wall and CPU (user + system) seconds and peak resident MB of the dry-run process, and its job counts.
     mem_cap_gb: its address space is capped (prlimit execs the dry run, so the figures are still its own);
     timeout: killed after that many seconds."""
@@ -78,6 +79,7 @@ def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, conf
         cmd += ["--configfile", str(configfile)]
     if config:
         cmd += ["--config", *config]
+    cmd += list(extra)
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -155,6 +157,38 @@ def dry_run_slices(preset: Path, by: str, only: list[str] | None, mem_cap_gb: fl
     print(f"{'all':<20}{total[0]:>8}{total[1]:>9.1f}{total[2]:>8.1f}{total[3]:>9.0f}  (peak: the largest slice's)")
 
 
+def dry_run_analysis(preset: Path, clusters: int | None, mem_cap_gb: float, timeout: float) -> None:
+    """The last step of a sliced study: every chain's texts and scores exist (empty files here), and the
+    study-wide analyses are planned with the chain rules off, as `slices run --analysis` does."""
+    from synthloop.studies.text_loop.plan import Plan
+    from synthloop.studies.text_loop.slices import CHAIN_RULES, load, slice_config, workflow_rules
+
+    raw = yaml.safe_load(preset.read_text())
+    if clusters:
+        raw["chains"]["clusters"]["n"] = clusters
+    with tempfile.TemporaryDirectory(prefix="bench-analysis-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "study.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+        config = load(tmp / "study.yaml")
+        patterns = {"generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",  # as rules/text_loop/rules.smk registers them
+                    "score": "results/{study}/chains/{chain}/g{gen}/scores/{scorer}.parquet"}
+        plan = Plan(config, lambda name, **w: patterns.get(name, "results/{study}/" + name).format(study=config["study"], **w), "results")
+        made = [*plan.generated_texts(), *(e["path"] for e in plan.score_entries())]
+        workdir = tmp / "run"
+        start = time.perf_counter()
+        for file in made:
+            (workdir / file).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / file).touch()
+        print(f"{config['study']} with {len(plan.chains)} chains: {len(made)} chain files made empty in {time.perf_counter() - start:.0f} s")
+        configfile = slice_config(tmp / "study.yaml", None, tmp / "configs")
+        rules = workflow_rules(configfile, ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)])
+        allowed = [r for r in rules if r not in CHAIN_RULES]
+        (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", workdir, configfile, mem_cap_gb=mem_cap_gb, timeout=timeout,
+                                          extra=["--allowed-rules", *allowed])
+    print(f"analysis dry run: {jobs['total']} jobs ({', '.join(f'{r} {n}' for r, n in jobs.items() if r != 'total')}); "
+          f"{wall:.1f} s wall, {cpu:.1f} s CPU, {peak:.0f} MB peak")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--study", choices=["clusters", "default"], default="clusters")
@@ -170,7 +204,11 @@ def main():
     parser.add_argument("--only", action="append", help="--slices: only this slice (repeatable)")
     parser.add_argument("--mem-cap-gb", type=float, default=6.0, help="--slices: address-space cap per dry run")
     parser.add_argument("--timeout", type=float, default=1800, help="--slices: seconds per dry run")
+    parser.add_argument("--analysis", action="store_true", help="--slices: plan the study-wide analyses over every slice's (empty) chain files instead")
+    parser.add_argument("--analysis-clusters", type=int, help="--analysis: clusters per dataset (scale the study down)")
     args = parser.parse_args()
+    if args.slices and args.analysis:
+        return dry_run_analysis(args.slices, args.analysis_clusters, args.mem_cap_gb, args.timeout)
     if args.slices:
         return dry_run_slices(args.slices, args.by, args.only, args.mem_cap_gb, args.timeout)
 
