@@ -1,0 +1,63 @@
+"""Study 3 analysis: the metrics table, means and intervals across seeds, every figure from a synthetic table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from synthloop.studies.inheritance.analysis import across_seeds, collect, figure, unbiased_gender_shares, write_unbiased_shares
+
+
+def synthetic_metrics() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    arms = [("gender_none_g0_none_r1", "none", 0.0, "none", 1)]
+    arms += [(f"gender_{t}_g{r:g}_none_r1", t, r, "none", 1) for t in ("unbiased", "contrastive_implicit") for r in (0.25, 0.5)]
+    arms += [("gender_contrastive_implicit_g0.5_loss_r1", "contrastive_implicit", 0.5, "loss", 1), ("gender_unbiased_g0.5_none_r2", "unbiased", 0.5, "none", 2)]
+    tables, rows = [], []
+    for arm, bias_type, ratio, mitigation, rnd in arms:
+        for seed in (0, 1, 2):
+            table = pd.DataFrame([
+                {"task": "profession", "metric": "accuracy", "gender": g, "culture": None, "dimension": None, "value": rng.random(), "n": 6} for g in ("male", "female")
+            ] + [
+                {"task": "salary", "metric": "mean", "gender": g, "culture": None, "dimension": None, "value": 80000 + 1000 * rng.random(), "n": 6} for g in ("male", "female")
+            ] + [{"task": "salary", "metric": "gap_male_minus_female", "gender": None, "culture": None, "dimension": None, "value": 500.0, "n": 12}] + [
+                {"task": "hiring", "metric": "share", "gender": g, "culture": c, "dimension": None, "value": 0.125, "n": 8} for c in ("Arabic", "Spanish") for g in ("male", "female")
+            ] + [
+                {"task": "story", "metric": "negative_share", "gender": None, "culture": c, "dimension": "total", "value": rng.random(), "n": 2} for c in ("Arabic", "Spanish")
+            ])
+            tables.append(table)
+            rows.append({"arm": arm, "seed": seed, "bias": "gender", "bias_type": bias_type, "ratio": ratio, "mitigation": mitigation, "round": rnd})
+    return collect(tables, rows)
+
+
+def test_collect_adds_arm_keys():
+    metrics = synthetic_metrics()
+    assert list(metrics.columns[:7]) == ["arm", "seed", "bias", "bias_type", "ratio", "mitigation", "round"]
+    assert len(metrics) == 7 * 3 * 11  # 2 accuracy + 3 salary + 4 hiring + 2 story rows per evaluation
+
+
+def test_interval_across_seeds_is_a_t_interval():
+    frame = pd.DataFrame({"ratio": [0.5, 0.5, 0.5, 0.0], "value": [1.0, 2.0, 4.0, 3.0]})
+    out = across_seeds(frame, ["ratio"]).set_index("ratio")
+    values = np.array([1.0, 2.0, 4.0])
+    half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
+    assert out.loc[0.5, "mean"] == pytest.approx(values.mean())
+    assert out.loc[0.5, "high"] - out.loc[0.5, "mean"] == pytest.approx(half)
+    assert np.isnan(out.loc[0.0, "high"])  # one seed: no interval
+
+
+@pytest.mark.parametrize("name", ["gender_profession_by_ratio", "gender_salary_by_ratio", "gender_hiring_by_ratio", "gender_story_by_ratio",
+                                  "rounds", "mitigations"])
+def test_every_figure_is_drawn(name, tmp_path):
+    out = tmp_path / f"{name}.png"
+    figure(name, synthetic_metrics(), out)
+    assert out.stat().st_size > 5000
+
+
+def test_unbiased_gender_shares(tmp_path):
+    sets = [pd.DataFrame({"profession": ["nurse", "nurse", "nurse", "architect"], "text_gender": ["female", "female", None, "male"]})]
+    shares = unbiased_gender_shares(sets).set_index(["profession", "about"])["share"]
+    assert shares[("nurse", "female")] == pytest.approx(2 / 3) and shares[("nurse", "undetermined")] == pytest.approx(1 / 3)
+    assert shares[("architect", "male")] == 1.0
+    write_unbiased_shares(sets, tmp_path / "t.csv", tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 5000
