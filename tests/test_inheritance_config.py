@@ -1,7 +1,6 @@
 """Study 3 configs: defaults from the schema, and bad input as a clear error naming the key before any job starts."""
 
 import pytest
-
 from conftest import validation_error
 
 BASE = {"study": "t", "kind": "inheritance", "seeds": [0], "total": {"gender": 24}, "ratios": [0.0, 0.25, 0.5]}

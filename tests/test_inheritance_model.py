@@ -1,6 +1,5 @@
 """Study 3 on a tiny scratch GPT-2: the alignment loss and its Trainer, likelihood classification, the evaluations."""
 
-import functools
 import math
 
 import pandas as pd

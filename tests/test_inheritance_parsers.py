@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from synthloop.studies.inheritance.parsers import (
-    abc_lexicon, hiring_shares, negative_shares, parse_choice, parse_salary, text_gender,
+    abc_lexicon,
+    hiring_shares,
+    negative_shares,
+    parse_choice,
+    parse_salary,
+    text_gender,
 )
 
 SALARY_REPLIES = [

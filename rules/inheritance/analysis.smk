@@ -24,7 +24,12 @@ rule figure_by_ratio:
     input:
         path("metrics"),
     output:
-        report(path("figure", figure="{figure}_by_ratio"), caption="../../report/inheritance/by_ratio.rst", category=STUDY, subcategory="bias ratio"),
+        report(
+            path("figure", figure="{figure}_by_ratio"),
+            caption="../../report/inheritance/by_ratio.rst",
+            category=STUDY,
+            subcategory="bias ratio",
+        ),
     log:
         log("figure_by_ratio", "{figure}"),
     benchmark:
@@ -62,7 +67,12 @@ rule figure_mitigations:
     input:
         path("metrics"),
     output:
-        report(path("figure", figure="mitigations"), caption="../../report/inheritance/mitigations.rst", category=STUDY, subcategory="mitigation"),
+        report(
+            path("figure", figure="mitigations"),
+            caption="../../report/inheritance/mitigations.rst",
+            category=STUDY,
+            subcategory="mitigation",
+        ),
     log:
         log("figure_mitigations"),
     benchmark:
@@ -82,8 +92,12 @@ rule unbiased_gender_shares:
         PLAN.unbiased_sets(),
     output:
         table=path("table", table="unbiased_gender_shares"),
-        figure=report(path("figure", figure="unbiased_gender_shares"), caption="../../report/inheritance/unbiased_gender_shares.rst", category=STUDY,
-                      subcategory="analysis"),
+        figure=report(
+            path("figure", figure="unbiased_gender_shares"),
+            caption="../../report/inheritance/unbiased_gender_shares.rst",
+            category=STUDY,
+            subcategory="analysis",
+        ),
     log:
         log("unbiased_gender_shares"),
     benchmark:
@@ -101,7 +115,12 @@ rule embeddings:
         unpack(lambda wc: PLAN.embedding_inputs(wc.bias)),
     output:
         points=path("embeddings", bias="{bias}"),
-        figure=report(path("figure", figure="embeddings_{bias}"), caption="../../report/inheritance/embeddings.rst", category=STUDY, subcategory="analysis"),
+        figure=report(
+            path("figure", figure="embeddings_{bias}"),
+            caption="../../report/inheritance/embeddings.rst",
+            category=STUDY,
+            subcategory="analysis",
+        ),
     log:
         log("embeddings", "{bias}"),
     benchmark:
