@@ -56,7 +56,7 @@ def test_strategy_overrides_the_finetune_recipe(default):
 
 def test_pool_chains_expand_over_clusters_and_ratios(default):
     default["strategies"]["pool"] = {"compose": "pool", "pool": {"n0": 8, "n": 4}}
-    default["chains"].update(strategies=["pool", "replace"], ratios=[0.25, 1.0], clusters={"n": 2, "min_size": 5})
+    default["chains"].update(strategies=["pool", "replace"], ratios=[0.25, 1.0], clusters={"n": 2, "min_size": 17})  # n0 + 3 x n(1-r) real texts at r = 0.25
     chains = tl.chains(validate(default))
     assert "sotu-c001-pool-r0.25-s0" in chains and "sotu-c000-replace-s0" in chains
     assert len(chains) == 2 * (2 + 1)  # clusters x (pool ratios + replace)

@@ -11,7 +11,7 @@ from importlib import metadata
 
 from conftest import ROOT
 
-from synthloop.core.provenance import manifest, write_archive
+from synthloop.core.provenance import digest_file, manifest, sha256, write_archive
 
 BENCH_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -40,6 +40,7 @@ def test_verify_exits_0_on_a_good_archive_and_1_on_a_tampered_one(tmp_path, monk
             if member.name.endswith("metrics.csv"):
                 data = b"a,b\n1,3\n"  # same size, different bytes
             out.addfile(member, io.BytesIO(data))
+    digest_file("bad.tar.gz").write_text(f"{sha256('bad.tar.gz')}  bad.tar.gz\n")  # the archive's own digest is current: only the member lies
     bad = verify("bad.tar.gz", tmp_path)
     assert bad.returncode == 1
     assert "results/s/metrics.csv: checksum mismatch" in bad.stdout and "1 problem(s)" in bad.stdout
