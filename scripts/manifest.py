@@ -10,3 +10,4 @@ job_timings(snakemake.params.benchmarks).to_csv(snakemake.output.timings, index=
 with open(snakemake.output.manifest, "w") as out:
     json.dump(record, out, indent=2, default=str)
 log.info("manifest: %d jobs, config %s", record["jobs"], record["config_sha256"][:12])
+log.info("hub sources not in this machine's cache (commit unknown): %s", [s["key"] for s in record["hub"] if s["commit"] is None] or "none")
