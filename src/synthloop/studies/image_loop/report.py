@@ -15,6 +15,8 @@ from synthloop.core import figures
 from synthloop.scorers.fairness import accuracy, fairness_metrics
 
 LABELS = {"accuracy": "accuracy", "meo": "MEO (eq. 2)", "di": "DI (eq. 3)", "md": "MD (eq. 4)", "fid": "FID (feature-space)"}
+# The range a metric can take: the bands (a t-interval, wide with few seeds) are clipped to it.
+BOUNDS = {"accuracy": (0, 1), "meo": (0, 1), "di": (None, 1), "md": (0, 1), "fid": (0, None), "acc_k": (0, 1)}
 
 
 def metrics(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFrame, fairness: dict) -> pd.DataFrame:
@@ -59,17 +61,17 @@ def _line(rows: pd.DataFrame) -> pd.Series:
     return rows["generator"] + (rows["ratio"].map(lambda r: f" p={r:g}") if several else "")
 
 
-def _draw(ax, summary: pd.DataFrame, x: str, names: list[str]) -> None:
+def _draw(ax, summary: pd.DataFrame, x: str, names: list[str], bounds=(None, None)) -> None:
     for line, part in summary.groupby("line"):
         colour = figures.colour_for(line, names)
         ax.plot(part[x], part["mean"], marker="o", ms=3, color=colour, label=line)
         if part["n"].max() > 1:
-            ax.fill_between(part[x], part["low"], part["high"], color=colour, alpha=0.2)
+            ax.fill_between(part[x], part["low"].clip(*bounds), part["high"].clip(*bounds), color=colour, alpha=0.2)
 
 
 def _seed_note(rows: pd.DataFrame) -> str:
     n = rows["seed"].nunique()
-    return f"mean over {n} seeds, band: 95% t-interval across seeds" if n > 1 else "one seed: no interval across seeds"
+    return f"mean over {n} seeds; band: 95% t-interval across seeds, clipped to the metric's range" if n > 1 else "one seed: no interval across seeds"
 
 
 def plot_metric(table: pd.DataFrame, metric: str, path) -> None:
@@ -79,13 +81,14 @@ def plot_metric(table: pd.DataFrame, metric: str, path) -> None:
     classifiers = list(dict.fromkeys(table["classifier"]))
     fig, axes = figures.subplots(1, len(classifiers), figsize=(3.2 * len(classifiers), 3.0), squeeze=False, sharey=True)
     for ax, classifier in zip(axes[0], classifiers):
-        _draw(ax, across_seeds(table[table["classifier"] == classifier], ["line", "generation"], metric), "generation", names)
+        _draw(ax, across_seeds(table[table["classifier"] == classifier], ["line", "generation"], metric), "generation", names,
+              BOUNDS.get(metric, (None, None)))
         ax.set_title(classifier, fontsize=9)
         ax.set_xlabel("generation")
         figures.integer_ticks(ax)
     axes[0][0].set_ylabel(LABELS.get(metric, metric))
     axes[0][-1].legend(fontsize=7)
-    fig.suptitle(f"{LABELS.get(metric, metric)} on the real test set; {_seed_note(table)}", fontsize=9)
+    fig.suptitle(f"{LABELS.get(metric, metric)} on the real test set\n{_seed_note(table)}", fontsize=9)
     figures.save(fig, path)
 
 
@@ -93,13 +96,13 @@ def plot_fid(fid: pd.DataFrame, path) -> None:
     """FID between real and generated features over generations, one line per generator (and ratio)."""
     fid = fid.assign(line=_line(fid))
     names = sorted(fid["line"].unique())
-    fig, ax = figures.subplots(figsize=(4.5, 3.2))
-    _draw(ax, across_seeds(fid, ["line", "generation"], "fid"), "generation", names)
-    ax.set_xlabel("generation (its generator's training set: generation - 1)")
+    fig, ax = figures.subplots(figsize=(5.5, 3.4))
+    _draw(ax, across_seeds(fid, ["line", "generation"], "fid"), "generation", names, BOUNDS["fid"])
+    ax.set_xlabel("generation (generator trained on g-1's set)")
     ax.set_ylabel(LABELS["fid"])
     figures.integer_ticks(ax)
     ax.legend(fontsize=7)
-    ax.set_title(f"FID of each generation's samples; {_seed_note(fid)}", fontsize=8)
+    ax.set_title(f"FID of each generation's samples\n{_seed_note(fid)}", fontsize=8)
     figures.save(fig, path)
 
 
@@ -116,13 +119,13 @@ def plot_acc_k(table: pd.DataFrame, generator: str, path) -> None:
         for k, name in zip(ks, names):
             summary = across_seeds(part, ["ratio", "generation"], k)
             summary["line"] = name + (summary["ratio"].map(lambda r: f" p={r:g}") if several else "")
-            _draw(ax, summary, "generation", sorted(set(summary["line"]) | set(names)))
+            _draw(ax, summary, "generation", sorted(set(summary["line"]) | set(names)), BOUNDS["acc_k"])
         ax.set_title(classifier, fontsize=9)
         ax.set_xlabel("generation")
         figures.integer_ticks(ax)
-    axes[0][0].set_ylabel("Acc(k): k-th lowest subgroup accuracy (eq. 5)")
+    axes[0][0].set_ylabel("Acc(k) (eq. 5)")
     axes[0][-1].legend(fontsize=7)
-    fig.suptitle(f"{generator}: subgroup accuracy by rank; {_seed_note(table)}", fontsize=9)
+    fig.suptitle(f"{generator}: Acc(k), the k-th lowest subgroup accuracy per class, averaged over classes\n{_seed_note(table)}", fontsize=9)
     figures.save(fig, path)
 
 
