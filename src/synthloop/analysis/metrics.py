@@ -99,7 +99,7 @@ def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
         ax.set(title=title, xlabel="generation")
         figures.integer_ticks(ax)
         if shares:
-            ax.set_ylim(0, 1)
+            ax.set_ylim(-0.03, 1.03)  # lines at 0 or 1 (a tiny run) stay visible, not half hidden by the frame
     axes[0][0].set_ylabel(scorer)
     axes[0][-1].legend(frameon=False, fontsize=8)
     fig.suptitle(f"{scorer}: mean over seeds; band: 95% interval across {', '.join(sorted(bands))}", fontsize=9)
