@@ -6,6 +6,7 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -110,3 +111,30 @@ def test_hugging_face_bars_are_off_in_jobs(monkeypatch):
             "print(l.is_progress_bar_enabled(), datasets.is_progress_bar_enabled())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+class UniformLM:
+    """Equal logits over 5 tokens: every text's perplexity is 5, whatever its tokens."""
+
+    device = torch.device("cpu")
+    config = SimpleNamespace(n_positions=64, max_position_embeddings=64)
+
+    def __call__(self, input_ids, attention_mask):
+        return SimpleNamespace(logits=torch.zeros(*input_ids.shape, 5))
+
+
+class DigitTokenizer:
+    pad_token_id = 0
+
+    def __call__(self, texts, add_special_tokens, truncation, max_length):
+        return {"input_ids": [[int(c) for c in t][:max_length] for t in texts]}
+
+
+def test_perplexity_logs_a_line_per_batch(caplog, monkeypatch):
+    from synthloop.scorers import perplexity as ppl
+
+    monkeypatch.setattr(ppl, "context_length", lambda model: 64)
+    with caplog.at_level(logging.INFO, logger="synthloop.progress"):
+        values = ppl.perplexity(UniformLM(), DigitTokenizer(), ["12", "3", "1234", "44"], batch_size=2)
+    assert values[[0, 2, 3]] == pytest.approx([5.0, 5.0, 5.0]) and np.isnan(values[1])  # one token: no perplexity
+    assert [m.split()[1] for m in caplog.messages if m.startswith("perplexity:")] == ["2/3", "3/3"]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from synthloop.core.progress import Progress
 from synthloop.lm.batches import padded_batches
 from synthloop.lm.models import context_length, load_causal_lm
 from synthloop.scorers.registry import Scores
@@ -18,12 +19,14 @@ def perplexity(model, tokenizer, texts, batch_size: int = 32, max_length: int = 
     encoded = tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
     scored = [i for i, ids in enumerate(encoded) if len(ids) >= 2]
     result = np.full(len(encoded), np.nan)
+    progress = Progress("perplexity", len(scored), "texts")
     for rows, ids, mask in padded_batches([encoded[i] for i in scored], batch_size, tokenizer.pad_token_id, device=model.device):
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
         nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none")
         target_mask = mask[:, 1:].float()
         mean_nll = (nll * target_mask).sum(1) / target_mask.sum(1)
         result[[scored[r] for r in rows]] = torch.exp(mean_nll).cpu().numpy()
+        progress.step(len(rows))
     return result
 
 
