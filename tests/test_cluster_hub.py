@@ -184,3 +184,13 @@ def test_adapter_base_is_found_from_a_moved_results_tree(tmp_path, monkeypatch):
     assert adapter_base(adapter) == str(base.resolve())
     (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "org/base@v7"}))
     assert adapter_base(adapter) == "org/base@v7"  # a hub id (pinned) stays as recorded
+
+
+def test_hub_sources_of_other_study_kinds():
+    """Study 3 names its model under model.source and a hub data set by path alone; a .csv path is a local file."""
+    config = validate(yaml.safe_load((ROOT / "presets" / "li2025-bias-inheritance.yaml").read_text()))
+    assert [(s["key"], s["repo"], s["type"]) for s in hub_sources(config)] == [
+        ("model.source", "meta-llama/Llama-3.1-8B-Instruct", "model"),
+        ("data.gender.path", "LabHC/bias_in_bios", "dataset"),
+        ("data.culture.path", "Anthropic/llm_global_opinions", "dataset"),
+    ]

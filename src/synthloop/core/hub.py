@@ -39,7 +39,8 @@ def hub_sources(config: dict) -> list[dict]:
     """Every hub model and dataset a config names, with where (`key`) and the configured revision.
 
     Models: `source`, `model`, `tokenizer` values that are hub ids (with a `revision` beside them),
-    and `base_models` entries (an id, or {source, revision}); datasets: `path` of a `source: hf` entry.
+    and `base_models` entries (an id, or {source, revision}); datasets: `path` of a `source: hf` entry, or
+    of an entry without `source` whose path has no file suffix (study 3 and 4 configs name hub data sets so).
     Names without a slash ('scratch', 'base', 'minilm', 'smollm2') are not hub ids.
     """
     found = []
@@ -51,7 +52,8 @@ def hub_sources(config: dict) -> list[dict]:
 
     def walk(node, key):
         if isinstance(node, dict):
-            if node.get("source") == "hf" and isinstance(node.get("path"), str):
+            dataset = node.get("source") == "hf" or ("source" not in node and not Path(str(node.get("path"))).suffix)  # not a .csv file
+            if dataset and isinstance(node.get("path"), str):
                 add(f"{key}.path".lstrip("."), node["path"], "dataset", node.get("revision"))
             for name in MODEL_KEYS if node.get("backend") != "openai" else ():  # a served judge's model name is the server's
                 if isinstance(node.get(name), str):
@@ -61,8 +63,11 @@ def hub_sources(config: dict) -> list[dict]:
                     for i, entry in enumerate(value):
                         entry = entry if isinstance(entry, dict) else {"source": entry}
                         add(f"{key}.base_models[{i}]".lstrip("."), entry["source"], "model", entry.get("revision"))
-                elif name not in MODEL_KEYS:
+                elif isinstance(value, (dict, list)):
                     walk(value, f"{key}.{name}")
+        elif isinstance(node, list):
+            for i, entry in enumerate(node):
+                walk(entry, f"{key}[{i}]")
 
     walk(config, "")
     return found
