@@ -114,3 +114,25 @@ def test_a_local_base_model_s_files_are_inputs_of_the_first_fine_tune(tmp_path):
     assert plan.finetune_inputs(chain, 1)["init"] == [f"results/tiny/model-{chain}-0"]
     config["base_model"] = {"source": "org/hub-model"}
     assert Plan(validate(config), lambda name, **wc: name, "results/tiny").finetune_inputs(chain, 0)["init"] == []
+
+
+def test_local_scorer_and_embedder_model_files_are_inputs_of_scoring(tmp_path):
+    """Editing a local embedder or classifier directory must re-run the score jobs that read it."""
+    from synthloop.studies import validate
+    from synthloop.studies.text_loop.plan import Plan
+
+    embedder, classifier = tmp_path / "embedder", tmp_path / "classifier"
+    for directory in (embedder, classifier):
+        directory.mkdir()
+        (directory / "model.safetensors").write_bytes(b"x")
+        (directory / "config.json").write_text("{}")
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config["embedders"] = {"local": {"model": str(embedder)}}
+    config["scorers"]["diversity"] = {"kind": "semantic_diversity", "embedder": "local"}
+    config["scorers"]["hf"] = {"kind": "hf_classifier", "model": str(classifier), "labels": {"LABEL_0": "left", "LABEL_1": "right"}}
+    plan = Plan(validate(config), lambda name, **wc: f"results/tiny/{name}/" + "/".join(f"{k}={v}" for k, v in sorted(wc.items())), "results/tiny")
+    chain = next(iter(plan.chains))
+    inputs = plan.score_inputs(chain, 1)["assets"]
+    for directory in (embedder, classifier):
+        assert {str(directory / "model.safetensors"), str(directory / "config.json")} <= set(inputs)
+    assert not any(name == "minilm" for name in inputs)  # a packaged name is not a file

@@ -175,9 +175,12 @@ class Plan:
         return self.products(quality["assets"].values()) if quality else []
 
     def score_inputs(self, chain_id: str, gen: int) -> dict:
-        """The texts and the trained scorer models; embeddings are made by the score job itself."""
+        """The texts, the trained scorer models and the files of local scorer and embedder models (an edit
+        re-runs scoring); embeddings are made by the score job itself."""
         groups = self.scored_domains(chain_id, gen).values()
-        made = self.products(p for group in groups for assets in group.values() for name, p in assets.items() if name != "embeddings")
+        assets = [p for group in groups for assets in group.values() for name, p in assets.items() if name != "embeddings"]
+        models = [spec.get("model") for spec in self.config["scorers"].values()] + [self.config["embedders"][e]["model"] for e in self.embedders]
+        made = self.products([*assets, *(m for m in models if isinstance(m, str))])
         return {"texts": self.path("generated", chain=chain_id, gen=gen), "assets": made}
 
     def score_entries(self) -> list[dict]:
