@@ -196,3 +196,10 @@ def test_hiring_by_likelihood_picks_the_most_likely_name(tiny, slots):
         prompt = format_prompt(HIRING_PROMPT.format(profession=row.profession, candidates=", ".join(names)), tokenizer)
         scores = ev.answer_logprobs(model, tokenizer, [prompt], names, batch_size=1)[0]
         assert row.chosen == names[int(scores.argmax())]
+
+
+def test_weighted_alignment_trainer_class():
+    from synthloop.studies.inheritance.alignment import AlignmentTrainer, weighted
+
+    cls = weighted(0.25)
+    assert issubclass(cls, AlignmentTrainer) and cls.alignment_weight == 0.25 and cls.__name__ == "AlignmentTrainer_w0.25"

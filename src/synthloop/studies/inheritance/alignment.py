@@ -28,9 +28,12 @@ def alignment_loss(embeddings: torch.Tensor, augmented: torch.Tensor) -> torch.T
 class AlignmentTrainer(Trainer):
     """Adds the weighted alignment loss to the language-model loss of each batch."""
 
-    def __init__(self, *args, alignment_weight: float = 1.0, **kwargs):
+    alignment_weight = 1.0
+
+    def __init__(self, *args, alignment_weight: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.alignment_weight = float(alignment_weight)
+        if alignment_weight is not None:
+            self.alignment_weight = float(alignment_weight)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         augmented = inputs.pop(COLUMN)
@@ -40,3 +43,9 @@ class AlignmentTrainer(Trainer):
         align = alignment_loss(embeddings, augmented.to(embeddings.device))
         loss = lm_loss + self.alignment_weight * align
         return (loss, outputs) if return_outputs else loss
+
+
+def weighted(weight: float) -> type[AlignmentTrainer]:
+    """An AlignmentTrainer class with its weight fixed (for lm.training.train(trainer_class=...)); its name
+    carries the weight, so a checkpoint of another weight is not resumed."""
+    return type(f"AlignmentTrainer_w{float(weight):g}", (AlignmentTrainer,), {"alignment_weight": float(weight)})

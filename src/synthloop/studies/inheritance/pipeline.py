@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
@@ -98,9 +97,9 @@ def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, m
     texts = [format_example(i, r, tokenizer) for i, r in zip(train["instruction"], train["response"])]
     options = {}
     if mitigation == "loss":
-        from synthloop.studies.inheritance.alignment import COLUMN, AlignmentTrainer
+        from synthloop.studies.inheritance.alignment import COLUMN, weighted
 
-        options = {"trainer_class": functools.partial(AlignmentTrainer, alignment_weight=loss_weight), "columns": {COLUMN: train["augmented"].astype(int).tolist()}}
+        options = {"trainer_class": weighted(loss_weight), "columns": {COLUMN: train["augmented"].astype(int).tolist()}}
     return fine_tune(model, tokenizer, texts, out_dir, params, seed, init_source=init, **options)
 
 
