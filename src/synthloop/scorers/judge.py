@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from synthloop.core.progress import Progress
 from synthloop.core.hub import pinned
+from synthloop.core.progress import Progress
 from synthloop.lm.generation import Prompt, continue_batched
 from synthloop.scorers.registry import Scores
 
