@@ -95,8 +95,9 @@ def main():
     for row in table.itertuples():
         print(f"{row.rule:<26}{row.jobs:>5}{row.s:>10.1f}{row.cpu_time:>11.1f}{row.s / total_s:>12.1%}{row.max_rss:>12.0f}")
     print(f"{'all jobs':<26}{table['jobs'].sum():>5}{total_s:>10.1f}{table['cpu_time'].sum():>11.1f}")
-    print(f"total wall time: {wall:.1f} s ({wall / 60:.1f} min); sum of job seconds / wall: {total_s / wall:.2f} (above 1: jobs overlapped; "
+    print(f"total wall time: {wall:.1f} s; sum of job seconds / wall: {total_s / wall:.2f} (above 1: jobs overlapped; "
           "below 1: Snakemake start-up, DAG and scheduling between jobs)")
+    print(f"wall time {wall / 60:.1f} min, {table['jobs'].sum()} jobs, {table['cpu_time'].sum() / 60:.1f} CPU-minutes in jobs")
     print(f"load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load_before)}; after: {', '.join(f'{x:.1f}' for x in load_after)}")
     if readability:
         print()
