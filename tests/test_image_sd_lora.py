@@ -39,7 +39,7 @@ def tiny_pipeline_dir(tmp_path_factory):
                         up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4, norm_num_groups=4, sample_size=16)
     text = CLIPTextModel(CLIPTextConfig(vocab_size=60, hidden_size=16, intermediate_size=32, num_attention_heads=2, num_hidden_layers=1,
                                         max_position_embeddings=16, bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    scheduler = PNDMScheduler(skip_prk_steps=True, num_train_timesteps=50)
+    scheduler = PNDMScheduler(skip_prk_steps=True, num_train_timesteps=50, steps_offset=1)
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=tiny_tokenizer(tmp), unet=unet, scheduler=scheduler,
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.save_pretrained(tmp / "pipe")

@@ -79,17 +79,17 @@ def real_tables():
 def test_synthesize_filters_the_configured_share_and_feeds_the_fifo(tmp_path):
     real = real_tables()
     previous = fifo.training_set(real, real.iloc[:0])
-    filter_net = fresh_cnn().eval()
+    uncertainty = filtering.classifier_uncertainty(fresh_cnn().eval(), 3, 0)  # MC dropout: the CNN has dropout
     config = {"filter": {"enabled": True, "share": 0.25, "mc_samples": 3, "classifier": "cnn"}, "fifo": {"enabled": True, "capacity": 1},
               "generator_params": {"dcgan": DCGAN}}
-    train, generated, summary = steps.synthesize(previous, real, "dcgan", 1, 0.25, config, 0, fresh_cnn().eval(), filter_net, tmp_path / "ck")
+    train, generated, summary = steps.synthesize(previous, real, "dcgan", 1, 0.25, config, 0, fresh_cnn().eval(), uncertainty, tmp_path / "ck")
     s = int(round(0.25 * 96))  # S = 24 kept per generation
     assert len(generated) == 32 and generated["kept"].sum() == s  # 32 sampled, the 8 (25%) least certain dropped
     assert generated.loc[generated["kept"], "entropy"].max() <= generated.loc[~generated["kept"], "entropy"].min()
     assert (train["origin"] == "synthetic").sum() == s and summary["kept"] == s and np.isfinite(summary["fid"])
     assert "subgroup" not in train.columns and "subgroup" not in generated.columns
     # generation 2 with capacity 1 (D = S): generation 1's images leave the queue
-    train2, _, _ = steps.synthesize(train, real, "dcgan", 2, 0.25, config, 0, fresh_cnn().eval(), filter_net, tmp_path / "ck2")
+    train2, _, _ = steps.synthesize(train, real, "dcgan", 2, 0.25, config, 0, fresh_cnn().eval(), uncertainty, tmp_path / "ck2")
     assert set(fifo.queue_of(train2)["source_generation"]) == {2}
 
 
@@ -145,3 +145,15 @@ def test_a_library_classifier_without_its_library_names_it(monkeypatch):
     monkeypatch.setattr(classifiers, "library_available", lambda name: False)  # as on a machine without a matching torchvision
     with pytest.raises(RuntimeError, match="needs torchvision"):
         classifiers.build("torchvision:alexnet", (3, 64, 64), 3)
+
+
+def test_mc_dropout_averages_stochastic_passes_reproducibly():
+    torch.manual_seed(0)
+    model = classifiers.build("mlp", (3, 8, 8), 3, {"dropout": 0.5}).eval()
+    with torch.no_grad():
+        plain = torch.softmax(model(training.as_tensor(IMAGES[:6])), 1).numpy()
+    assert training.predict_proba(model, IMAGES[:6]) == pytest.approx(plain, abs=1e-6)  # one pass: dropout off
+    mc = training.predict_proba(model, IMAGES[:6], mc_samples=8, seed=3)
+    assert not np.allclose(mc, plain) and mc.sum(1) == pytest.approx(np.ones(6))
+    assert np.array_equal(mc, training.predict_proba(model, IMAGES[:6], mc_samples=8, seed=3))  # from the seed
+    assert not any(m.training for m in model.modules())  # dropout switched off again afterwards
