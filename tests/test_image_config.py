@@ -41,6 +41,7 @@ def test_mini_is_the_issue_s_design():
         (lambda c: c.update(data={"source": "hf"}), "config key 'data.path'"),
         (lambda c: c["data"]["colourise"].update(ratios={"2": [1, 1]}), "config key 'data.colourise.ratios.2': needs 3"),
         (lambda c: c.update(classifier_options={"vgg": {}}), "config key 'classifier_options.vgg': not a configured classifier"),
+        (lambda c: c.update(max_jobs=30), "config key 'max_jobs': the study needs about 39 jobs"),
     ],
 )
 def test_bad_input_names_the_key(edit, message):
