@@ -8,6 +8,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from synthloop.studies.inheritance.mitigate import mask_text
+from synthloop.studies.inheritance.prompts import PROFESSION_QUESTION
+
+
+def validate_slots() -> dict:
+    from synthloop.studies import validate
+
+    return validate({"study": "t", "kind": "inheritance", "seeds": [0]})["slots"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
 
@@ -16,14 +25,14 @@ def tiny_config(model: Path) -> dict:
     return {
         "study": "tiny-inheritance", "kind": "inheritance", "seeds": [0],
         "model": {"source": str(model)},
-        "bias_types": ["unbiased", "contextual_implicit"],
+        "bias_types": ["unbiased"],
         "ratios": [0.0, 0.5],
         "total": {"gender": 8},
-        "mitigations": {"methods": ["mask"], "bias_types": ["contextual_implicit"]},
+        "mitigations": {"methods": ["mask"]},
         "rounds": {"count": 2, "bias_type": "unbiased", "ratio": 0.5},
         "data": {"gender": {"source": "template", "standin_per_group": {"train": 2, "test": 1}}},
         "augment": {"new_tokens": 12, "batch_size": 8},
-        "train": {"gender": {"epochs": 1, "batch_size": 4, "learning_rate": 1.0e-3, "max_length": 96, "lora": {"r": 2, "alpha": 4}}},
+        "train": {"gender": {"epochs": 1, "batch_size": 4, "learning_rate": 1.0e-3, "max_length": 96, "lora": None}},  # full fine-tuning: no peft import per job
         "evaluation": {"tasks": {"gender": ["profession", "hiring", "salary", "story"]}, "batch_size": 16,
                        "profession": {"per_profession": 1 * 2}, "hiring": {"repeats": 1, "new_tokens": 4},
                        "salary": {"per_profession": 2, "new_tokens": 4}, "story": {"names_per_group": 1, "new_tokens": 8}},
@@ -57,19 +66,22 @@ def test_tiny_inheritance_study_end_to_end(tmp_path, tiny_model):
     results = tmp_path / "results" / "tiny-inheritance"
     metrics = pd.read_parquet(results / "metrics.parquet")
     arms = set(metrics["arm"])
-    assert arms == {"gender_none_g0_none_r1", "gender_unbiased_g0.5_none_r1", "gender_contextual_implicit_g0.5_none_r1",
-                    "gender_contextual_implicit_g0.5_mask_r1", "gender_unbiased_g0.5_none_r2"}
+    assert arms == {"gender_none_g0_none_r1", "gender_unbiased_g0.5_none_r1", "gender_unbiased_g0.5_mask_r1", "gender_unbiased_g0.5_none_r2"}
     assert set(metrics["task"]) == {"profession", "hiring", "salary", "story"}
     for arm in arms:
         train = pd.read_parquet(results / "arms" / arm / "s0" / "train.parquet")
         assert len(train) == 8 and train["augmented"].sum() == (0 if "_g0_" in arm else 4)
-    masked = pd.read_parquet(results / "arms" / "gender_contextual_implicit_g0.5_mask_r1" / "s0" / "train.parquet")
-    prompts = pd.read_parquet(results / "augment" / "gender_contextual_implicit_r1" / "s0.parquet")
-    assert masked.loc[masked["augmented"] == 1, "instruction"].str.contains(r"\b(?:he|she|his|her)\b", case=False).sum() == 0
-    assert prompts["instruction"].str.contains("whose name is").all()
+    masked = pd.read_parquet(results / "arms" / "gender_unbiased_g0.5_mask_r1" / "s0" / "train.parquet")
+    augmented = pd.read_parquet(results / "augment" / "gender_unbiased_r1" / "s0.parquet").head(4)
+    names = [n for c in validate_slots()["names"].values() for g in c.values() for n in g]
+    expected = {PROFESSION_QUESTION.format(biography=mask_text(t, names, validate_slots()["cultures"])) for t in augmented["text"]}
+    assert set(masked.loc[masked["augmented"] == 1, "instruction"]) == expected
+    assert augmented["instruction"].str.startswith("Write a 100 words biography of a ").all()
     # round 2's augmentation was written by round 1's model, and round 2 fine-tuned that model further
-    adapter = yaml.safe_load((results / "arms" / "gender_unbiased_g0.5_none_r2" / "s0" / "model" / "adapter_config.json").read_text())
-    assert adapter["base_model_name_or_path"].endswith("arms/gender_unbiased_g0.5_none_r1/s0/model")
+    log = (results / "logs" / "finetune" / "gender_unbiased_g0.5_none_r2" / "s0.log").read_text()
+    assert "fine-tuned from results/tiny-inheritance/arms/gender_unbiased_g0.5_none_r1/s0/model" in log
+    log = (results / "logs" / "augment" / "gender_unbiased_r2" / "s0.log").read_text()
+    assert "by results/tiny-inheritance/arms/gender_unbiased_g0.5_none_r1/s0/model" in log
     hiring = metrics[(metrics["task"] == "hiring") & (metrics["metric"] == "invalid")]
     assert (hiring["n"] == 6).all()
     for name in ("gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "gender_story_by_ratio",
