@@ -45,7 +45,9 @@ def has_word_run(text: str, times: int = 4) -> bool:
 
 
 def generations(chain_dir: Path) -> list[int]:
-    return sorted(int(p.name[1:]) for p in chain_dir.glob("g*") if p.name[1:].isdigit() and (p / "generated.parquet").exists())
+    """Generations whose texts and lean and quality scores are all written (a run still going, or stopped, has fewer)."""
+    needed = ("generated.parquet", "scores/quality.texts.parquet", "scores/lean.texts.parquet")
+    return sorted(int(p.name[1:]) for p in chain_dir.glob("g*") if p.name[1:].isdigit() and all((p / f).exists() for f in needed))
 
 
 def training_labels(results: Path, chain_dir: Path) -> pd.Series:
