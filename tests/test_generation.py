@@ -4,7 +4,8 @@ import pytest
 import torch
 from conftest import SENTENCES
 
-from synthloop.lm.generation import Prompt, block_prompts, continue_batched, continue_one_by_one, synthesize_documents
+from synthloop.lm.batches import Prompt
+from synthloop.lm.generation import block_prompts, continue_batched, continue_one_by_one, synthesize_documents
 from synthloop.lm.models import load_causal_lm
 
 

@@ -12,7 +12,8 @@ import torch
 
 from synthloop.core import progress as progress_module
 from synthloop.core.progress import Progress, duration, quiet_progress_bars
-from synthloop.lm.generation import Prompt, continue_batched
+from synthloop.lm.batches import Prompt
+from synthloop.lm.generation import continue_batched
 from synthloop.lm.training import progress_callback
 from synthloop.scorers import judge
 

@@ -14,7 +14,8 @@ import torch
 from conftest import SENTENCES
 
 from synthloop.core.config import ConfigError
-from synthloop.lm.generation import Prompt, continue_batched, load_generator, sample_from_prompt, synthesize_documents
+from synthloop.lm.batches import Prompt
+from synthloop.lm.generation import continue_batched, load_generator, sample_from_prompt, synthesize_documents
 from synthloop.lm.models import load_causal_lm
 from synthloop.lm.vllm_backend import (
     HF_DEFAULT_TOP_K,

@@ -8,8 +8,21 @@ starts at the same column); scoring passes pad on the right (positions start at 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A token prompt and the document it belongs to (generation writes one text per document)."""
+
+    doc: int  # index of the real document it came from
+    ids: tuple[int, ...]
+
+
+def strip_after_eos(ids: list[int], eos: int) -> list[int]:
+    return ids[: ids.index(eos)] if eos in ids else ids
 
 
 def padded_batches(sequences: Sequence[Sequence[int]], batch_size: int, pad_id: int, side: str = "right",

@@ -7,18 +7,10 @@ which gives the same greedy tokens many times faster (see bench/block_generation
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from synthloop.core.progress import Progress
-from synthloop.lm.batches import padded_batches
-
-
-@dataclass(frozen=True)
-class Prompt:
-    doc: int  # index of the real document it came from
-    ids: tuple[int, ...]
+from synthloop.lm.batches import Prompt, padded_batches, strip_after_eos
 
 
 def block_prompts(tokenizer, texts, block_tokens: int, titles=None) -> list[Prompt]:
@@ -30,10 +22,6 @@ def block_prompts(tokenizer, texts, block_tokens: int, titles=None) -> list[Prom
             prompts.append(Prompt(doc, tuple(tokenizer(titles[doc], add_special_tokens=False)["input_ids"])))
         prompts.extend(Prompt(doc, tuple(ids[start : start + block_tokens])) for start in range(0, len(ids), block_tokens))
     return [p for p in prompts if p.ids]
-
-
-def strip_after_eos(ids: list[int], eos: int) -> list[int]:
-    return ids[: ids.index(eos)] if eos in ids else ids
 
 
 @torch.inference_mode()

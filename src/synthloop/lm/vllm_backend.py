@@ -26,7 +26,7 @@ from typing import Any
 
 from synthloop.core.config import ConfigError
 from synthloop.core.seeds import stable_seed
-from synthloop.lm.generation import Prompt, strip_after_eos
+from synthloop.lm.batches import Prompt, strip_after_eos
 
 # transformers' global generation defaults, which the Hugging Face path samples with unless the
 # model's generation_config.json sets them (GenerationConfig._get_default_generation_params);

@@ -21,7 +21,8 @@ import pandas as pd
 
 from synthloop.core.hub import pinned
 from synthloop.core.progress import Progress
-from synthloop.lm.generation import Prompt, continue_batched
+from synthloop.lm.batches import Prompt
+from synthloop.lm.generation import continue_batched
 from synthloop.scorers.registry import Scores
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from synthloop.core.seeds import stable_seed
-from synthloop.lm.generation import Prompt, hf_continuations, load_generator
+from synthloop.lm.batches import Prompt
+from synthloop.lm.generation import hf_continuations, load_generator
 from synthloop.lm.prompts import format_example, format_prompt
 from synthloop.scorers.judge import chat_completion, resolve_judge_model
 from synthloop.studies.inheritance import evaluate as ev
