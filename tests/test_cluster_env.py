@@ -18,10 +18,16 @@ DRIVER_ONLY = {"snakemake", "snakemake-executor-plugin-slurm"}
 CONDA_NAMES = {"torch": "pytorch"}
 
 
+# The cluster environment also carries the image-loop presets' extra (conda builds torchvision for its torch).
+EXTRAS = ("vision",)
+CONDA_ONLY = {"torchvision"}  # listed as a conda package, version chosen by conda to match pytorch
+
+
 def _pyproject() -> dict[str, str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = [*project["dependencies"], *(d for extra in EXTRAS for d in project["optional-dependencies"][extra])]
     parsed = {canonicalize_name(r.name): str(r.specifier) for r in map(Requirement, deps)}
-    return {name: spec for name, spec in parsed.items() if name not in DRIVER_ONLY}
+    return {name: spec for name, spec in parsed.items() if name not in DRIVER_ONLY | CONDA_ONLY}
 
 
 def _env() -> dict:
@@ -48,6 +54,7 @@ def test_env_lists_the_pyproject_dependencies_with_the_same_bounds():
         version, _ = conda[conda_name]
         listed[pip_name] = str(Requirement(f"{pip_name}{version.replace(' ', '')}").specifier)
     assert listed == _pyproject()
+    assert CONDA_ONLY <= set(conda)
 
 
 def test_pytorch_is_a_cuda_build_from_conda_forge_without_the_deprecated_channel():

@@ -1,6 +1,7 @@
 """Embedding and the embedding-based metrics; the metrics are tested on synthetic vectors (no UMAP)."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -75,14 +76,15 @@ def test_gaussianity_of_a_tiny_set_is_missing_without_umap(tmp_path):
 
 
 def test_minilm_is_resolved_to_the_packaged_copy():
-    assert (em.Path(em.resolve_embedder("minilm")) / "model.safetensors").exists()
+    assert (Path(em.resolve_embedder("minilm")) / "model.safetensors").exists()
     assert em.resolve_embedder(None) == em.resolve_embedder("minilm")
 
 
-def test_an_unreachable_embedder_is_a_clear_error_offline(monkeypatch):
+def test_an_unreachable_embedder_is_a_clear_error_offline(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(FileNotFoundError, match="HF_HUB_OFFLINE"):
-        em.resolve_embedder("someone/not-downloaded")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))  # an empty cache
+    with pytest.raises(OSError, match=r"(?s)'someone/not-downloaded' could not be loaded \(HF_HUB_OFFLINE=1.*hf download someone/not-downloaded"):
+        em.load_embedder({"model": "someone/not-downloaded"})
 
 
 def test_embed_texts_offline_gives_unit_float32_vectors_that_track_meaning():

@@ -33,14 +33,14 @@ def resolve_embedder(name: str | None) -> str:
 def load_embedder(spec: dict):
     from sentence_transformers import SentenceTransformer
 
-    from synthloop.lm.models import pick_device
+    from synthloop.lm.models import hub_errors, pick_device
 
-    model = SentenceTransformer(
-        resolve_embedder(spec.get("model")),
-        device=spec.get("device") or str(pick_device()),
-        trust_remote_code=bool(spec.get("trust_remote_code", False)),
-        revision=spec.get("revision"),
-    )
+    source = resolve_embedder(spec.get("model"))
+    with hub_errors(source, spec.get("revision")):
+        model = SentenceTransformer(
+            source, device=spec.get("device") or str(pick_device()), trust_remote_code=bool(spec.get("trust_remote_code", False)),
+            revision=spec.get("revision"),
+        )
     if spec.get("max_seq_length"):  # attention cost grows with it; MiniLM was trained on 128 word pieces
         model.max_seq_length = int(spec["max_seq_length"])
     return model

@@ -231,10 +231,14 @@ def hf_toxicity(texts: list[str], spec: dict) -> np.ndarray:
         raise ScorerModelMissing("scorer kind 'toxicity' needs 'model': a Hugging Face classifier id or local path, e.g. unitary/toxic-bert")
     from transformers import pipeline
 
-    from synthloop.lm.models import pick_device
+    from synthloop.lm.models import hub_errors, pick_device
 
-    classify = pipeline("text-classification", model=model, device=pick_device(), top_k=None, truncation=True, model_kwargs={"use_safetensors": True},
-                        revision=spec.get("revision"))
+    try:
+        with hub_errors(model, spec.get("revision")):
+            classify = pipeline("text-classification", model=model, device=pick_device(), top_k=None, truncation=True,
+                                model_kwargs={"use_safetensors": True}, revision=spec.get("revision"))
+    except OSError as error:
+        raise ScorerModelMissing(f"scorer kind 'toxicity': {error}") from None
     label = spec.get("label", "toxic")
     outputs = classify(list(texts), batch_size=int(spec.get("batch_size", 32)))
     return np.array([next((d["score"] for d in out if d["label"].lower() == label.lower()), np.nan) for out in outputs], dtype=float)
