@@ -53,3 +53,12 @@ def tiny_lm(tmp_path_factory):
     params = {"vocab_size": 300, "n_layer": 2, "n_head": 2, "n_embd": 32, "context": 32, "steps": 30, "batch_size": 8, "learning_rate": 3e-3}
     train_base_model(SENTENCES * 20, out, params, seed=0)
     return out
+
+
+@pytest.fixture(scope="module")
+def lm(tiny_lm):
+    """The tiny GPT-2 loaded for inference, with its tokenizer."""
+    from synthloop.lm.models import load_causal_lm
+
+    model, tokenizer = load_causal_lm(str(tiny_lm))
+    return model.eval(), tokenizer

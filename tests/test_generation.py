@@ -1,18 +1,10 @@
 """Block-continuation generation: batched equals the published one-block-at-a-time loop."""
 
-import pytest
 import torch
 from conftest import SENTENCES
 
 from synthloop.lm.batches import Prompt
 from synthloop.lm.generation import block_prompts, continue_batched, continue_one_by_one, synthesize_documents
-from synthloop.lm.models import load_causal_lm
-
-
-@pytest.fixture(scope="module")
-def lm(tiny_lm):
-    model, tokenizer = load_causal_lm(str(tiny_lm))
-    return model.eval(), tokenizer
 
 
 def test_block_prompts_cover_the_title_and_every_block(lm):

@@ -12,7 +12,6 @@ import pytest
 import torch
 from conftest import SENTENCES
 
-from synthloop.lm.models import load_causal_lm
 from synthloop.scorers.perplexity import perplexity, score_perplexity
 
 TEXTS = [SENTENCES[0], "Health care.", " ".join(SENTENCES[1:4]), SENTENCES[5], "a"]
@@ -26,12 +25,6 @@ def unbatched_perplexity(model, tokenizer, text: str) -> float:
         log_probs = torch.log_softmax(model(torch.tensor([ids])).logits[0].double(), dim=-1)
     nll = [-float(log_probs[t, ids[t + 1]]) for t in range(len(ids) - 1)]
     return math.exp(sum(nll) / len(nll))
-
-
-@pytest.fixture(scope="module")
-def lm(tiny_lm):
-    model, tokenizer = load_causal_lm(str(tiny_lm))
-    return model.eval(), tokenizer
 
 
 def test_batched_padded_perplexity_equals_the_unbatched_hand_computed_value(lm):

@@ -28,12 +28,6 @@ from synthloop.lm.vllm_backend import (
 )
 
 
-@pytest.fixture(scope="module")
-def lm(tiny_lm):
-    model, tokenizer = load_causal_lm(str(tiny_lm))
-    return model.eval(), tokenizer
-
-
 class FakeLLM:
     """vllm.LLM's generate(): token prompts and one SamplingParams per prompt in, RequestOutputs out (EOS included, as vLLM returns it)."""
 
