@@ -82,24 +82,11 @@ def threads_for(kind, default):
 
 # Jobs of seconds (composing, tables, figures, the manifest, data preparation) run in the main
 # Snakemake process instead of one sbatch each: on a cluster they would wait in the queue far
-# longer than they run. Data preparation also needs the hub, which login nodes reach.
-LOCAL_RULES = {
-    "text_loop": [
-        "compose_training_set",
-        "metrics",
-        "figure",
-        "theory",
-        "pretraining_corpus",
-        "prepare_dataset",
-        "lean_partition",
-        "lean_analysis",
-        "regress",
-        "regress_mixed",
-        "mixed_clusters",
-        "neuron_analysis",
-    ],
-}
-workflow.localrules("all", "manifest", "archive", *LOCAL_RULES.get(KIND, []))
+# longer than they run. Each kind's rules.smk names its own; these are every kind's.
+localrules:
+    all,
+    manifest,
+    archive,
 
 
 wildcard_constraints:

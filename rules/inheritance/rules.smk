@@ -28,7 +28,13 @@ wildcard_constraints:
     figure="[A-Za-z0-9_.-]+",
 
 
-workflow.localrules("compose", "metrics", "figure_by_ratio", "figure_rounds", "figure_mitigations", "unbiased_gender_shares")
+localrules:
+    compose,
+    metrics,
+    figure_by_ratio,
+    figure_rounds,
+    figure_mitigations,
+    unbiased_gender_shares,
 
 
 include: "data.smk"

@@ -29,6 +29,23 @@ PLAN = Plan(config, path, RESULTS)
 GENERATIONS = PLAN.generations
 
 
+# Jobs of seconds run in the main Snakemake process (see rules/common.smk); data preparation also
+# needs the hub, which login nodes reach.
+localrules:
+    compose_training_set,
+    metrics,
+    figure,
+    theory,
+    pretraining_corpus,
+    prepare_dataset,
+    lean_partition,
+    lean_analysis,
+    regress,
+    regress_mixed,
+    mixed_clusters,
+    neuron_analysis,
+
+
 wildcard_constraints:
     chain="[A-Za-z0-9_.-]+",
     scorer="[A-Za-z0-9_-]+",
