@@ -17,13 +17,8 @@ BUILT_IN = ("mlp", "lenet", "cnn", "resnet")
 LIBRARIES = {"torchvision": "torchvision", "timm": "timm"}
 
 
-class MLP(nn.Module):
-    def __init__(self, shape, n_classes, hidden=256, dropout=0.2):
-        super().__init__()
-        c, h, w = shape
-        self.body = nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout))
-        self.head = nn.Linear(hidden, n_classes)
+class BodyHead(nn.Module):
+    """A feature body and a linear head: `features` is the penultimate representation (the offline FID's)."""
 
     def features(self, x):
         return self.body(x)
@@ -32,7 +27,16 @@ class MLP(nn.Module):
         return self.head(self.features(x))
 
 
-class LeNet(nn.Module):
+class MLP(BodyHead):
+    def __init__(self, shape, n_classes, hidden=256, dropout=0.2):
+        super().__init__()
+        c, h, w = shape
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                  nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.head = nn.Linear(hidden, n_classes)
+
+
+class LeNet(BodyHead):
     """LeNet-5 with padded convolutions so that small images (8x8) keep a spatial extent."""
 
     def __init__(self, shape, n_classes, dropout=0.0):
@@ -47,11 +51,8 @@ class LeNet(nn.Module):
     def features(self, x):
         return self.body(self.conv(x))
 
-    def forward(self, x):
-        return self.head(self.features(x))
 
-
-class CNN(nn.Module):
+class CNN(BodyHead):
     """Two conv blocks with batch norm and global pooling, dropout before the head."""
 
     def __init__(self, shape, n_classes, width=32, dropout=0.3):
@@ -63,12 +64,6 @@ class CNN(nn.Module):
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout))
         self.head = nn.Linear(2 * width, n_classes)
-
-    def features(self, x):
-        return self.body(x)
-
-    def forward(self, x):
-        return self.head(self.features(x))
 
 
 class Block(nn.Module):
@@ -82,7 +77,7 @@ class Block(nn.Module):
         return torch.relu(self.main(x) + self.skip(x))
 
 
-class ResNet(nn.Module):
+class ResNet(BodyHead):
     """A small ResNet: a stem and three stages of one residual block each (widths w, 2w, 4w)."""
 
     def __init__(self, shape, n_classes, width=16):
@@ -91,12 +86,6 @@ class ResNet(nn.Module):
                                   Block(width, width, 1), Block(width, 2 * width, 2), Block(2 * width, 4 * width, 2),
                                   nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Linear(4 * width, n_classes)
-
-    def features(self, x):
-        return self.body(x)
-
-    def forward(self, x):
-        return self.head(self.features(x))
 
 
 class Library(nn.Module):
