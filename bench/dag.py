@@ -158,8 +158,9 @@ def dry_run_slices(preset: Path, by: str, only: list[str] | None, mem_cap_gb: fl
 
 
 def dry_run_analysis(preset: Path, clusters: int | None, mem_cap_gb: float, timeout: float) -> None:
-    """The last step of a sliced study: every chain's texts and scores exist (empty files here), and the
-    study-wide analyses are planned with the chain rules off, as `slices run --analysis` does."""
+    """The last step of a sliced study: what the slices made and the analysis reads exists (every generation's
+    texts, every chain's metrics table; empty files here), and the study-wide analyses are planned with the
+    chain rules off, as `slices run --analysis` does."""
     from synthloop.studies.text_loop.plan import Plan
     from synthloop.studies.text_loop.slices import CHAIN_RULES, load, slice_config, workflow_rules
 
@@ -170,10 +171,10 @@ def dry_run_analysis(preset: Path, clusters: int | None, mem_cap_gb: float, time
         tmp = Path(tmp)
         (tmp / "study.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
         config = load(tmp / "study.yaml")
-        patterns = {"generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",  # as rules/text_loop/rules.smk registers them
-                    "score": "results/{study}/chains/{chain}/g{gen}/scores/{scorer}.parquet"}
+        patterns = {"generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",  # as rules/text_loop/*.smk register them
+                    "chain_metrics": "results/{study}/chains/{chain}/metrics.parquet"}
         plan = Plan(config, lambda name, **w: patterns.get(name, "results/{study}/" + name).format(study=config["study"], **w), "results")
-        made = [*plan.generated_texts(), *(e["path"] for e in plan.score_entries())]
+        made = [*plan.generated_texts(), *(patterns["chain_metrics"].format(study=config["study"], chain=c) for c in plan.chains)]
         workdir = tmp / "run"
         start = time.perf_counter()
         for file in made:

@@ -49,13 +49,19 @@ def test_the_full_preset_splits_into_18_disjoint_slices_of_1000_chains():
     assert union == every
 
 
-def test_a_slice_targets_its_chains_texts_and_scores_only():
+def test_a_slice_targets_its_chains_texts_and_metrics_tables_only():
     selection = {"dataset": "news", "ratio": 0.125, "seed": 3}
     sliced = plan(preset(slice=selection))
     assert len(sliced.chains) == 200 and all(c.seed == 3 and c.ratio == 0.125 and c.dataset == "news" for c in sliced.chains.values())
     targets = sliced.targets()
-    assert len(targets) == 200 * 20 * (1 + 6)  # generated texts + one score file per scorer, per chain and generation
-    assert not [t for t in targets if "/chains/" not in t and not t.startswith(("results/x/generated", "results/x/score"))]
+    assert len(targets) == 200 * 20 + 200  # generated texts per chain and generation + one metrics table per chain
+    assert sorted(t for t in targets if t.startswith("results/x/chain_metrics/")) == sorted(f"results/x/chain_metrics/{c}" for c in sliced.chains)
+    assert not [t for t in targets if not t.startswith(("results/x/generated", "results/x/chain_metrics"))]
+    # a chain's metrics table reads every score of that chain (6 scorers x 20 generations) and no other chain's
+    chain = next(iter(sliced.chains))
+    entries = sliced.chain_score_entries(chain)
+    assert len(entries) == 6 * 20 and {e["chain"] for e in entries} == {chain}
+    assert [e for e in sliced.score_entries() if e["chain"] == chain] == entries
     assert "results/x/metrics" in plan(preset()).targets() and "results/x/metrics" not in targets
     assert sliced.datasets() == ["news"]  # only its dataset is prepared and clustered
 
@@ -80,7 +86,7 @@ def test_list_prints_every_slice_with_its_job_count():
     out = subprocess.run([sys.executable, "-m", "synthloop.studies.text_loop.slices", "list", str(PRESET)],
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout.splitlines()
     assert out[0] == "kovac2025-recursive-loops: 18000 chains x 20 generations in 18 slices by dataset, ratio"
-    assert out[1].split()[:5] == ["twitter-r0.0625", "1000", "chains", "80000", "chain"]
+    assert out[1].split()[:5] == ["twitter-r0.0625", "1000", "chains", "81000", "chain"]  # 4 per generation + its metrics table
     assert len(out) == 19 and sum(int(line.split()[1]) for line in out[1:]) == 18000
 
 
@@ -117,7 +123,9 @@ def test_slices_then_analysis_run_the_study_once(tmp_path):
     assert count_runs(workdir, "generate") == 2 and count_runs(workdir, "finetune") == 2 and count_runs(workdir, "train_base_model") == 1
     result = run("--analysis")
     assert count_runs(workdir, "generate") == 2 and count_runs(workdir, "score") == 2  # nothing of a chain ran again
+    assert count_runs(workdir, "chain_metrics") == 2 and count_runs(workdir, "metrics") == 1  # made by the slices, read by the analysis
     metrics = pd.read_parquet(workdir / "results" / "tiny-sliced" / "metrics.parquet")
+    metrics = metrics[metrics["generation"] >= 0]  # (generation -1 is the base model's row where it is scored)
     assert sorted(set(zip(metrics["seed"], metrics["generation"]))) == [(0, 0), (1, 0)]
     planned = result.stdout + result.stderr
     assert "rule metrics:" in planned and not [r for r in slices.CHAIN_RULES if f"rule {r}:" in planned]  # chain jobs not even planned

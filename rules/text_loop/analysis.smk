@@ -1,6 +1,31 @@
+# The metrics table in two steps: one table per chain (made with the chain: a slice makes its own), then
+# their concatenation. The study-wide job reads one file per chain instead of one per chain, generation and
+# scorer (2.16 million in the full study 2), so the analysis step of a sliced study plans in little memory.
+register_paths(chain_metrics="results/{study}/chains/{chain}/metrics.parquet")
+
+
+rule chain_metrics:
+    input:
+        lambda wc: [entry["path"] for entry in PLAN.chain_score_entries(wc.chain)],
+    output:
+        path("chain_metrics", chain="{chain}"),
+    log:
+        log("chain_metrics", "{chain}"),
+    benchmark:
+        bench("chain_metrics", "{chain}")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        entries=lambda wc: keys_of(PLAN.chain_score_entries(wc.chain), "path"),
+    script:
+        "../../scripts/text_loop/chain_metrics.py"
+
+
 rule metrics:
     input:
-        [entry["path"] for entry in PLAN.score_entries()],
+        [path("chain_metrics", chain=chain) for chain in PLAN.chains],
     output:
         table=path("metrics"),
         csv=report(
@@ -14,8 +39,6 @@ rule metrics:
         "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
-    params:
-        entries=keys_of(PLAN.score_entries(), "path"),
     script:
         "../../scripts/text_loop/metrics.py"
 

@@ -33,6 +33,7 @@ GENERATIONS = PLAN.generations
 # needs the hub, which login nodes reach.
 localrules:
     compose_training_set,
+    chain_metrics,
     metrics,
     figure,
     theory,

@@ -3,8 +3,8 @@ from synthloop.core.jobs import start
 start(snakemake)
 import pandas as pd
 
-from synthloop.analysis.metrics import metrics_table
-
-table = metrics_table([(keys, pd.read_parquet(path)) for keys, path in zip(snakemake.params.entries, snakemake.input)])
+# The chains' own tables (rule chain_metrics), in metrics_table's order.
+table = pd.concat([pd.read_parquet(path) for path in snakemake.input], ignore_index=True)
+table = table.sort_values(["chain", "generation", "scorer", "metric"], kind="stable").reset_index(drop=True)
 table.to_parquet(snakemake.output.table)
 table.to_csv(snakemake.output.csv, index=False)

@@ -193,6 +193,14 @@ class Plan:
             for s in self.scorers
         ]
 
+    def chain_score_entries(self, chain_id: str) -> list[dict]:
+        """score_entries() of one chain: the inputs of its own metrics table (rule chain_metrics); indexed once."""
+        if not hasattr(self, "_entries_by_chain"):
+            self._entries_by_chain: dict[str, list[dict]] = {}
+            for entry in self.score_entries():
+                self._entries_by_chain.setdefault(entry["chain"], []).append(entry)
+        return self._entries_by_chain[chain_id]
+
     def classifier_tables(self) -> list[str]:
         datasets = sorted({root_dataset(self.config, d) for d in self.datasets()})
         kinds = {self.config["scorers"][s]["kind"] for s in self.scorers}
@@ -244,7 +252,7 @@ class Plan:
 
     def targets(self) -> list[str]:
         if self.config.get("slice"):  # a slice makes its chains' texts and scores; the study-wide analyses wait for every slice
-            return [*self.generated_texts(), *(entry["path"] for entry in self.score_entries())]
+            return [*self.generated_texts(), *(self.path("chain_metrics", chain=cid) for cid in self.chains)]
         single, mixed = self.regressions()
         regression = [self.path("regression", table="coefficients"), self.path("table1"), self.path("coefficients")] * single
         regression += [self.path("regression", table="mixed_coefficients"), self.path("mixed_figure")] * mixed

@@ -2,7 +2,7 @@
 as a sequence of smaller workflows, each planned in minutes and a few GB on a login node.
 
 A slice is the config with `slice: {dataset, ratio[, seed]}`: the plan keeps only the chains it selects
-and its targets are those chains' texts and scores (shared data, clusters and scorer models are made by
+and its targets are those chains' texts and metrics tables (so their scores too) (shared data, clusters and scorer models are made by
 the first slice that needs them and reused by the rest, in the same results/<study>/ tree). Once every
 slice is done, `--analysis` runs the study-wide tables, figures and regressions with the chain rules
 switched off (`--allowed-rules`), so the chains' files are read as inputs instead of being planned again.
@@ -27,8 +27,9 @@ from synthloop.core.config import ConfigError
 from synthloop.studies.text_loop.chains import Chain, chains
 
 KEYS = ("dataset", "ratio", "seed")  # what a slice may select on: Chain attributes
-CHAIN_RULES = ("compose_training_set", "finetune", "generate", "score", "neuron_values")  # one job per chain and generation
+CHAIN_RULES = ("compose_training_set", "finetune", "generate", "score", "neuron_values", "chain_metrics")  # a chain's own jobs
 JOBS_PER_GENERATION = 4  # compose, fine-tune, generate, score
+JOBS_PER_CHAIN = 1  # its metrics table (chain_metrics)
 
 
 def in_slice(chain: Chain, selection: dict | None) -> bool:
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
     if args.command == "list":
         print(f"{study}: {sum(n for _, n in found)} chains x {generations} generations in {len(found)} slices by {', '.join(by)}")
         for selection, n in found:
-            print(f"{name(selection):<28} {n:>6} chains {n * generations * JOBS_PER_GENERATION:>9} chain jobs   slice: {selection}")
+            print(f"{name(selection):<28} {n:>6} chains {n * (generations * JOBS_PER_GENERATION + JOBS_PER_CHAIN):>9} chain jobs   slice: {selection}")
         return 0
     out_dir = args.dir / study
     if args.analysis:
