@@ -27,8 +27,8 @@ TINY = ROOT / "tests" / "configs" / "tiny.yaml"
 
 # Jobs of seconds that must not be one sbatch each, and jobs that must (they need a GPU or hours).
 CHEAP = {"all", "manifest", "archive", "compose_training_set", "metrics", "figure", "theory", "pretraining_corpus",
-         "prepare_dataset", "lean_partition", "lean_analysis", "regress", "regress_mixed", "mixed_clusters", "neuron_analysis"}
-HEAVY = {"finetune", "generate", "score", "clusters", "neuron_values", "lean_scores", "train_base_model"}
+         "prepare_dataset", "lean_partition", "label_subset", "chain_metrics", "lean_analysis", "regress", "regress_mixed", "mixed_clusters", "neuron_analysis"}
+HEAVY = {"finetune", "generate", "score", "generate_base", "score_base", "clusters", "neuron_values", "lean_scores", "train_base_model"}
 
 
 @pytest.fixture(scope="module")

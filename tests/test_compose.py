@@ -17,11 +17,6 @@ def generated(gen, n=50):
     return pd.DataFrame({"doc_id": [f"r{i}" for i in range(n)], "text": [f"synthetic g{gen} {i}" for i in range(n)], "generation": gen})
 
 
-def test_generation0_can_keep_one_label():
-    docs = pd.DataFrame({"doc_id": list("abcd"), "text": list("abcd"), "label": ["center", "left", "center", "right"]})
-    assert real_set(docs, ["center"])["doc_id"].tolist() == ["a", "c"]
-
-
 def test_replace_is_only_the_previous_output(real):
     out = compose("replace", real, real, generated(0), np.random.default_rng(0))
     assert len(out) == 50 and (out["origin"] == "synthetic").all() and (out["source_generation"] == 0).all()

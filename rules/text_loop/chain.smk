@@ -20,7 +20,6 @@ rule compose_training_set:
         gen=lambda wc: int(wc.gen),
         strategy=lambda wc: PLAN.strategy(wc.chain),
         ratio=lambda wc: PLAN.chains[wc.chain].ratio,
-        generation0_labels=config["chains"]["generation0_labels"],
         seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "compose"),
         real_seed=lambda wc: PLAN.seed(wc.chain, "real"),
     script:

@@ -37,3 +37,31 @@ rule prepare_dataset:
         seed=lambda wc: PLAN.study_seed("split", wc.dataset),
     script:
         "../../scripts/text_loop/prepare_dataset.py"
+
+
+# A label subset's fine-tuning set comes from this rule (every document of its labels in its source,
+# not only the source's balanced set: study 1's center-only setup), every loaded dataset's from prepare_dataset.
+ruleorder: label_subset > prepare_dataset
+
+
+rule label_subset:
+    input:
+        local=lambda wc: local_inputs(PLAN.loading_spec(config["datasets"][wc.dataset]["from"])),
+    output:
+        path("finetune_docs", dataset="{dataset}"),
+    log:
+        log("label_subset", "{dataset}"),
+    benchmark:
+        bench("label_subset", "{dataset}")
+    wildcard_constraints:
+        dataset="|".join(map(re.escape, PLAN.subsets)) or "(?!)",  # (?!): matches nothing
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        spec=lambda wc: config["datasets"][wc.dataset],
+        source_spec=lambda wc: PLAN.loading_spec(config["datasets"][wc.dataset]["from"]),
+        seed=lambda wc: PLAN.study_seed("label-subset", wc.dataset),
+    script:
+        "../../scripts/text_loop/label_subset.py"

@@ -16,7 +16,7 @@ rule neuron_values:
     """All versions of one chain in one job: loading torch costs more than the probe pass itself."""
     input:
         models=lambda wc: [path("model", chain=wc.chain, gen=g) for g in GENERATIONS],
-        probes=lambda wc: PLAN.real_docs(wc.chain),
+        probes=lambda wc: PLAN.neuron_probes(wc.chain)[0],
     output:
         [path("neurons", chain="{chain}", gen=g) for g in GENERATIONS],
     log:
@@ -32,7 +32,7 @@ rule neuron_values:
         probe_size=config["neurons"]["probe_size"],
         max_length=config["neurons"]["probe_max_length"],
         batch_size=config["neurons"]["batch_size"],
-        seed=lambda wc: PLAN.study_seed("neuron_probes", PLAN.chains[wc.chain].dataset),
+        seed=lambda wc: PLAN.neuron_probes(wc.chain)[1],
         trust_remote_code=config["trust_remote_code"],
     script:
         "../../scripts/text_loop/neuron_values.py"

@@ -40,6 +40,7 @@ localrules:
     pretraining_corpus,
     prepare_dataset,
     lean_partition,
+    label_subset,
     lean_analysis,
     regress,
     regress_mixed,
@@ -58,6 +59,7 @@ include: "data.smk"
 include: "models.smk"
 include: "chain.smk"
 include: "score.smk"
+include: "base.smk"
 include: "analysis.smk"
 include: "neurons.smk"
 include: "theory.smk"

@@ -10,12 +10,19 @@ from synthloop.core import figures
 from synthloop.scorers.registry import ALL_DOMAINS  # one-domain chains; mixed chains have a row per domain
 
 KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "domain", "metric"]
+BASE = -1  # the generation of the base model before any fine-tuning (Wang et al.'s Figure 2), when it is scored
+
+
+def version_label(generation: int) -> str:
+    """'base' for the base model before any fine-tuning, else 'g<n>'."""
+    return "base" if generation == BASE else f"g{int(generation)}"
 
 
 def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
     """One row per chain × generation × scorer × domain × metric, with `relative` = value / value at g0.
 
     Summaries without a `domain` column (written before mixed chains existed) are one-domain sets.
+    The base model's row, when scored, has generation -1 (BASE) and `version` 'base'; the others 'g0', 'g1', ….
     """
     frames = [summary.assign(**keys) for keys, summary in summaries]
     table = pd.concat(frames, ignore_index=True)
@@ -24,6 +31,7 @@ def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
     first = table[table["generation"] == 0].set_index(index)["value"]
     base = table.set_index(index).index.map(first.to_dict())
     table["relative"] = table["value"] / pd.Series(base, index=table.index)
+    table["version"] = table["generation"].map(version_label)
     columns = KEYS + [c for c in table.columns if c not in KEYS]
     return table[columns].sort_values(["chain", "generation", "scorer", "metric"]).reset_index(drop=True)
 
@@ -69,7 +77,8 @@ def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
     """One panel per metric, one line per strategy (and ratio): the mean over seeds with a 95% band.
 
     The band is across seeds when there are several, else the texts' own CI; the figure says which.
-    For a lean scorer the panels are the shares of each label (the published Figure 2);
+    For a lean scorer the panels are the shares of each label (the published Figures 3a, 6 and 7; the base model
+    before fine-tuning, when scored, is the square at 'base': the published Figure 2);
     for the quality classifier, the quality index with its CI (the published Figure 3).
     Mixed chains draw one line per domain (line style) in the strategy's colour. A branched chain's line
     starts at its branch point (the last generation shared with its parent, marked ◆).
@@ -87,17 +96,26 @@ def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
     for ax, metric in zip(axes[0], metrics):
         summary = across_seeds(rows[rows["metric"] == metric])
         bands |= {f"{b} (n={n})" if b == "seeds" else b for b, n in zip(summary["band"], summary["n"])}
-        for (line, domain), part in summary.groupby(["line", "domain"]):
+        for (line, domain), both in summary.groupby(["line", "domain"]):
             colour = figures.colour_for(line, names)
             label = line if domain == ALL_DOMAINS else f"{line} ({domain})"
+            part, base = both[both["generation"] != BASE], both[both["generation"] == BASE]
             ax.plot(part["generation"], part["value"], marker="o", color=colour, linestyle=styles[domain], label=label)
             ax.fill_between(part["generation"], part["ci_low"], part["ci_high"], color=colour, alpha=0.15)
+            if len(base) and len(part):  # the base model before fine-tuning: a square, joined to g0 by a dotted line
+                start = part.sort_values("generation").iloc[0]
+                ax.plot([BASE, start["generation"]], [base["value"].iloc[0], start["value"]], color=colour, linestyle=":")
+                ax.errorbar([BASE], base["value"], yerr=[base["value"] - base["ci_low"], base["ci_high"] - base["value"]],
+                            marker="s", color=colour, capsize=3)
             if line in branch_lines:
                 first = part.sort_values("generation").iloc[0]
                 ax.plot([first["generation"]], [first["value"]], marker="D", markersize=9, color=colour, markeredgecolor="black")
         title = f"share labelled '{metric.removeprefix('share_')}'" if shares else metric
         ax.set(title=title, xlabel="generation")
         figures.integer_ticks(ax)
+        if (summary["generation"] == BASE).any():
+            ticks = [t for t in ax.get_xticks() if t >= 0 and t <= summary["generation"].max() and float(t).is_integer()]
+            ax.set_xticks([BASE, *ticks], ["base", *(str(int(t)) for t in ticks)])
         if shares:
             ax.set_ylim(-0.03, 1.03)  # lines at 0 or 1 (a tiny run) stay visible, not half hidden by the frame
     axes[0][0].set_ylabel(scorer)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthloop.analysis.metrics import from_branch_points, line_labels
+from synthloop.analysis.metrics import BASE, from_branch_points, line_labels
 
 MAX_ROWS = 24  # keep the summary short; the rest is in the metrics table
 HEADLINE_COLUMNS = {"strategy", "generation", "scorer", "metric", "value"}
@@ -20,7 +20,7 @@ HEADLINE_COLUMNS = {"strategy", "generation", "scorer", "metric", "value"}
 def headline(table: pd.DataFrame) -> pd.DataFrame:
     """Per scorer, metric and line (strategy, ratio, branch): the mean over seeds, clusters and domains
     at the line's first and last generation (a branch's first is its branch point)."""
-    table = from_branch_points(table)
+    table = from_branch_points(table[table["generation"] != BASE])  # first = generation 0; the base row stays in the table
     table = table.assign(line=line_labels(table))
     means = table.groupby(["scorer", "metric", "line", "generation"], as_index=False)["value"].mean()
     rows = []

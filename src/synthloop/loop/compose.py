@@ -12,10 +12,9 @@ import pandas as pd
 COLUMNS = ["doc_id", "text", "origin", "source_generation"]
 
 
-def real_set(documents: pd.DataFrame, labels=None) -> pd.DataFrame:
-    """Generation 0's training set: the real fine-tuning documents, optionally of some labels only."""
-    if labels:
-        documents = documents[documents["label"].isin(labels)]
+def real_set(documents: pd.DataFrame) -> pd.DataFrame:
+    """Generation 0's training set: the chain's real fine-tuning documents (a label_subset dataset's for
+    study 1's center-only setup)."""
     return documents.assign(origin="real", source_generation=-1)[COLUMNS].reset_index(drop=True)
 
 

@@ -15,8 +15,7 @@ from synthloop.loop.compose import compose, real_set
 
 
 def generation_training_set(strategy: dict, gen: int, real: pd.DataFrame, previous_pool: pd.DataFrame | None,
-                            previous_generated: pd.DataFrame | None, ratio: float | None, generation0_labels, seed: int,
-                            real_seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                            previous_generated: pd.DataFrame | None, ratio: float | None, seed: int, real_seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generation `gen`'s training set and pool. `seed` draws this generation's samples; `real_seed`
     orders the chain's real texts once, so every generation takes fresh ones."""
     rng = np.random.default_rng(seed)
@@ -29,7 +28,7 @@ def generation_training_set(strategy: dict, gen: int, real: pd.DataFrame, previo
         fresh = pools.fresh_real_texts(real, gen - 1, spec["n0"], n_fresh, real_seed)
         pool = pools.next_pool(previous_pool, generated, fresh, spec["mode"])
         return pools.training_set(pool, spec["mode"], spec["n"], rng), pool
-    real = real_set(real, generation0_labels)
+    real = real_set(real)
     if gen == 0:
         return real, real
     train = compose(strategy["compose"], real, previous_pool, previous_generated, rng, strategy.get("real_fraction", 0.1))

@@ -12,6 +12,8 @@ from synthloop.core.seeds import stable_seed
 
 MIXED = "mixed"  # the dataset name of mixed multi-domain chains (study 2); no configured dataset may use it
 PARTITION = "lean_partition"  # the source of a dataset drawn from another by political lean
+SUBSET = "label_subset"  # the source of a dataset of every document of some labels of another (study 1's center-only setup)
+DERIVED = (PARTITION, SUBSET)  # datasets drawn from another: their labels and scorer models are their source's
 
 
 @dataclass(frozen=True)
@@ -89,21 +91,33 @@ def partition_datasets(config: dict) -> list[str]:
     return [name for name, spec in config["datasets"].items() if spec["source"] == PARTITION]
 
 
+def subset_datasets(config: dict) -> list[str]:
+    return [name for name, spec in config["datasets"].items() if spec["source"] == SUBSET]
+
+
 def root_dataset(config: dict, name: str) -> str:
-    """The loaded dataset behind `name`: a lean partition's scorer models and labels are its source's.
+    """The loaded dataset behind `name`: a lean partition's or a label subset's scorer models and labels are its source's.
     A name that is not a configured dataset (a mixed chain's 'mixed') is its own root."""
     spec = config["datasets"].get(name, {})
-    return spec["from"] if spec.get("source") == PARTITION else name
+    return spec["from"] if spec.get("source") in DERIVED else name
+
+
+def dataset_strategies(config: dict, dataset: str) -> list[str]:
+    """The strategies a chain dataset runs: its entry in chains.dataset_strategies, else chains.strategies
+    (study 1: the balanced articles run four setups, the center-only articles two)."""
+    spec = config["chains"]
+    return list((spec.get("dataset_strategies") or {}).get(dataset, spec["strategies"]))
 
 
 def chains(config: dict) -> dict[str, Chain]:
-    """Every chain of the study: datasets × clusters × strategies × ratios × seeds, then the mixed clusters × the same."""
+    """Every chain of the study: datasets × clusters × strategies × ratios × seeds, then the mixed clusters × the same.
+    A dataset listed in chains.dataset_strategies runs only its own strategies."""
     spec = config["chains"]
     starts = [(d, c, ()) for d in chain_datasets(config) for c in cluster_ids(config)]
     starts += [(MIXED, m, tuple(mixed_domains(config))) for m in mixed_ids(config)]
     out = {}
     for dataset, cluster, domains in starts:
-        for strategy in spec["strategies"]:
+        for strategy in dataset_strategies(config, dataset):
             pooled = config["strategies"][strategy]["compose"] == "pool"
             for ratio in spec["ratios"] if pooled else [None]:
                 for seed in config["seeds"]:

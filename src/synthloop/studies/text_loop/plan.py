@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from synthloop.analysis.metrics import BASE  # the metrics table's generation of the base model before fine-tuning
 from synthloop.core.hub import pinned
 from synthloop.core.provenance import files_under
 from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
-from synthloop.studies.text_loop.chains import Chain, chains, draw_base_model, finetune_params, partition_datasets, root_dataset
+from synthloop.studies.text_loop.chains import (
+    Chain,
+    chains,
+    draw_base_model,
+    finetune_params,
+    partition_datasets,
+    root_dataset,
+    subset_datasets,
+)
 from synthloop.studies.text_loop.clusters import quality_scorer
 from synthloop.studies.text_loop.slices import in_slice
 
@@ -29,6 +38,7 @@ class Plan:
         self.scorers = list(config["scorers"])
         self.embedders = sorted({s["embedder"] for s in config["scorers"].values() if "embeddings" in SCORERS[s["kind"]].assets})
         self.partitions = [d for d in self.datasets() if d in partition_datasets(config)]
+        self.subsets = [d for d in self.datasets() if d in subset_datasets(config)]
 
     # -- keys ------------------------------------------------------------------------------------
     def datasets(self) -> list[str]:
@@ -136,6 +146,50 @@ class Plan:
         size = self.config["generate"]["eval_size"] if self.config["generate"]["mode"] == "instruction" else None
         return {"size": size, "seed": self.seed(chain_id, "eval-sample", gen)}
 
+    # -- the base model before any fine-tuning (Wang et al.'s Figure 2) -----------------------------
+    def score_base(self) -> bool:
+        """Whether the base model's own continuations are generated and scored: chains.score_base, where null
+        means on in block mode (study 1) and off in instruction mode (study 2 draws a fresh base per generation)."""
+        wanted = self.config["chains"]["score_base"]
+        return self.config["generate"]["mode"] == "blocks" if wanted is None else wanted
+
+    def base_datasets(self) -> list[str]:
+        """The chain datasets whose prompts the base model continues (mixed chains have no single dataset)."""
+        return [d for d in self.datasets() if any(c.dataset == d for c in self.chains.values())] if self.score_base() else []
+
+    def base_prompts(self, dataset: str) -> str:
+        """The base model continues exactly what generation 0 continues: the dataset's first chain's g0 training set."""
+        chain_id = next(cid for cid, c in self.chains.items() if c.dataset == dataset and not c.parent)
+        return self.prompts(chain_id)
+
+    def base_generate_inputs(self, dataset: str) -> dict:
+        return {"prompts": self.base_prompts(dataset), "model": self.products([self.base_source()])}
+
+    def base_generation_count(self, dataset: str) -> int:
+        """Instruction mode: eval_size texts (the base model feeds no pool); block mode ignores it."""
+        return self.config["generate"]["eval_size"]
+
+    def base_instructions(self, dataset: str) -> dict[str, str] | None:
+        if self.config["generate"]["mode"] != "instruction":
+            return None
+        return {dataset: self.config["datasets"][dataset]["instruction"]}
+
+    def base_eval_sample(self, dataset: str) -> dict:
+        size = self.config["generate"]["eval_size"] if self.config["generate"]["mode"] == "instruction" else None
+        return {"size": size, "seed": self.study_seed("eval-sample", "base", dataset)}
+
+    def base_scored_domains(self, dataset: str) -> dict:
+        def embeddings(embedder):
+            return self.path("base_embeddings", dataset=dataset, embedder=embedder)
+
+        return {ALL_DOMAINS: {name: self.scorer_assets(spec, dataset, embeddings) for name, spec in self.config["scorers"].items()}}
+
+    def base_score_inputs(self, dataset: str) -> dict:
+        assets = [p for assets in self.base_scored_domains(dataset)[ALL_DOMAINS].values() for name, p in assets.items() if name != "embeddings"]
+        models = [spec.get("model") for spec in self.config["scorers"].values()] + [self.config["embedders"][e]["model"] for e in self.embedders]
+        made = self.products([*assets, *(m for m in models if isinstance(m, str))])
+        return {"texts": self.path("base_generated", dataset=dataset), "assets": made}
+
     # -- scoring ---------------------------------------------------------------------------------
     def scorer_assets(self, spec: dict, dataset: str, embeddings: Callable[[str], str] | None = None) -> dict:
         """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id.
@@ -185,8 +239,15 @@ class Plan:
 
     def score_entries(self) -> list[dict]:
         """Every (chain, generation, scorer) with its keys for the metrics table; a branch's generations before
-        its branch point are its parent's scores under the branch's keys (the figure starts it at the branch point)."""
+        its branch point are its parent's scores under the branch's keys (the figure starts it at the branch point).
+        With the base model scored, every chain of a dataset starts with its `base` row (generation -1, shared)."""
+        base = set(self.base_datasets())
         return [
+            {**c.keys(), "generation": BASE, "scorer": s, "path": self.path("base_score", dataset=c.dataset, scorer=s)}
+            for cid, c in self.chains.items()
+            if c.dataset in base
+            for s in self.scorers
+        ] + [
             {**c.keys(), "generation": g, "scorer": s, "path": self.file("score", cid, g, scorer=s)}
             for cid, c in self.chains.items()
             for g in self.generations
@@ -218,6 +279,12 @@ class Plan:
             if not c.domains and not c.parent
             for g in self.generations
         ]
+
+    def neuron_probes(self, chain_id: str) -> tuple[str, int]:
+        """The probe documents and their seed: the root dataset's fine-tuning set for every chain of it, so that
+        every version pooled in the levels correlations (a label subset's too) is measured on the same probes."""
+        root = root_dataset(self.config, self.chains[chain_id].dataset)
+        return self.path("finetune_docs", dataset=root), self.study_seed("neuron_probes", root)
 
     def neuron_metrics(self) -> list[dict]:
         """The configured metrics whose scorer this study runs."""
@@ -260,4 +327,5 @@ class Plan:
         neurons = [self.path(name) for name in NEURON_FILES] * self.config["neurons"]["enabled"]
         theory = [self.path(name, toy=toy) for toy in self.config["theory"]["toys"] for name in ("theory_table", "theory_figure")]
         figures = [self.path("figure", scorer=s) for s in self.scorers]
-        return [self.path("metrics"), *self.generated_texts(), *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean]
+        base = [self.path("base_generated", dataset=d) for d in self.base_datasets()]
+        return [self.path("metrics"), *self.generated_texts(), *base, *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean]

@@ -8,15 +8,15 @@ from pathlib import Path
 from synthloop.core.config import ConfigError, schema_for
 from synthloop.scorers.registry import LEAN_MEASURES, LEAN_POSITIONS, SCORERS
 from synthloop.studies.text_loop.chains import (
+    DERIVED,
     MIXED,
-    PARTITION,
     chain_datasets,
     check_branches,
     cluster_ids,
-    mixed_domains,
+    dataset_strategies,
     mixed_ids,
     partition_datasets,
-    root_dataset,
+    subset_datasets,
 )
 from synthloop.studies.text_loop.clusters import check_real_supply
 from synthloop.studies.text_loop.slices import check as check_slice
@@ -36,8 +36,34 @@ def check(config: dict) -> None:
 
 
 def prepare(config: dict) -> None:
-    """Before defaults are filled: lean partitions take their source's labels and instruction."""
+    """Before defaults are filled: lean partitions and label subsets take their source's labels and instruction."""
     resolve_partitions(config)
+    resolve_subsets(config)
+
+
+def loaded_source(config: dict, name: str) -> str:
+    """The `from` of a derived dataset, which must be a loaded (not a derived) dataset."""
+    datasets, source = config["datasets"], config["datasets"][name]["from"]
+    if source not in datasets or datasets[source]["source"] in DERIVED:
+        loaded = sorted(d for d in datasets if datasets[d]["source"] not in DERIVED)
+        raise ConfigError(f"config key 'datasets.{name}.from': {source!r} is not a loaded dataset; loaded datasets: {loaded}")
+    return source
+
+
+def resolve_subsets(config: dict) -> None:
+    """A label subset (study 1's center-only setup) keeps labels its source has, and takes the source's
+    labels and instruction; its scorer models are the source's (chains.root_dataset)."""
+    datasets = config["datasets"]
+    for name in subset_datasets(config):
+        spec = datasets[name]
+        source = loaded_source(config, name)
+        known = sorted(set(datasets[source]["labels"].values()))
+        for i, label in enumerate(spec["keep_labels"]):
+            if label not in known:
+                raise ConfigError(f"config key 'datasets.{name}.keep_labels[{i}]': unknown label {label!r}; labels of dataset {source!r}: {known}")
+        spec.setdefault("labels", datasets[source]["labels"])
+        if "instruction" in datasets[source]:
+            spec.setdefault("instruction", datasets[source]["instruction"])
 
 
 def resolve_partitions(config: dict) -> None:
@@ -49,10 +75,7 @@ def resolve_partitions(config: dict) -> None:
     datasets = config["datasets"]
     for name in partition_datasets(config):
         spec, key = datasets[name], f"datasets.{name}"
-        source = spec["from"]
-        if source not in datasets or datasets[source]["source"] == PARTITION:
-            loaded = sorted(d for d in datasets if datasets[d]["source"] != PARTITION)
-            raise ConfigError(f"config key '{key}.from': {source!r} is not a loaded dataset; loaded datasets: {loaded}")
+        source = loaded_source(config, name)
         if spec["size"] > datasets[source]["finetune_size"]:
             raise ConfigError(
                 f"config key '{key}.size': {spec['size']} texts are more than dataset {source!r} offers "
@@ -80,14 +103,15 @@ def check_references(config: dict) -> None:
         if dataset not in config["datasets"]:
             raise ConfigError(f"config key 'chains.dataset': {dataset!r} is not defined; defined datasets: {sorted(config['datasets'])}")
     check_mixed(config)
-    for i, name in enumerate(config["chains"]["strategies"]):
-        if name not in config["strategies"]:
-            raise ConfigError(
-                f"config key 'chains.strategies[{i}]': unknown strategy {name!r}; defined strategies: {sorted(config['strategies'])}"
-            )
-        if config["strategies"][name]["compose"] == "pool" and "pool" not in config["strategies"][name]:
-            raise ConfigError(f"config key 'strategies.{name}.pool': required when compose is 'pool' (n0, n, mode)")
-    uses_pool = any(config["strategies"][name]["compose"] == "pool" for name in config["chains"]["strategies"])
+    lists = [("chains.strategies", config["chains"]["strategies"])]
+    lists += [(f"chains.dataset_strategies.{d}", names) for d, names in config["chains"]["dataset_strategies"].items()]
+    for key, names in lists:
+        for i, name in enumerate(names):
+            if name not in config["strategies"]:
+                raise ConfigError(f"config key '{key}[{i}]': unknown strategy {name!r}; defined strategies: {sorted(config['strategies'])}")
+            if config["strategies"][name]["compose"] == "pool" and "pool" not in config["strategies"][name]:
+                raise ConfigError(f"config key 'strategies.{name}.pool': required when compose is 'pool' (n0, n, mode)")
+    uses_pool = any(config["strategies"][name]["compose"] == "pool" for _, names in lists for name in names)
     if uses_pool and not config["chains"].get("ratios"):
         raise ConfigError("config key 'chains.ratios': required by pool strategies (synthetic ratios r in (0, 1])")
     if config["chains"]["init"] == "draw" and not config["chains"].get("base_models"):
@@ -98,14 +122,7 @@ def check_references(config: dict) -> None:
         if spec["source"] == "file" and not Path(spec["path"]).is_file():
             raise ConfigError(f"config key 'datasets.{name}.path': data file {spec['path']!r} does not exist "
                               f"(relative paths are read from the working directory, {str(Path.cwd())!r})")
-    wanted = config["chains"].get("generation0_labels") or []
-    for dataset in (chain_datasets(config) or mixed_domains(config)) if wanted else []:
-        known = set(config["datasets"][root_dataset(config, dataset)]["labels"].values())
-        for i, label in enumerate(wanted):
-            if label not in known:
-                raise ConfigError(
-                    f"config key 'chains.generation0_labels[{i}]': unknown label {label!r}; labels of dataset {dataset!r}: {sorted(known)}"
-                )
+    check_dataset_strategies(config)
     for name, spec in config["scorers"].items():
         if spec["kind"] not in SCORERS:
             raise ConfigError(f"config key 'scorers.{name}.kind': unknown scorer kind {spec['kind']!r}; allowed values: {sorted(SCORERS)}")
@@ -113,6 +130,17 @@ def check_references(config: dict) -> None:
             raise ConfigError(
                 f"config key 'scorers.{name}.embedder': {spec.get('embedder')!r} is not defined; defined embedders: {sorted(config.get('embedders', {}))}"
             )
+
+
+def check_dataset_strategies(config: dict) -> None:
+    """chains.dataset_strategies names chain datasets; the center-only setup of study 1 cannot be expressed any more
+    by filtering generation 0's balanced set (chains.generation0_labels, removed): it is a label_subset dataset."""
+    for dataset in config["chains"]["dataset_strategies"]:
+        if dataset not in chain_datasets(config):
+            raise ConfigError(f"config key 'chains.dataset_strategies.{dataset}': not a chain dataset; chain datasets: {chain_datasets(config)}")
+    for dataset in subset_datasets(config):
+        if config["chains"].get("clusters") and dataset in chain_datasets(config):
+            raise ConfigError(f"config key 'datasets.{dataset}': label_subset datasets run whole, not split by chains.clusters")
 
 
 def check_mixed(config: dict) -> None:
@@ -138,10 +166,12 @@ def check_mixed(config: dict) -> None:
 def job_factors(config: dict) -> list[tuple[str, int]]:
     """The keys whose product sets the number of chain jobs, each with its count (the chains() expansion, uncounted)."""
     spec = config["chains"]
-    pooled = any(config["strategies"][name]["compose"] == "pool" for name in spec["strategies"])
+    used = {name for d in [*chain_datasets(config), MIXED] for name in dataset_strategies(config, d)}
+    pooled = any(config["strategies"][name]["compose"] == "pool" for name in used)
     starts = len(chain_datasets(config)) * len(cluster_ids(config)) + len(mixed_ids(config))
+    most = max(len(dataset_strategies(config, d)) for d in [*chain_datasets(config), MIXED])  # an upper bound per start
     factors = [("seeds", len(config["seeds"])), ("chain starts (chains.dataset x chains.clusters.n + chains.mixed.count)", starts),
-               ("chains.strategies" + " + chains.branches" * bool(spec.get("branches")), len(spec["strategies"]) + len(spec.get("branches") or []))]
+               ("chains.strategies" + " + chains.branches" * bool(spec.get("branches")), most + len(spec.get("branches") or []))]
     if pooled:
         factors.append(("chains.ratios", len(spec.get("ratios") or [])))
     return [*factors, ("generations", config["generations"]), ("jobs per generation", JOBS_PER_GENERATION)]
