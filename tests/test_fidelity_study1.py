@@ -171,3 +171,15 @@ def test_metrics_table_labels_the_base_row_and_the_figure_plots_it(monkeypatch):
     metrics.plot_scorer(table, "lean", "unused.png")
     labels = [t.get_text() for t in saved["fig"].axes[0].get_xticklabels()]
     assert labels[0] == "base" and "0" in labels
+
+
+def test_generation0_keeps_titles_so_every_generation_prompts_with_them():
+    """Block generation reads its prompts from generation 0's training set: the title must survive it
+    (the published design continues each article's title, then each block of its body)."""
+    import pandas as pd
+
+    from synthloop.loop.compose import real_set
+
+    docs = pd.DataFrame({"doc_id": ["a", "b"], "text": ["body a", "body b"], "label": ["left", "right"], "title": ["Title A", "Title B"]})
+    assert real_set(docs)["title"].tolist() == ["Title A", "Title B"]
+    assert "title" not in real_set(docs.drop(columns="title"))

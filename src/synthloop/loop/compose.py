@@ -14,8 +14,10 @@ COLUMNS = ["doc_id", "text", "origin", "source_generation"]
 
 def real_set(documents: pd.DataFrame) -> pd.DataFrame:
     """Generation 0's training set: the chain's real fine-tuning documents (a label_subset dataset's for
-    study 1's center-only setup)."""
-    return documents.assign(origin="real", source_generation=-1)[COLUMNS].reset_index(drop=True)
+    study 1's center-only setup). A `title` column stays: block generation's prompts are generation 0's
+    set, and each article's title is its first prompt (Wang et al.)."""
+    columns = COLUMNS + ["title"] * ("title" in documents.columns)
+    return documents.assign(origin="real", source_generation=-1)[columns].reset_index(drop=True)
 
 
 def synthetic_set(generated: pd.DataFrame) -> pd.DataFrame:
