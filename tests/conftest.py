@@ -2,6 +2,8 @@
 
 import copy
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,28 @@ def tiny_lm(tmp_path_factory):
     params = {"vocab_size": 300, "n_layer": 2, "n_head": 2, "n_embd": 32, "context": 32, "steps": 30, "batch_size": 8, "learning_rate": 3e-3}
     train_base_model(SENTENCES * 20, out, params, seed=0)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory):
+    """The tiny study (tests/configs/tiny.yaml) run once for the whole session, with its config as
+    <workdir>/config.yaml. Tests that change files must restore them, or work on a copy (copy_study)."""
+    workdir = tmp_path_factory.mktemp("study")
+    (workdir / "config.yaml").write_text(TINY_CONFIG.read_text())
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
+               "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"the tiny study failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return workdir
+
+
+def copy_study(study: Path, into: Path) -> Path:
+    """A copy of a finished study's working directory (results and .snakemake metadata, file times kept)."""
+    import shutil
+
+    shutil.copytree(study, into, symlinks=True, ignore=shutil.ignore_patterns("locks", "log", "incomplete"))
+    return into
 
 
 @pytest.fixture(scope="module")

@@ -43,11 +43,9 @@ def tiny():
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory, tiny):
-    """The tiny study, run once for the module."""
-    workdir = tmp_path_factory.mktemp("study")
-    snakemake(workdir, config=tiny)
-    return workdir
+def study(tiny_study):
+    """The tiny study, run once for the session (conftest.tiny_study, shared with other modules)."""
+    return tiny_study
 
 
 def test_dry_run_lists_the_expected_jobs(tmp_path, tiny):
@@ -58,13 +56,17 @@ def test_dry_run_lists_the_expected_jobs(tmp_path, tiny):
     assert jobs["neuron_values"] == chains  # one job per chain reads every version
     assert jobs["train_base_model"] == jobs["metrics"] == jobs["neuron_analysis"] == 1
     assert jobs["figure"] == scorers
+    assert jobs["generate_base"] == jobs["score_base"] == 1  # the base model before fine-tuning, once per dataset
 
 
 def test_outputs_cover_every_chain_generation_and_scorer(study, tiny):
     results = study / "results" / "tiny"
     metrics = pd.read_parquet(results / "metrics.parquet")
     assert set(metrics["chain"]) == {"sotu-replace-s0", "sotu-accumulate-s0"}
-    assert set(metrics["generation"]) == {0, 1, 2}
+    assert set(metrics["generation"]) == {-1, 0, 1, 2}  # -1: the base model before fine-tuning (Wang et al.'s Figure 2)
+    base = metrics[metrics["version"] == "base"]
+    assert set(base["generation"]) == {-1} and set(base["chain"]) == set(metrics["chain"])
+    assert base.groupby("metric")["value"].nunique().eq(1).all()  # one scored base set shared by both chains
     assert set(metrics["scorer"]) == {"lean", "quality", "perplexity"}
     shares = metrics[metrics["metric"].str.startswith("share_")].groupby(["chain", "generation"])["value"].sum()
     assert shares.round(9).eq(1).all()  # the lean shares of each generation add up to one
@@ -90,8 +92,8 @@ def test_changing_a_scorer_parameter_reruns_only_scoring_and_summaries(study, ti
     edited = {**tiny, "scorers": {**tiny["scorers"], "perplexity": {**tiny["scorers"]["perplexity"], "batch_size": 7}}}
     try:
         jobs = planned_jobs(study, edited)
-        assert set(jobs) <= {"score", "metrics", "figure", "neuron_analysis", "manifest", "all"}
-        assert jobs["score"] == 6  # every text set is scored again; nothing upstream of scoring runs
+        assert set(jobs) <= {"score", "score_base", "metrics", "figure", "neuron_analysis", "manifest", "all"} | {"chain_metrics"}
+        assert jobs["score"] == 6 and jobs["score_base"] == 1  # every text set is scored again; nothing upstream of scoring runs
     finally:
         (study / "config.yaml").write_text(yaml.safe_dump(tiny))
 
