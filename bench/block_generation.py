@@ -24,13 +24,13 @@ def build_model(args):
     from synthloop.lm.models import load_causal_lm
 
     if args.model:
-        return load_causal_lm(args.model, device=torch.device(args.device), dtype=torch.float32)
+        return load_causal_lm(args.model, device=torch.device(args.device), dtype=getattr(torch, args.dtype))
     texts = paragraphs(2000)
     tokenizer = train_tokenizer(texts, 2048 if args.size == "tiny" else 8192)
     sizes = {"tiny": dict(n_layer=2, n_head=4, n_embd=96), "gpt2": dict(n_layer=12, n_head=12, n_embd=768)}[args.size]
     torch.manual_seed(0)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id, **sizes)
-    model = GPT2LMHeadModel(config).to(args.device)
+    model = GPT2LMHeadModel(config).to(args.device, getattr(torch, args.dtype))
     return model, tokenizer
 
 
@@ -61,6 +61,7 @@ def main():
     parser.add_argument("--block", type=int, default=64)
     parser.add_argument("--new", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="bfloat16: what the workflow uses on a GPU")
     parser.add_argument("--backend", choices=["hf", "vllm"], default="hf", help="vllm: time synthloop.lm.vllm_backend instead (needs --model)")
     args = parser.parse_args()
     if args.backend == "vllm" and not args.model:
@@ -91,7 +92,8 @@ def main():
     same = sum(a == b for x, y in zip(batched, reference) for a, b in zip(x, y))
     total = sum(max(len(x), len(y)) for x, y in zip(batched, reference))
     params = sum(p.numel() for p in model.parameters())
-    print(f"device {args.device}, model {args.model or args.size} ({params / 1e6:.2f} M parameters), threads {torch.get_num_threads()}")
+    name = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device {name}, model {args.model or args.size} ({params / 1e6:.2f} M parameters, {args.dtype})")
     print(f"{len(prompts)} prompts of <= {args.block} tokens from {args.docs} documents, {args.new} new tokens each, greedy")
     print(f"published loop (batch 1):  {n_reference / t_reference:10.1f} tokens/s  ({t_reference:.2f} s)")
     label = "synthloop vLLM:        " if args.backend == "vllm" else f"synthloop batched ({args.batch_size:>3}):"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -178,6 +179,7 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=0.01, help="published: 0.01")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--packing", action="store_true", help="also measure padding-free packing (DataCollatorWithFlattening)")
+    parser.add_argument("--save", type=Path, help="keep synthloop's fine-tuned model here (a trained model for bench/block_generation.py --model)")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible")
@@ -200,6 +202,8 @@ def main():
             workdir = Path(tmp) / name
             workdir.mkdir()
             reports[name] = run(copy.deepcopy(base), copy.deepcopy(tokenizer), texts, workdir, params, args.seed)
+        if args.save:
+            shutil.copytree(Path(tmp) / "synthloop" / "model", args.save, dirs_exist_ok=True)
 
     params_count = sum(p.numel() for p in base.parameters())
     doc_tokens = [len(x) for x in tokenizer(texts, add_special_tokens=False)["input_ids"]]

@@ -34,10 +34,15 @@ def pick_device() -> torch.device:
 
 
 def fast_math(device: torch.device) -> torch.dtype:
-    """Enable TF32 on Ampere+ and return bf16 where the GPU supports it, float32 elsewhere."""
+    """Enable TF32 on Ampere+ and return bf16 where the GPU supports it, float32 elsewhere.
+
+    cuDNN's attention is off: it builds a plan for every new sequence length, which cost 4 s of a
+    0.4 s batched generation and seconds per fine-tune on an H200 (bench/gpu.sh); flash attention does not.
+    """
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cuda.enable_cudnn_sdp(False)
         if torch.cuda.is_bf16_supported():
             return torch.bfloat16
     return torch.float32
@@ -157,7 +162,8 @@ def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str 
         return PeftModel.from_pretrained(base, source).merge_and_unload(), load_tokenizer(source, trust_remote_code)
 
     device = device or pick_device()
-    dtype = dtype or fast_math(device)
+    preferred = fast_math(device)  # also sets the device's math modes (TF32, attention backends)
+    dtype = dtype or preferred
     kwargs = {"gguf_file": gguf_file} if gguf_file else {"use_safetensors": True}
     with hub_errors(source, revision):
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, trust_remote_code=trust_remote_code, revision=revision, **kwargs)
