@@ -183,3 +183,16 @@ def test_generation0_keeps_titles_so_every_generation_prompts_with_them():
     docs = pd.DataFrame({"doc_id": ["a", "b"], "text": ["body a", "body b"], "label": ["left", "right"], "title": ["Title A", "Title B"]})
     assert real_set(docs)["title"].tolist() == ["Title A", "Title B"]
     assert "title" not in real_set(docs.drop(columns="title"))
+
+
+def test_figure_lines_keep_the_center_only_setup_apart_from_the_balanced_one():
+    import pandas as pd
+
+    from synthloop.analysis.metrics import line_labels
+
+    rows = pd.DataFrame({"dataset": ["articles", "center", "articles"], "cluster": [None, None, None], "strategy": ["replace"] * 2 + ["preserve"],
+                         "ratio": [None] * 3})
+    assert line_labels(rows).tolist() == ["articles: replace", "center: replace", "articles: preserve"]
+    assert line_labels(rows[rows["dataset"] == "articles"]).tolist() == ["replace", "preserve"]
+    clustered = rows.assign(cluster=["c000", "c001", "c000"])
+    assert line_labels(clustered).tolist() == ["replace", "replace", "preserve"]  # study 2: averaged over clusters

@@ -38,12 +38,17 @@ def metrics_table(summaries: list[tuple[dict, pd.DataFrame]]) -> pd.DataFrame:
 
 def line_labels(rows: pd.DataFrame) -> pd.Series:
     """A figure line per strategy and ratio (the same label, hence colour, in every figure of a study);
-    a branched chain's line names its parent strategy and branch point: 'replace→accumulate@g3'."""
+    a branched chain's line names its parent strategy and branch point: 'replace→accumulate@g3'.
+    Chains on several whole datasets (study 1's balanced and center-only setups, lean partitions) are
+    different setups, never averaged together: their lines are prefixed 'dataset: '. Cluster chains
+    (study 2) keep one line per strategy and ratio, averaged over clusters."""
     strategy = rows["strategy"].astype(str)
     if "branch_from" in rows:
         branched = rows["branch_from"].notna()
         at = rows["branch_at"].map(lambda k: "" if pd.isna(k) else f"@g{int(k)}")
         strategy = strategy.where(~branched, rows["branch_from"].astype(str) + "→" + strategy + at)
+    if "dataset" in rows and rows["dataset"].nunique() > 1 and ("cluster" not in rows or rows["cluster"].isna().all()):
+        strategy = rows["dataset"].astype(str) + ": " + strategy
     return strategy + rows["ratio"].map(lambda r: "" if pd.isna(r) else f" r={r:g}")
 
 
