@@ -147,14 +147,20 @@ def dry_run_slices(preset: Path, by: str, only: list[str] | None, mem_cap_gb: fl
     print(f"{config['study']}: {len(found)} slice(s) by {by}; cap {mem_cap_gb} GB address space, {timeout:.0f} s; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'slice':<20}{'jobs':>8}{'wall s':>9}{'CPU s':>8}{'peak MB':>9}")
-    total = [0, 0.0, 0.0, 0.0]
+    total, failures = [0, 0.0, 0.0, 0.0], 0
     with tempfile.TemporaryDirectory(prefix="bench-slices-") as tmp:
         for selection in found:
             configfile = slice_config(preset, selection, Path(tmp) / "configs")
-            (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", Path(tmp) / name(selection), configfile, mem_cap_gb=mem_cap_gb, timeout=timeout)
-            print(f"{name(selection):<20}{jobs['total']:>8}{wall:>9.1f}{cpu:>8.1f}{peak:>9.0f}", flush=True)
+            began = time.perf_counter()
+            try:
+                (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", Path(tmp) / name(selection), configfile, mem_cap_gb=mem_cap_gb, timeout=timeout)
+            except RuntimeError as failed:  # over the cap or the time limit: a row that says so, and on to the next slice
+                print(f"{name(selection):<20}{'FAILED':>8}{time.perf_counter() - began:>9.1f}  {str(failed)[-300:]!r}", flush=True)
+                failures += 1
+                continue
+            print(f"{name(selection):<20}{jobs['total']:>8}{wall:>9.1f}{cpu:>8.1f}{peak:>9.0f}  load {os.getloadavg()[0]:.1f}", flush=True)
             total = [total[0] + jobs["total"], total[1] + wall, total[2] + cpu, max(total[3], peak)]
-    print(f"{'all':<20}{total[0]:>8}{total[1]:>9.1f}{total[2]:>8.1f}{total[3]:>9.0f}  (peak: the largest slice's)")
+    print(f"{'all':<20}{total[0]:>8}{total[1]:>9.1f}{total[2]:>8.1f}{total[3]:>9.0f}  (peak: the largest slice's); {failures} failed")
 
 
 def dry_run_analysis(preset: Path, clusters: int | None, mem_cap_gb: float, timeout: float) -> None:
@@ -180,14 +186,19 @@ def dry_run_analysis(preset: Path, clusters: int | None, mem_cap_gb: float, time
         for file in made:
             (workdir / file).parent.mkdir(parents=True, exist_ok=True)
             (workdir / file).touch()
-        print(f"{config['study']} with {len(plan.chains)} chains: {len(made)} chain files made empty in {time.perf_counter() - start:.0f} s")
+        print(f"{config['study']} with {len(plan.chains)} chains: {len(made)} chain files made empty in {time.perf_counter() - start:.0f} s", flush=True)
         configfile = slice_config(tmp / "study.yaml", None, tmp / "configs")
         rules = workflow_rules(configfile, ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)])
         allowed = [r for r in rules if r not in CHAIN_RULES]
-        (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", workdir, configfile, mem_cap_gb=mem_cap_gb, timeout=timeout,
-                                          extra=["--allowed-rules", *allowed])
-    print(f"analysis dry run: {jobs['total']} jobs ({', '.join(f'{r} {n}' for r, n in jobs.items() if r != 'total')}); "
-          f"{wall:.1f} s wall, {cpu:.1f} s CPU, {peak:.0f} MB peak")
+        try:
+            (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", workdir, configfile, mem_cap_gb=mem_cap_gb, timeout=timeout,
+                                              extra=["--allowed-rules", *allowed])
+        except RuntimeError as failed:
+            print(failed, flush=True)  # now, not after the files are removed
+            raise
+        print(f"analysis dry run: {jobs['total']} jobs ({', '.join(f'{r} {n}' for r, n in jobs.items() if r != 'total')}); "
+              f"{wall:.1f} s wall, {cpu:.1f} s CPU, {peak:.0f} MB peak", flush=True)
+        print(f"removing the {len(made)} files ...", flush=True)  # minutes on a busy disk: the figures are already out
 
 
 def main():
