@@ -217,6 +217,14 @@ def test_tiny_study_on_slurm_matches_local_run(slurm_cluster, tmp_path):
     for name, texts in local_texts.items():
         assert texts, f"{name} holds no texts"
         assert slurm_texts[name] == texts, f"{name} differs between the local and the SLURM run"
-    # The chains' jobs ran as SLURM jobs.
-    submitted = (tmp_path / "slurm.log").read_text().count("has been submitted with SLURM jobid")
-    assert submitted >= len(targets), f"only {submitted} SLURM jobs"
+    # The chains' jobs ran as SLURM jobs: a chain generation's fine-tune and generate as one group job
+    # (profiles/slurm: groups), submitted once; the cheap rules (compose) ran in the Snakemake process.
+    log = (tmp_path / "slurm.log").read_text()
+    submitted = re.findall(r"Job (\S+) has been submitted with SLURM jobid", log)
+    generations = {re.search(r"chains/([^/]+)/g(\d+)/", target).groups() for target in targets}
+    groups = set(re.findall(r"Group job (\S+) ", log))
+    assert groups == {f"model_{chain}_g{gen}" for chain, gen in generations}, groups
+    assert len([job for job in submitted if not job.isdigit()]) == len(groups)  # a group job's id is not a number
+    assert len(submitted) >= len(targets), f"only {len(submitted)} SLURM jobs"
+    assert re.search(r"^localrule compose_training_set:", log, flags=re.M), "compose did not run locally"
+    assert not re.search(r"^\s*rule compose_training_set:", log, flags=re.M), "compose was submitted to SLURM"
