@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -62,7 +63,9 @@ def tiny_study(tmp_path_factory):
     """The tiny study (tests/configs/tiny.yaml) run once for the whole session, with its config as
     <workdir>/config.yaml. Tests that change files must restore them, or work on a copy (copy_study)."""
     workdir = tmp_path_factory.mktemp("study")
-    (workdir / "config.yaml").write_text(TINY_CONFIG.read_text())
+    # Written as yaml.safe_dump writes it (keys sorted), as the tests that edit it write it back: Snakemake
+    # compares dict params with their key order, so a reordered config would re-run every job.
+    (workdir / "config.yaml").write_text(yaml.safe_dump(yaml.safe_load(TINY_CONFIG.read_text())))
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
                "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]
     result = subprocess.run(command, capture_output=True, text=True)

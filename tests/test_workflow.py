@@ -43,11 +43,9 @@ def tiny():
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory, tiny):
-    """The tiny study, run once for the module."""
-    workdir = tmp_path_factory.mktemp("study")
-    snakemake(workdir, config=tiny)
-    return workdir
+def study(tiny_study):
+    """The tiny study, run once for the session (conftest.tiny_study, shared with other modules)."""
+    return tiny_study
 
 
 def test_dry_run_lists_the_expected_jobs(tmp_path, tiny):
