@@ -5,6 +5,7 @@ import pytest
 
 from synthloop.data import domains as dm
 from synthloop.lm import prompts
+from synthloop.loop import pool
 from synthloop.studies.text_loop import lean
 from synthloop.studies.text_loop import mixed as mx
 from synthloop.studies.text_loop.generate import training_texts
@@ -57,6 +58,17 @@ def test_training_examples_start_with_the_generation_prompt(tokenizer):
     one_domain = training_texts(frame[["text"]], tokenizer, {"twitter": "Generate a twitter post."})  # no domain column: the one-domain case
     assert one_domain == [prompts.format_prompt("Generate a twitter post.", tokenizer) + t for t in frame["text"]]
     assert training_texts(frame, tokenizer, None) == frame["text"].tolist()  # block mode: the plain text
+
+
+def test_a_one_dataset_pool_chain_trains_on_its_instruction():
+    # generation 0 of a study-2 chain: pool rows of a one-dataset chain have a domain column of None
+    real = pd.DataFrame({"doc_id": ["a", "b", "c"], "text": ["one", "two", "three"]})
+    train = pool.pool_generation0(real, 2, seed=0)
+    assert train["domain"].isna().all()
+    examples = training_texts(train, None, {"speech": dm.INSTRUCTIONS["speech"]})
+    assert examples == [prompts.format_prompt(dm.INSTRUCTIONS["speech"]) + t for t in train["text"]]
+    with pytest.raises(ValueError, match=r"domain\(s\) \[None\]"):  # with several instructions, a text without a domain is an error
+        training_texts(train, None, {"speech": "Generate a speech.", "twitter": "Generate a twitter post."})
 
 
 def cluster(domain, n):

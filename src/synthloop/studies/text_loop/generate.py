@@ -29,7 +29,9 @@ def training_texts(train: pd.DataFrame, tokenizer, instructions: dict[str, str] 
     """What the model trains on: each text after its domain's instruction (instruction mode), or the plain text."""
     if not instructions:
         return train["text"].tolist()
-    domains = train["domain"] if "domain" in train.columns else pd.Series(next(iter(instructions)), index=train.index)
+    domains = train["domain"] if "domain" in train.columns else pd.Series(None, index=train.index, dtype=object)
+    if len(instructions) == 1:  # a one-dataset chain: its pool rows carry no domain (None)
+        domains = domains.where(domains.notna(), next(iter(instructions)))
     missing = sorted(set(domains) - set(instructions))
     if missing:
         raise ValueError(f"training texts of domain(s) {missing} have no instruction; instructions: {sorted(instructions)}")
