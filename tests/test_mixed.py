@@ -182,7 +182,9 @@ def test_domains_preset_plans_mixed_chains_only(tmp_path, preset):
     assert jobs["clusters"] == jobs["prepare_dataset"] == jobs["train_quality_classifier"] == 2  # one per domain
     assert jobs["mixed_clusters"] == jobs["regress_mixed"] == jobs["metrics"] == 1
     assert jobs["regress"] == jobs["neuron_values"] == 0  # no single-domain cluster chains; no neuron analysis
-    assert sum(jobs.values()) == 114
+    assert jobs["chain_metrics"] == 8  # one metrics table per chain
+    assert jobs.get("generate_base", 0) == jobs.get("score_base", 0) == 0  # instruction mode scores no base row by default
+    assert sum(jobs.values()) == 122
 
 
 def test_an_infinite_shift_is_left_out_not_fatal():
