@@ -25,6 +25,16 @@ def test_relative_shift_is_the_last_k_mean_over_generation0():
     assert out.loc["a", "shift"] == pytest.approx(1.5) and out.loc["b", "shift"] == pytest.approx(1.0)
 
 
+def test_relative_shift_of_the_real_metrics_table_with_its_version_column():
+    # the metrics table labels each generation (version g0, g1, ...): a key column would split g0 from the last generations
+    from synthloop.analysis.metrics import version_label
+
+    metrics = pd.DataFrame({"chain": "c", "scorer": "s", "metric": "m", "generation": [0, 1, 2], "value": [2.0, 3.0, 5.0]})
+    metrics["version"] = metrics["generation"].map(version_label)
+    out = rg.relative_shift(metrics, last_k=1)
+    assert len(out) == 1 and out.loc[0, "shift"] == pytest.approx(5.0 / 2.0)
+
+
 def test_relative_shift_keeps_key_columns_and_flags_incomplete_chains():
     metrics = pd.DataFrame(
         {

@@ -22,7 +22,7 @@ import pandas as pd
 
 from synthloop.core import figures
 
-NON_KEYS = ("generation", "value", "ci_low", "ci_high", "n", "missing", "relative")
+NON_KEYS = ("generation", "version", "value", "ci_low", "ci_high", "n", "missing", "relative")  # version: the label of generation
 RESULT_COLUMNS = ["scope", "response", "term", "coef", "se", "t", "p", "ci_low", "ci_high", "vif", "r2", "r2_adj", "n"]
 
 
