@@ -18,7 +18,7 @@ envvars:
     "PYTHONPATH",
 
 
-from synthloop.core.config import ConfigError, resource_defaults
+from synthloop.core.config import ConfigError, canonical, resource_defaults
 from synthloop.core.jobs import scaled_by_attempt
 from synthloop.studies import validate
 

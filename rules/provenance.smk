@@ -15,7 +15,7 @@ rule manifest:
     resources:
         **resources_for("analysis"),
     params:
-        config=config,
+        config=canonical(config),
         workflow_dir=workflow.basedir,
         benchmarks=f"{RESULTS}/benchmarks",
     script:

@@ -63,8 +63,8 @@ def tiny_study(tmp_path_factory):
     """The tiny study (tests/configs/tiny.yaml) run once for the whole session, with its config as
     <workdir>/config.yaml. Tests that change files must restore them, or work on a copy (copy_study)."""
     workdir = tmp_path_factory.mktemp("study")
-    # Written as yaml.safe_dump writes it (keys sorted), as the tests that edit it write it back: Snakemake
-    # compares dict params with their key order, so a reordered config would re-run every job.
+    # Written as yaml.safe_dump writes it (keys sorted), as the tests that edit it write it back; a config with its
+    # keys only reordered re-runs nothing (the rules' params are canonical: test_reordered_config.py).
     (workdir / "config.yaml").write_text(yaml.safe_dump(yaml.safe_load(TINY_CONFIG.read_text())))
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
                "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]

@@ -26,7 +26,7 @@ rule generate_base:
     params:
         model=PLAN.base_source(),
         gen=-1,
-        generate=config["generate"],
+        generate=canonical(config["generate"]),
         instructions=lambda wc: PLAN.base_instructions(wc.dataset),
         n_texts=lambda wc: PLAN.base_generation_count(wc.dataset),
         seed=lambda wc: PLAN.study_seed("generate", "base", wc.dataset),
@@ -53,8 +53,8 @@ rule score_base:
         **resources_for("score"),
     params:
         scorers=PLAN.scorers,
-        specs=config["scorers"],
-        embedders={e: config["embedders"][e] for e in PLAN.embedders},
+        specs=canonical(config["scorers"]),
+        embedders=canonical({e: config["embedders"][e] for e in PLAN.embedders}),
         assets=lambda wc: PLAN.base_scored_domains(wc.dataset),
         eval_sample=lambda wc: PLAN.base_eval_sample(wc.dataset),
     script:

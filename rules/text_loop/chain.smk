@@ -18,7 +18,7 @@ rule compose_training_set:
         **resources_for("analysis"),
     params:
         gen=lambda wc: int(wc.gen),
-        strategy=lambda wc: PLAN.strategy(wc.chain),
+        strategy=lambda wc: canonical(PLAN.strategy(wc.chain)),
         ratio=lambda wc: PLAN.chains[wc.chain].ratio,
         seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "compose"),
         real_seed=lambda wc: PLAN.seed(wc.chain, "real"),
@@ -42,7 +42,7 @@ rule finetune:
         **resources_for("finetune"),
     params:
         init=lambda wc: PLAN.init_model(wc.chain, int(wc.gen)),
-        finetune=lambda wc: PLAN.finetune(wc.chain),
+        finetune=lambda wc: canonical(PLAN.finetune(wc.chain)),
         instructions=lambda wc: PLAN.instructions(wc.chain),
         seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "finetune"),
         trust_remote_code=config["trust_remote_code"],
@@ -67,7 +67,7 @@ rule generate:
         **resources_for("generate"),
     params:
         gen=lambda wc: int(wc.gen),
-        generate=config["generate"],
+        generate=canonical(config["generate"]),
         instructions=lambda wc: PLAN.instructions(wc.chain),
         n_texts=lambda wc: PLAN.generation_count(wc.chain),
         seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "generate"),

@@ -31,11 +31,11 @@ rule clusters:
     resources:
         **resources_for("score"),
     params:
-        spec=config["chains"].get("clusters"),
+        spec=canonical(config["chains"].get("clusters")),
         cluster_ids=[c for c in cluster_ids(config) if c],
-        embedder=lambda wc: config["embedders"].get(config["chains"]["clusters"]["embedder"], {"model": "minilm"}),
+        embedder=lambda wc: canonical(config["embedders"].get(config["chains"]["clusters"]["embedder"], {"model": "minilm"})),
         seed=lambda wc: stable_seed(config["chains"]["clusters"]["seed"], "clusters", wc.dataset),
-        quality=lambda wc: PLAN.cluster_quality(wc.dataset),
+        quality=lambda wc: canonical(PLAN.cluster_quality(wc.dataset)),
     script:
         "../../scripts/text_loop/clusters.py"
 
@@ -59,7 +59,7 @@ rule regress:
     resources:
         **resources_for("analysis"),
     params:
-        regression=config["regression"],
+        regression=canonical(config["regression"]),
         datasets=chain_datasets(config),
     script:
         "../../scripts/text_loop/regress.py"
@@ -113,7 +113,7 @@ rule regress_mixed:
     resources:
         **resources_for("analysis"),
     params:
-        regression=config["regression"],
+        regression=canonical(config["regression"]),
         domains=mixed_domains(config),
     script:
         "../../scripts/text_loop/regress_mixed.py"

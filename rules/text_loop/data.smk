@@ -33,7 +33,7 @@ rule prepare_dataset:
     resources:
         **resources_for("analysis"),
     params:
-        spec=lambda wc: PLAN.loading_spec(wc.dataset),
+        spec=lambda wc: canonical(PLAN.loading_spec(wc.dataset)),
         seed=lambda wc: PLAN.study_seed("split", wc.dataset),
     script:
         "../../scripts/text_loop/prepare_dataset.py"
@@ -60,8 +60,8 @@ rule label_subset:
     resources:
         **resources_for("analysis"),
     params:
-        spec=lambda wc: config["datasets"][wc.dataset],
-        source_spec=lambda wc: PLAN.loading_spec(config["datasets"][wc.dataset]["from"]),
+        spec=lambda wc: canonical(config["datasets"][wc.dataset]),
+        source_spec=lambda wc: canonical(PLAN.loading_spec(config["datasets"][wc.dataset]["from"])),
         seed=lambda wc: PLAN.study_seed("label-subset", wc.dataset),
     script:
         "../../scripts/text_loop/label_subset.py"

@@ -26,7 +26,7 @@ rule lean_scores:
     resources:
         **resources_for("score"),
     params:
-        spec=lambda wc: config["scorers"][wc.scorer],
+        spec=lambda wc: canonical(config["scorers"][wc.scorer]),
         assets=lambda wc: PLAN.scorer_assets(config["scorers"][wc.scorer], wc.dataset),
     script:
         "../../scripts/text_loop/lean_scores.py"
@@ -52,7 +52,7 @@ rule lean_partition:
     resources:
         **resources_for("analysis"),
     params:
-        spec=lambda wc: config["datasets"][wc.dataset],
+        spec=lambda wc: canonical(config["datasets"][wc.dataset]),
         seed=lambda wc: PLAN.study_seed("lean-partition", config["datasets"][wc.dataset]["from"]),
     script:
         "../../scripts/text_loop/lean_partition.py"

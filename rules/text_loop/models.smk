@@ -38,7 +38,7 @@ else:
         resources:
             **resources_for("finetune"),
         params:
-            scratch=config["base_model"].get("scratch", {}),
+            scratch=canonical(config["base_model"].get("scratch", {})),
             seed=PLAN.study_seed("base_model"),
         script:
             "../../scripts/text_loop/train_base_model.py"

@@ -60,7 +60,7 @@ rule neuron_analysis:
         **resources_for("analysis"),
     params:
         versions=keys_of(PLAN.neuron_versions(), "path"),
-        metrics=PLAN.neuron_metrics(),
+        metrics=canonical(PLAN.neuron_metrics()),
         maxlags=config["neurons"]["maxlags"],
         alpha=config["neurons"]["alpha"],
     script:

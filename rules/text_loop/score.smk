@@ -18,8 +18,8 @@ rule score:
         **resources_for("score"),
     params:
         scorers=PLAN.scorers,
-        specs=config["scorers"],
-        embedders={e: config["embedders"][e] for e in PLAN.embedders},
+        specs=canonical(config["scorers"]),
+        embedders=canonical({e: config["embedders"][e] for e in PLAN.embedders}),
         assets=lambda wc: PLAN.scored_domains(wc.chain, int(wc.gen)),
         eval_sample=lambda wc: PLAN.eval_sample(wc.chain, int(wc.gen)),
     script:

@@ -23,6 +23,6 @@ rule theory:
     resources:
         **resources_for("analysis"),
     params:
-        toy=lambda wc: config["theory"].get(wc.toy, {}),
+        toy=lambda wc: canonical(config["theory"].get(wc.toy, {})),
     script:
         "../../scripts/text_loop/theory.py"

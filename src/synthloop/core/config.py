@@ -105,6 +105,20 @@ def validate_schema(config: dict, prepare=None) -> dict:
     return config
 
 
+def canonical(value):
+    """`value` with every mapping's keys in sorted order, recursively; lists and tuples keep their order.
+
+    Snakemake compares a job's params by their repr, so a dict param from a config whose keys are only
+    reordered (e.g. written back by yaml.safe_dump) would re-run the job: the rules pass config mappings
+    through this. Only for mappings looked up by key: an order that means something is a list.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list | tuple):
+        return type(value)(canonical(v) for v in value)
+    return value
+
+
 def read_yaml(path: str | Path) -> dict:
     """A config file as data (safe_load: a config cannot construct Python objects)."""
     try:

@@ -35,7 +35,9 @@ class Plan:
         self.config, self.path, self.results = config, path, results
         self.chains: dict[str, Chain] = {cid: c for cid, c in chains(config).items() if in_slice(c, config.get("slice"))}
         self.generations = list(range(config["generations"]))
-        self.scorers = list(config["scorers"])
+        # In name order, not the config's: the score jobs' params and the metrics table's inputs stay the same when
+        # the scorers are only reordered (the metrics table sorts its rows by scorer; each scorer writes its own file).
+        self.scorers = sorted(config["scorers"])
         self.embedders = sorted({s["embedder"] for s in config["scorers"].values() if "embeddings" in SCORERS[s["kind"]].assets})
         self.partitions = [d for d in self.datasets() if d in partition_datasets(config)]
         self.subsets = [d for d in self.datasets() if d in subset_datasets(config)]
@@ -182,7 +184,7 @@ class Plan:
         def embeddings(embedder):
             return self.path("base_embeddings", dataset=dataset, embedder=embedder)
 
-        return {ALL_DOMAINS: {name: self.scorer_assets(spec, dataset, embeddings) for name, spec in self.config["scorers"].items()}}
+        return {ALL_DOMAINS: {name: self.scorer_assets(self.config["scorers"][name], dataset, embeddings) for name in self.scorers}}
 
     def base_score_inputs(self, dataset: str) -> dict:
         assets = [p for assets in self.base_scored_domains(dataset)[ALL_DOMAINS].values() for name, p in assets.items() if name != "embeddings"]
@@ -212,7 +214,7 @@ class Plan:
             return self.path("embeddings", chain=chain_id, gen=gen, embedder=embedder)
 
         def assets(dataset):
-            return {name: self.scorer_assets(spec, dataset, embeddings) for name, spec in self.config["scorers"].items()}
+            return {name: self.scorer_assets(self.config["scorers"][name], dataset, embeddings) for name in self.scorers}
 
         return {domain: assets(domain) for domain in chain.domains} if chain.domains else {ALL_DOMAINS: assets(chain.dataset)}
 
