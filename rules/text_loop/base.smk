@@ -28,7 +28,7 @@ rule generate_base:
         gen=-1,
         generate=canonical(config["generate"]),
         instructions=lambda wc: PLAN.base_instructions(wc.dataset),
-        n_texts=lambda wc: PLAN.base_generation_count(wc.dataset),
+        n_texts=PLAN.base_generation_count(),
         seed=lambda wc: PLAN.study_seed("generate", "base", wc.dataset),
     script:
         "../../scripts/text_loop/generate.py"

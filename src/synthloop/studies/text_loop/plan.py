@@ -142,11 +142,14 @@ class Plan:
         needed = round(strategy["pool"]["n"] * self.chains[chain_id].ratio) if strategy["compose"] == "pool" else 0
         return max(needed, self.config["generate"]["eval_size"])
 
+    def eval_size(self) -> int | None:
+        """How many texts of a text set (per domain) are scored: instruction mode scores exactly eval_size
+        (Kovač et al.: 250); block mode (study 1) scores every generated article (None)."""
+        return self.config["generate"]["eval_size"] if self.config["generate"]["mode"] == "instruction" else None
+
     def eval_sample(self, chain_id: str, gen: int) -> dict:
-        """Instruction mode scores exactly eval_size texts per generation (per domain), drawn from the chain's
-        seed (Kovač et al.: 250); block mode (study 1) scores every generated article."""
-        size = self.config["generate"]["eval_size"] if self.config["generate"]["mode"] == "instruction" else None
-        return {"size": size, "seed": self.seed(chain_id, "eval-sample", gen)}
+        """A generation's scored texts: eval_size() of them, drawn from the chain's seed."""
+        return {"size": self.eval_size(), "seed": self.seed(chain_id, "eval-sample", gen)}
 
     # -- the base model before any fine-tuning (Wang et al.'s Figure 2) -----------------------------
     def score_base(self) -> bool:
@@ -167,8 +170,8 @@ class Plan:
     def base_generate_inputs(self, dataset: str) -> dict:
         return {"prompts": self.base_prompts(dataset), "model": self.products([self.base_source()])}
 
-    def base_generation_count(self, dataset: str) -> int:
-        """Instruction mode: eval_size texts (the base model feeds no pool); block mode ignores it."""
+    def base_generation_count(self) -> int:
+        """Instruction mode: eval_size texts for every dataset (the base model feeds no pool); block mode ignores it."""
         return self.config["generate"]["eval_size"]
 
     def base_instructions(self, dataset: str) -> dict[str, str] | None:
@@ -177,8 +180,8 @@ class Plan:
         return {dataset: self.config["datasets"][dataset]["instruction"]}
 
     def base_eval_sample(self, dataset: str) -> dict:
-        size = self.config["generate"]["eval_size"] if self.config["generate"]["mode"] == "instruction" else None
-        return {"size": size, "seed": self.study_seed("eval-sample", "base", dataset)}
+        """The base model's scored texts: eval_size() of them, as a generation's, drawn from the study's seed."""
+        return {"size": self.eval_size(), "seed": self.study_seed("eval-sample", "base", dataset)}
 
     def base_scored_domains(self, dataset: str) -> dict:
         def embeddings(embedder):
