@@ -8,6 +8,7 @@ Library code so that it can be tested; the rules' input functions are one-line c
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 
 from synthloop.analysis.metrics import BASE  # the metrics table's generation of the base model before fine-tuning
@@ -259,12 +260,16 @@ class Plan:
             for s in self.scorers
         ]
 
+    @cached_property
+    def _entries_by_chain(self) -> dict[str, list[dict]]:
+        """score_entries() by chain, indexed once (chain_score_entries is called for every chain_metrics job)."""
+        by_chain: dict[str, list[dict]] = {}
+        for entry in self.score_entries():
+            by_chain.setdefault(entry["chain"], []).append(entry)
+        return by_chain
+
     def chain_score_entries(self, chain_id: str) -> list[dict]:
-        """score_entries() of one chain: the inputs of its own metrics table (rule chain_metrics); indexed once."""
-        if not hasattr(self, "_entries_by_chain"):
-            self._entries_by_chain: dict[str, list[dict]] = {}
-            for entry in self.score_entries():
-                self._entries_by_chain.setdefault(entry["chain"], []).append(entry)
+        """score_entries() of one chain: the inputs of its own metrics table (rule chain_metrics)."""
         return self._entries_by_chain[chain_id]
 
     def classifier_tables(self) -> list[str]:
