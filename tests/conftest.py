@@ -2,6 +2,7 @@
 
 import copy
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
+
+
+def jobs_in(output: str) -> list[str]:
+    """The rule of each job Snakemake's log announces (run, or planned by a dry run), in log order."""
+    return re.findall(r"^(?:localrule|rule) (\w+):", output, flags=re.M)
 
 
 def validation_error(config: dict, edit) -> str:

@@ -5,13 +5,12 @@ own verifier), plus the `.sha256` beside it and the `verify` command's exit code
 from __future__ import annotations
 
 import hashlib
-import re
 import subprocess
 import sys
 import tarfile
 
 import pytest
-from conftest import ROOT, copy_study
+from conftest import ROOT, copy_study, jobs_in
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -22,7 +21,7 @@ def test_the_archive_rule_packs_every_result_file_and_verifies(tiny_study, tmp_p
                "--directory", str(study), "--configfile", str(study / "config.yaml")]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    ran = re.findall(r"^(?:localrule|rule) (\w+):", result.stdout + result.stderr, flags=re.M)
+    ran = jobs_in(result.stdout + result.stderr)
     assert ran == ["archive"], result.stderr[-3000:]  # everything else was already made
 
     archive = study / "archives" / "tiny.tar.gz"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, copy_study
+from conftest import ROOT, copy_study, jobs_in
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -49,7 +49,7 @@ def test_a_scorer_edit_reruns_exactly_the_score_job_and_rewrites_only_its_files(
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-5000:]
 
-    ran = Counter(re.findall(r"^(?:localrule|rule) (\w+):", output, flags=re.M))
+    ran = Counter(jobs_in(output))
     assert ran == Counter({"score": 1}), output[-3000:]
     assert re.search(r"reason: .*[Pp]arams", output), output[-3000:]  # re-run because the scorer's parameters changed
     assert "1 of 1 steps (100%) done" in output

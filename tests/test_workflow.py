@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TINY_CONFIG
+from conftest import ROOT, TINY_CONFIG, jobs_in
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
@@ -29,7 +29,7 @@ def snakemake(workdir: Path, *args, config: dict | None = None, check=True) -> s
 def planned_jobs(workdir: Path, config: dict | None = None) -> Counter:
     """Rule -> count of the jobs a dry run would execute."""
     out = snakemake(workdir, "--dry-run", config=config)
-    return Counter(re.findall(r"^(?:localrule|rule) (\w+):", out.stdout, flags=re.M))
+    return Counter(jobs_in(out.stdout))
 
 
 def planned_outputs(workdir: Path) -> list[str]:
