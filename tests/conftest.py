@@ -23,6 +23,15 @@ def jobs_in(output: str) -> list[str]:
     return re.findall(r"^(?:localrule|rule) (\w+):", output, flags=re.M)
 
 
+def reversed_keys(value):
+    """`value` with every mapping's keys in reverse order, recursively (lists keep theirs): a config only reordered."""
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_keys(v) for v in value]
+    return value
+
+
 def validation_error(config: dict, edit) -> str:
     """The ConfigError message of validating a copy of `config` changed by `edit` (it must fail)."""
     from synthloop.core.config import ConfigError

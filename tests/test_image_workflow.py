@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, jobs_in, reversed_keys
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
@@ -82,6 +82,18 @@ def test_same_config_and_seed_give_identical_data(study, tmp_path):
 def test_nothing_to_do_after_a_complete_run(study):
     result = snakemake(study.parent.parent, "-n", config=TINY)
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_a_config_with_its_keys_only_reordered_plans_no_job(study):
+    """The rules pass config mappings through core.config.canonical: Snakemake compares params by their repr."""
+    workdir = study.parent.parent
+    (workdir / "config.yaml").write_text(yaml.safe_dump(reversed_keys(TINY), sort_keys=False))
+    command = [*SNAKEMAKE, "-n", "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]
+    for triggers in ([], ["--rerun-triggers", "params"]):
+        result = subprocess.run([*command, *triggers], capture_output=True, text=True)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0 and jobs_in(output) == [] and "Nothing to be done" in output, output[-3000:]
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
 
 
 def test_bad_config_stops_before_any_job(tmp_path):

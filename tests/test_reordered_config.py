@@ -11,18 +11,9 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT, copy_study, jobs_in
+from conftest import ROOT, copy_study, jobs_in, reversed_keys
 
 from synthloop.core.config import canonical
-
-
-def reversed_keys(value):
-    """`value` with every mapping's keys in reverse order, recursively (lists keep theirs)."""
-    if isinstance(value, dict):
-        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
-    if isinstance(value, list):
-        return [reversed_keys(v) for v in value]
-    return value
 
 
 def test_canonical_sorts_every_mapping_and_keeps_list_order():

@@ -24,7 +24,7 @@ rule image_metrics:
     params:
         chain_keys=PLAN.metrics_keys(),
         synthesis_keys=PLAN.synthesis_keys(),
-        fairness=config["fairness"],
+        fairness=canonical(config["fairness"]),
     script:
         "../../scripts/image_loop/metrics.py"
 

@@ -15,7 +15,7 @@ rule prepare_images:
     resources:
         **resources_for("analysis"),
     params:
-        data=config["data"],
+        data=canonical(config["data"]),
         seed=PLAN.data_seed(),
     script:
         "../../scripts/image_loop/prepare_data.py"
@@ -37,8 +37,8 @@ rule train_feature_net:
     resources:
         **resources_for("finetune"),
     params:
-        fid=config["fid"],
-        training=config["training"],
+        fid=canonical(config["fid"]),
+        training=canonical(config["training"]),
         seed=PLAN.data_seed(),
     script:
         "../../scripts/image_loop/train_feature_net.py"

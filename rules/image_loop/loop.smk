@@ -24,7 +24,7 @@ rule synthesize:
         gen=lambda wc: int(wc.gen),
         seed=lambda wc: PLAN.seed(wc.chain, int(wc.gen), "synthesize"),
         filter_classifier=PLAN.filter_classifier(),
-        config=lambda wc: PLAN.synthesis_config(wc.chain),
+        config=lambda wc: canonical(PLAN.synthesis_config(wc.chain)),
     script:
         "../../scripts/image_loop/synthesize.py"
 
@@ -46,6 +46,6 @@ rule classify:
         **resources_for("finetune"),
     params:
         seed=lambda wc: PLAN.seed(wc.chain, int(wc.gen), "classify"),
-        config=PLAN.classify_config(),
+        config=canonical(PLAN.classify_config()),
     script:
         "../../scripts/image_loop/classify.py"
