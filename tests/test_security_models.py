@@ -67,3 +67,15 @@ def test_saved_models_load_and_score_as_the_trained_ones(tmp_path, texts):
     reloaded = load_model(tmp_path / "quality.skops")
     np.testing.assert_allclose(reloaded.predict_proba(texts[:5]), quality.predict_proba(texts[:5]))
     assert score_quality(texts[:3], {}, {"quality_model": str(tmp_path / "quality.skops")}).per_text["quality_index"].notna().all()
+
+
+def test_a_quality_model_of_an_older_format_is_refused_naming_the_file(tmp_path):
+    """A results tree from before the hashed features holds a quality model whose word-order sets the
+    current code would misread (every n-gram unseen); it is refused with the remedy, not scored."""
+    from synthloop.scorers.classifiers import QualityClassifier
+
+    old = QualityClassifier(seed=0)  # no `format` attribute: what every earlier version saved
+    path = tmp_path / "quality_classifier.skops"
+    save_model(old, path)
+    with pytest.raises(ValueError, match=r"quality_classifier.skops.*older synthloop.*format 1.*delete it and re-run"):
+        load_model(path)
