@@ -45,7 +45,7 @@ def test_bad_config_names_the_key(default, edit, message):
 def test_chain_ids_cover_strategies_and_seeds(default):
     default["seeds"] = [0, 1]
     chains = tl.chains(validate(default))
-    assert sorted(chains) == sorted(f"sotu-{s}-s{seed}" for s in ["replace", "preserve", "accumulate", "overfit"] for seed in (0, 1))
+    assert sorted(chains) == sorted(f"sotu-{s}-s{seed}" for s in ["replace", "preserve", "accumulate"] for seed in (0, 1))
 
 
 def test_strategy_overrides_the_finetune_recipe(default):
@@ -86,7 +86,7 @@ def test_label_subsets_and_dataset_strategies_name_the_key(default):
     with pytest.raises(ConfigError, match=r"chains.dataset_strategies.left\[0\]': unknown strategy 'nonsense'"):
         validate(default)
     default["chains"]["dataset_strategies"] = {"left": ["replace"]}
-    assert sorted(tl.chains(validate(default))) == sorted([*(f"sotu-{s}-s0" for s in ["replace", "preserve", "accumulate", "overfit"]), "left-replace-s0"])
+    assert sorted(tl.chains(validate(default))) == sorted([*(f"sotu-{s}-s0" for s in ["replace", "preserve", "accumulate"]), "left-replace-s0"])
     default["chains"]["generation0_labels"] = ["left"]
     with pytest.raises(ConfigError, match="generation0_labels"):
         validate(default)
