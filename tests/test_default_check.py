@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
+from synthloop.scorers.classifiers import save_model, train_lean
+
 spec = importlib.util.spec_from_file_location("default_check", ROOT / "bench" / "default_check.py")
 check = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check)
@@ -38,7 +40,13 @@ def tree(tmp_path):
     write(results / "data" / "sotu" / "finetune.parquet",
           pd.DataFrame({"doc_id": ["a", "b", "c", "d", "e"], "label": ["right", "right", "right", "left", "left"]}))
     chain = results / "chains" / "sotu-replace-s0"
-    write(chain / "g0" / "train.parquet", pd.DataFrame({"doc_id": ["a", "b", "c", "d"]}))
+    # The lean classifier calls "taxes ..." right and "unions ..." left, so it finds 2 right of the 4 training
+    # texts where the labels say 3: the same-classifier gap is measured against its 50%.
+    write(chain / "g0" / "train.parquet", pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
+                                                       "text": ["taxes cut now", "taxes cut more", "unions pay", "unions pay more"]}))
+    (results / "models" / "sotu").mkdir(parents=True)
+    save_model(train_lean(["taxes cut now", "cut taxes more", "unions pay now", "pay unions more"] * 3, ["right", "right", "left", "left"] * 3, 0),
+               results / "models" / "sotu" / "lean_classifier.skops")
     write(chain / "g0" / "generated.parquet", pd.DataFrame({"text": ["so so so so", "fine text here", "x y", "a a a b"]}))
     write(chain / "g0" / "scores" / "quality.texts.parquet", pd.DataFrame({"quality_index": [3.0, 2.0, 2.5, 1.5]}))
     write(chain / "g0" / "scores" / "lean.texts.parquet",
@@ -64,6 +72,9 @@ def test_readability_figures_by_hand(tree):
     # g2: all right against 75%: 25 points; half the documents repeat
     assert table.loc[2, "lean_gap"] == pytest.approx(25.0)
     assert table.loc[2, "repeats"] == pytest.approx(0.5)
+    # against the classifier's own 50% right on the training texts: 75% - 50% at g0, 100% - 50% at g2
+    assert table.loc[0, "lean_gap_same_classifier"] == pytest.approx(25.0)
+    assert table.loc[2, "lean_gap_same_classifier"] == pytest.approx(50.0)
 
 
 def test_trends_pivot_generations(tree):

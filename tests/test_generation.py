@@ -55,3 +55,31 @@ def test_continuations_stop_at_eos():
             return torch.cat([input_ids, tail], dim=1)
 
     assert continue_batched(Stub(), [Prompt(0, (1, 2))], 4, 1, pad_id=0, eos_id=9) == [[5]]
+
+
+def test_batched_greedy_with_a_repetition_penalty_matches_one_by_one(lm):
+    """The penalty must not count a row's left pads (EOS for GPT-2) as text: batched equals the unpadded loop."""
+    model, tokenizer = lm
+    texts = [" ".join(SENTENCES[: i + 1]) for i in range(len(SENTENCES))]
+    prompts = block_prompts(tokenizer, texts, block_tokens=7)
+    ids = dict(pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id)
+    batched = continue_batched(model, prompts, 12, batch_size=16, do_sample=False, repetition_penalty=1.3, **ids)
+    reference = continue_one_by_one(model, prompts, 12, do_sample=False, repetition_penalty=1.3, **ids)
+    plain = continue_one_by_one(model, prompts, 12, do_sample=False, **ids)
+    assert batched != plain  # the penalty changes the text
+    total = sum(max(len(x), len(y)) for x, y in zip(batched, reference))
+    same = sum(a == b for x, y in zip(batched, reference) for a, b in zip(x, y))
+    assert total > 100
+    assert same / total >= 0.99
+
+
+def test_the_repetition_penalty_skips_each_rows_left_pads():
+    from synthloop.lm.generation import repetition_penalty_processor
+
+    input_ids = torch.tensor([[0, 0, 5], [7, 8, 5]])  # row 0: two left pads (id 0, also EOS) before token 5
+    attention = torch.tensor([[0, 0, 1], [1, 1, 1]])
+    (processor,) = repetition_penalty_processor(2.0, attention)["logits_processor"]
+    scores = processor(input_ids, torch.ones(2, 10))
+    assert scores[0, 0] == 1.0 and scores[0, 5] == 0.5  # the pad id is not penalised; the prompt's token is
+    assert scores[1, 7] == scores[1, 8] == scores[1, 5] == 0.5 and scores[1, 0] == 1.0
+    assert repetition_penalty_processor(None, attention) == {}

@@ -64,6 +64,8 @@ def test_sampling_arguments_greedy_and_sampled():
     assert first["seed"] != sampling_arguments(params, 2, 0, 2, {})["seed"]
     no_min_p = sampling_arguments({**params, "min_p": None}, 1, 0, 2, {})
     assert (no_min_p["min_p"], no_min_p["top_k"]) == (0.0, 0)
+    penalised = sampling_arguments({"new_tokens": 8, "do_sample": False, "repetition_penalty": 1.2}, 1, 0, 2, {})
+    assert (penalised["repetition_penalty"], penalised["temperature"]) == (1.2, 0.0)  # greedy with the penalty, as on the HF path
 
 
 def test_block_documents_are_identical_to_the_hf_path(lm):

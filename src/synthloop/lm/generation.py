@@ -31,9 +31,11 @@ def continue_batched(model, prompts: list[Prompt], new_tokens: int, batch_size: 
     Logs a line per batch (prompts done, time left): long generation jobs are otherwise silent."""
     out: list[list[int]] = [[] for _ in prompts]
     progress = Progress(what, len(prompts), "prompts")
+    penalty = sampling.pop("repetition_penalty", None)
     for rows, input_ids, attention in padded_batches([p.ids for p in prompts], batch_size, pad_id, side="left", device=model.device):
         generated = model.generate(
-            input_ids=input_ids, attention_mask=attention, max_new_tokens=new_tokens, pad_token_id=pad_id, eos_token_id=eos_id, **sampling
+            input_ids=input_ids, attention_mask=attention, max_new_tokens=new_tokens, pad_token_id=pad_id, eos_token_id=eos_id,
+            **sampling, **repetition_penalty_processor(penalty, attention),
         )
         for row, i in enumerate(rows):
             out[i] = strip_after_eos(generated[row, input_ids.shape[1] :].tolist(), eos_id)
@@ -52,12 +54,28 @@ def continue_one_by_one(model, prompts: list[Prompt], new_tokens: int, pad_id: i
     return out
 
 
+def repetition_penalty_processor(penalty: float | None, attention) -> dict:
+    """`generate` arguments for a repetition penalty on a left-padded batch: HF's own processor, told
+    each row's number of pads. The plain `repetition_penalty=` argument would also penalise the pads
+    (EOS for GPT-2), so a padded prompt would stop later than the same prompt alone."""
+    if penalty is None:
+        return {}
+    from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
+    pads = (attention == 0).sum(dim=1)
+    return {"logits_processor": LogitsProcessorList([RepetitionPenaltyLogitsProcessor(float(penalty), prompt_ignore_length=pads)])}
+
+
 def sampling_kwargs(params: dict) -> dict:
-    if not params.get("do_sample", False):
-        return {"do_sample": False}
-    kwargs = {"do_sample": True, "temperature": params.get("temperature", 1.0)}
-    if params.get("min_p") is not None:
-        kwargs["min_p"] = params["min_p"]
+    """`generate` arguments of the configured decoding: greedy, or sampling at a temperature and min_p;
+    either with a repetition penalty when configured."""
+    kwargs = {"do_sample": bool(params.get("do_sample", False))}
+    if kwargs["do_sample"]:
+        kwargs["temperature"] = params.get("temperature", 1.0)
+        if params.get("min_p") is not None:
+            kwargs["min_p"] = params["min_p"]
+    if params.get("repetition_penalty") is not None:
+        kwargs["repetition_penalty"] = float(params["repetition_penalty"])
     return kwargs
 
 

@@ -74,6 +74,8 @@ def sampling_arguments(params: dict, seed: int, index: int, eos_id: int, hf_defa
     tokenizer's EOS, as on the HF path; detokenising is left to the shared decoding code.
     """
     args = {"max_tokens": params["new_tokens"], "stop_token_ids": [eos_id], "detokenize": False}
+    if params.get("repetition_penalty") is not None:  # same definition as HF's: on prompt and output tokens
+        args["repetition_penalty"] = float(params["repetition_penalty"])
     if not params.get("do_sample", False):
         return {**args, "temperature": 0.0}
     return {
