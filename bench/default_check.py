@@ -74,11 +74,15 @@ def generation_figures(gen_dir: Path, labels: pd.Series) -> dict:
 
 
 def classifier_shares(results: Path, chain_dir: Path) -> pd.Series:
-    """The lean classifier's label shares on the chain's generation-0 training texts."""
+    """The lean classifier's label shares on the chain's generation-0 training texts: the chain dataset's
+    classifier, or the study's only one (a derived dataset scores with its source's); empty if neither."""
     from synthloop.scorers.classifiers import load_model
 
-    dataset = chain_dir.name.split("-")[0]
-    model = load_model(results / "models" / dataset / "lean_classifier.skops")
+    own = results / "models" / chain_dir.name.split("-")[0] / "lean_classifier.skops"
+    found = [own] if own.exists() else sorted(results.glob("models/*/lean_classifier.skops"))
+    if len(found) != 1:
+        return pd.Series(dtype=float)
+    model = load_model(found[0])
     texts = pd.read_parquet(chain_dir / "g0" / "train.parquet", columns=["text"])["text"].tolist()
     return pd.Series(model.predict(texts)).value_counts(normalize=True).reindex(model.classes_, fill_value=0.0)
 
@@ -94,7 +98,8 @@ def readability(results: Path) -> pd.DataFrame:
         instrument = classifier_shares(results, chain_dir)
         for gen in sorted({gens[0], gens[-1]}):
             figures = generation_figures(chain_dir / f"g{gen}", labels)
-            figures["lean_gap_same_classifier"] = max(abs(figures[f"share_{label}"] - share) * 100 for label, share in instrument.items())
+            figures["lean_gap_same_classifier"] = max((abs(figures[f"share_{label}"] - share) * 100 for label, share in instrument.items()
+                                                       if f"share_{label}" in figures), default=float("nan"))
             rows.append({"chain": chain_dir.name, "gen": gen, **figures})
     table = pd.DataFrame(rows)
     table["meets_targets"] = ((table["quality"] >= TARGETS["quality"]) & (table["repeats"] < TARGETS["repeats"])
