@@ -26,7 +26,7 @@ def test_default_config_is_valid_and_gets_defaults(default):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda c: c["chains"]["strategies"].append("nonsense"), "chains.strategies[4]': unknown strategy 'nonsense'"),
+        (lambda c: c["chains"]["strategies"].append("nonsense"), "chains.strategies[3]': unknown strategy 'nonsense'"),
         (lambda c: c["strategies"]["replace"].update(compose="shuffle"), "strategies.replace.compose': 'shuffle' is not allowed; allowed values: ['replace', 'preserve', 'accumulate', 'pool']"),
         (lambda c: c.pop("generations"), "'generations' is a required property"),
         (lambda c: c["finetune"].update(epochz=3), "config key 'finetune': unknown key(s) ['epochz']"),
