@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from conftest import ROOT, TINY_CONFIG
+from conftest import ROOT, copy_study
 from scipy import stats
 
 from synthloop.analysis.metrics import across_seeds, plot_scorer
@@ -82,11 +81,9 @@ def snakemake(workdir: Path, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    """The tiny study, run once, and its report unpacked: {file name in the report: its result entry}, plus the landing text."""
-    workdir = tmp_path_factory.mktemp("report")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(yaml.safe_load(TINY_CONFIG.read_text())))
-    snakemake(workdir)
+def report(tiny_study, tmp_path_factory):
+    """The report of (a copy of) the session's finished tiny study, as its HTML page's text."""
+    workdir = copy_study(tiny_study, tmp_path_factory.mktemp("report") / "study")
     snakemake(workdir, "--report", "report.zip")
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         html = archive.read(next(n for n in archive.namelist() if n.endswith("report.html"))).decode()
