@@ -1,5 +1,11 @@
 # One chain, generation by generation: compose the training set -> fine-tune -> generate.
 # The recursion lives in the plan (synthloop.studies.text_loop.plan): g reads g-1's files.
+#
+# On a cluster a chain generation's fine-tune and generate are one group job (one sbatch): generate reads
+# only that fine-tune's model and nothing else waits for the fine-tune alone, so no independent work is
+# serialised. SLURM is asked for the larger of the two jobs' memory, GPUs and CPUs and the sum of their
+# runtimes; a failed group fails whole (a retried generate re-runs its fine-tune). Local runs ignore groups.
+MODEL_GROUP = "model_{chain}_g{gen}"
 
 
 rule compose_training_set:
@@ -35,6 +41,8 @@ rule finetune:
         log("finetune", "{chain}/g{gen}"),
     benchmark:
         bench("finetune", "{chain}/g{gen}")
+    group:
+        MODEL_GROUP
     conda:
         "../../envs/synthloop.yaml"
     threads: threads_for("finetune", 1)
@@ -60,6 +68,8 @@ rule generate:
         log("generate", "{chain}/g{gen}"),
     benchmark:
         bench("generate", "{chain}/g{gen}")
+    group:
+        MODEL_GROUP
     conda:
         "../../envs/synthloop.yaml"
     threads: threads_for("generate", 1)
