@@ -23,6 +23,20 @@ def jobs_in(output: str) -> list[str]:
     return re.findall(r"^(?:localrule|rule) (\w+):", output, flags=re.M)
 
 
+def run_snakemake(workdir: Path, config: dict | None = None, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Snakemake on the repository's workflow in `workdir` (its config written there as config.yaml when given), on 2
+    cores; with `check`, a failure fails the test showing the end of Snakemake's output. `.stdout` holds both streams."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "snakemake", *args, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--directory", str(workdir),
+               "--configfile", str(workdir / "config.yaml")]  # targets first: --configfile takes every word after it
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if check:
+        assert result.returncode == 0, result.stdout[-4000:]
+    return result
+
+
 def reversed_keys(value):
     """`value` with every mapping's keys in reverse order, recursively (lists keep theirs): a config only reordered."""
     if isinstance(value, dict):

@@ -2,6 +2,8 @@
 
 
 rule prepare_images:
+    input:
+        **PLAN.data_inputs(),
     output:
         real_train=path("real_train"),
         real_test=path("real_test"),

@@ -132,7 +132,7 @@ rule embeddings:
         **resources_for("score"),
     params:
         model=PLAN.base_model(),
-        embeddings=config["analysis"]["embeddings"],
+        embeddings=canonical(config["analysis"]["embeddings"]),
         seed=PLAN.study_seed("embeddings"),
     script:
         "../../scripts/inheritance/embeddings.py"

@@ -17,7 +17,7 @@ rule compose:
     params:
         arm=lambda wc: PLAN.arm(wc.arm),
         total=lambda wc: PLAN.total(wc.arm),
-        slots=config["slots"],
+        slots=canonical(config["slots"]),
         seed=lambda wc: PLAN.compose_seed(wc.arm, int(wc.seed)),
     script:
         "../../scripts/inheritance/compose.py"
@@ -39,7 +39,7 @@ rule finetune:
         **resources_for("finetune"),
     params:
         init=lambda wc: PLAN.init_model(wc.arm, wc.seed),
-        train=lambda wc: PLAN.train_params(wc.arm),
+        train=lambda wc: canonical(PLAN.train_params(wc.arm)),
         mitigation=lambda wc: PLAN.arms[wc.arm].mitigation,
         loss_weight=config["mitigations"]["loss_weight"],
         seed=lambda wc: PLAN.seed(int(wc.seed), "finetune", wc.arm),
@@ -65,8 +65,8 @@ rule evaluate:
         **resources_for("generate"),
     params:
         tasks=lambda wc: PLAN.tasks(wc.arm),
-        evaluation=config["evaluation"],
-        slots=config["slots"],
+        evaluation=lambda wc: PLAN.evaluation_params(wc.arm),
+        slots=canonical(config["slots"]),
         seed=lambda wc: PLAN.seed(int(wc.seed), "evaluate"),
     script:
         "../../scripts/inheritance/evaluate.py"

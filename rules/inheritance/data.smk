@@ -14,13 +14,15 @@ rule convert_model:
     resources:
         **resources_for("finetune"),
     params:
-        model=config["model"],
+        model=canonical(config["model"]),
         trust_remote_code=config["trust_remote_code"],
     script:
         "../../scripts/inheritance/convert_model.py"
 
 
 rule gender_real:
+    input:
+        **PLAN.data_inputs("gender"),
     output:
         real=path("real", bias="gender"),
         test=path("test", bias="gender"),
@@ -33,15 +35,15 @@ rule gender_real:
     resources:
         **resources_for("analysis"),
     params:
-        data=config["data"]["gender"],
-        slots=config["slots"],
-        evaluation=config["evaluation"],
+        **PLAN.gender_real_params(),
         seed=PLAN.study_seed("gender_real"),
     script:
         "../../scripts/inheritance/gender_real.py"
 
 
 rule culture_real:
+    input:
+        **PLAN.data_inputs("culture"),
     output:
         real=path("real", bias="culture"),
     log:
@@ -53,7 +55,7 @@ rule culture_real:
     resources:
         **resources_for("analysis"),
     params:
-        data=config["data"]["culture"],
+        data=canonical(config["data"]["culture"]),
     script:
         "../../scripts/inheritance/culture_real.py"
 
@@ -76,8 +78,8 @@ rule augment:
         source=lambda wc: PLAN.generator(wc.key, wc.seed),
         backend=lambda wc: PLAN.backend(wc.key),
         entry=lambda wc: PLAN.augment_set(wc.key),
-        slots=config["slots"],
-        augment=config["augment"],
+        slots=canonical(config["slots"]),
+        augment=canonical(config["augment"]),
         seed=lambda wc: PLAN.seed(int(wc.seed), "augment", wc.key),
     script:
         "../../scripts/inheritance/augment.py"

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from synthloop.core.seeds import stable_seed
+from synthloop.studies.base import flatten, local_files, stable_seed
 
 PATHS = {
     "real_train": "results/{study}/data/real_train.parquet",
@@ -88,8 +89,22 @@ class Plan:
         return (filt["classifier"] or self.config["classifiers"][0]) if filt["enabled"] and filt["scorer"] == "classifier" else None
 
     # -- inputs of each job ----------------------------------------------------------------
+    def data_inputs(self) -> dict:
+        """The local files a Hugging Face image dataset is read from (its directory and data_files); none for digits or a hub id."""
+        data = self.config["data"]
+        if data["source"] != "hf":
+            return {}
+        within = [f"{data['path']}/{f}" for f in flatten(data["data_files"])] if data["path"] and Path(data["path"]).is_dir() else []
+        return {"local": local_files(data["path"], data["data_files"], within)}
+
     def synthesize_inputs(self, name: str, gen: int) -> dict:
         inputs = {"previous": self.train_path(name, gen - 1), "real_train": self.path("real_train")}
+        generator = self.chains[name].generator
+        models = [self.config["generator_params"][generator].get("model")] if generator == "sd_lora" else []
+        if self.config["filter"]["enabled"] and self.config["filter"]["scorer"] == "clip":
+            models.append(self.config["filter"]["clip_model"])
+        if local := local_files([m for m in models if m]):
+            inputs["local_models"] = local
         if self.config["fid"]["features"] == "classifier":
             inputs["feature_net"] = self.path("feature_net")
         if self.filter_classifier():

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 
 from synthloop.core.config import ConfigError
+from synthloop.studies.base import check_job_count
 
 BUILT_IN = ("mlp", "lenet", "cnn", "resnet")
 LIBRARIES = ("torchvision", "timm")
@@ -16,7 +17,7 @@ def check(config: dict) -> None:
     check_classifiers(config)
     check_filter(config)
     check_data(config)
-    check_job_count(config)
+    check_job_count(config, job_factors(config), extra=len(config["seeds"]) + 5)  # + generation 0 per seed, data and tables
 
 
 def check_fifo(config: dict) -> None:
@@ -76,11 +77,7 @@ def check_data(config: dict) -> None:
         raise ConfigError(f"config key 'data.size': {data['size']} is too small for Stable Diffusion (sd_lora); allowed: >= 64")
 
 
-def check_job_count(config: dict) -> None:
-    """Refuse a study too large to plan before Snakemake builds its DAG: two jobs per chain and generation >= 1."""
-    chains = len(config["generators"]) * len(config["ratios"]) * len(config["seeds"])
-    estimate = 2 * chains * (config["generations"] - 1) + len(config["seeds"]) + 5
-    if estimate > config["max_jobs"]:
-        raise ConfigError(f"config key 'max_jobs': the study needs about {estimate} jobs = 2 x chains ({chains}: generators x ratios x seeds) "
-                          f"x generations after 0 ({config['generations'] - 1}) + one generation 0 per seed + 5, more than max_jobs "
-                          f"({config['max_jobs']}); lower one of these keys, or raise max_jobs if you mean it")
+def job_factors(config: dict) -> list[tuple[str, int]]:
+    """Two jobs (synthesize, classify) per chain and generation >= 1."""
+    return [("generators", len(config["generators"])), ("ratios", len(config["ratios"])), ("seeds", len(config["seeds"])),
+            ("generations after 0", config["generations"] - 1), ("jobs per generation", 2)]

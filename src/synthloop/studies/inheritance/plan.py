@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from synthloop.core.seeds import stable_seed
+from synthloop.studies.base import canonical, local_files, stable_seed, tracked
 from synthloop.studies.inheritance.mix import augmented_count
 from synthloop.studies.inheritance.prompts import CULTURE_BIAS_TYPES
 
@@ -104,8 +104,8 @@ class Plan:
         return self.path("base_model") if self.converts_model() else self.config["model"]["source"]
 
     def products(self, paths) -> list[str]:
-        """The paths the workflow makes (inputs to track); hub ids are not."""
-        return sorted({p for p in paths if p.startswith(self.results)})
+        """The inputs to track: paths the workflow makes and every file of a local model directory; hub ids are not."""
+        return tracked(paths, self.results)
 
     def previous_round(self, arm: Arm) -> str:
         return Arm(arm.bias, arm.bias_type, arm.ratio, arm.mitigation, arm.round - 1).name
@@ -128,6 +128,17 @@ class Plan:
         return self.config["augment"]["backend"] if self.augment_set(key)["round"] == 1 else "hf"
 
     # -- inputs ----------------------------------------------------------------------------------
+    def data_inputs(self, bias: str) -> dict:
+        """The local table a bias's real data is read from (none for the template stand-in or a hub id)."""
+        spec = self.config["data"][bias] or {}
+        return {"local": local_files(spec.get("path"))} if spec.get("source", "file") != "template" else {}
+
+    def gender_real_params(self) -> dict:
+        """Only what the real and test biographies are drawn from: their data, the slots and the evaluation sizes."""
+        evaluation = self.config["evaluation"]
+        return canonical({"data": self.config["data"]["gender"], "slots": self.config["slots"],
+                          "evaluation": {task: evaluation[task] for task in ("profession", "salary")}})
+
     def augment_inputs(self, key: str, seed) -> dict:
         entry = self.augment_set(key)
         inputs = {"model": self.products([self.generator(key, seed)])}
@@ -148,12 +159,19 @@ class Plan:
     def evaluate_inputs(self, name: str, seed) -> dict:
         arm = self.arms[name]
         inputs = {"model": self.path("model", arm=name, seed=seed)}
+        if arm.bias == "culture":
+            inputs["local"] = local_files([task["path"] for task in self.config["evaluation"]["culture_tasks"]])
         if arm.bias == "gender" and {"profession", "salary"} & set(self.tasks(name)):
             inputs["test"] = self.path("test", bias="gender")
         return inputs
 
     def tasks(self, name: str) -> list[str]:
         return list(self.config["evaluation"]["tasks"][self.arms[name].bias])
+
+    def evaluation_params(self, name: str) -> dict:
+        """Only the evaluation settings of the arm's own tasks, so editing another bias's tasks re-runs nothing here."""
+        evaluation = self.config["evaluation"]
+        return canonical({"batch_size": evaluation["batch_size"], **{task: evaluation[task] for task in self.tasks(name)}})
 
     def train_params(self, name: str) -> dict:
         return self.config["train"][self.arms[name].bias]

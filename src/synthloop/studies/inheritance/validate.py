@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from synthloop.core.config import ConfigError
+from synthloop.studies.base import check_job_count, check_local_model
 from synthloop.studies.inheritance.mix import augmented_count
+from synthloop.studies.inheritance.plan import arms
 from synthloop.studies.inheritance.prompts import CULTURE_BIAS_TYPES, CULTURE_DESCRIPTORS, GENDER_TEMPLATES, base_slot, slots_of
 from synthloop.studies.inheritance.realset import PRONOUNS, WORK, require_columns, table_columns
 
+JOBS_PER_ARM = 3  # compose, fine-tune, evaluate; plus one augmentation set per (bias type, round) and seed
 SLOT_LISTS = {  # a template slot -> the slots.* list it draws from
     "profession": "professions", "workplace": "workplaces", "age": "ages", "culture": "cultures",
     "gender_noun": "genders", "gender_adjective": "genders", "name": "names",
@@ -15,6 +18,9 @@ SLOT_LISTS = {  # a template slot -> the slots.* list it draws from
 
 def check(config: dict) -> None:
     check_ratios(config)
+    check_local_model("model.source", config["model"]["source"])
+    check_job_count(config, [("arms", len(arms(config))), ("seeds", len(config["seeds"])), ("jobs per arm", JOBS_PER_ARM)],
+                    extra=len(config["seeds"]) * len({a.augment_key for a in arms(config).values() if a.ratio > 0}) + 10)
     check_bias_types(config)
     check_slots(config)
     check_data(config)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from pathlib import Path
 
 from synthloop.analysis.metrics import BASE  # the metrics table's generation of the base model before fine-tuning
 from synthloop.core.hub import pinned
-from synthloop.core.provenance import files_under
 from synthloop.core.seeds import stable_seed
 from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
+from synthloop.studies.base import tracked
 from synthloop.studies.text_loop.chains import (
     Chain,
     chains,
@@ -115,8 +114,7 @@ class Plan:
     def products(self, paths) -> list[str]:
         """The inputs to track: paths the workflow makes, and every file of a local model directory
         (editing a local base model re-runs what it trained); hub ids are not files."""
-        local = {str(f) for p in paths if not p.startswith(self.results) and Path(p).exists() for f in files_under([p])}
-        return sorted({p for p in paths if p.startswith(self.results)} | local)
+        return tracked(paths, self.results)
 
     # -- training sets and generation ------------------------------------------------------------
     def real_docs(self, chain_id: str) -> str:

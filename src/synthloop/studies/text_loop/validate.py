@@ -7,6 +7,7 @@ from pathlib import Path
 
 from synthloop.core.config import ConfigError, schema_for
 from synthloop.scorers.registry import LEAN_MEASURES, LEAN_POSITIONS, SCORERS
+from synthloop.studies.base import check_job_count
 from synthloop.studies.text_loop.chains import (
     DERIVED,
     MIXED,
@@ -30,7 +31,7 @@ def check(config: dict) -> None:
     check_branches(config)
     check_scorer_keys(config)
     check_remote_code(config)
-    check_job_count(config)
+    check_job_count(config, job_factors(config))
     check_real_supply(config)
     check_slice(config)
 
@@ -175,20 +176,6 @@ def job_factors(config: dict) -> list[tuple[str, int]]:
     if pooled:
         factors.append(("chains.ratios", len(spec.get("ratios") or [])))
     return [*factors, ("generations", config["generations"]), ("jobs per generation", JOBS_PER_GENERATION)]
-
-
-def check_job_count(config: dict) -> None:
-    """Refuse a study too large to plan before Snakemake builds its DAG (which would need many GB to find out)."""
-    factors = job_factors(config)
-    estimate = 1
-    for _, count in factors:
-        estimate *= count
-    if estimate > config["max_jobs"]:
-        product = " x ".join(f"{name} ({count})" for name, count in factors)
-        raise ConfigError(
-            f"config key 'max_jobs': the study needs about {estimate} jobs = {product}, more than max_jobs ({config['max_jobs']}); "
-            "lower one of these keys, or raise max_jobs if you mean it"
-        )
 
 
 def scorer_keys(kind: str) -> list[str]:
