@@ -23,7 +23,7 @@ run: install
 	$(VENV)/bin/snakemake --cores $(CORES)
 
 test: install lint
-	$(VENV)/bin/pytest -q --durations=15
+	$(VENV)/bin/pytest -q -rs --durations=15
 
 # Habits checked in CI: layered imports, ruff, snakefmt, and snakemake --lint on the default and every preset.
 lint: install

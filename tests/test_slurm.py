@@ -2,8 +2,10 @@
 and the repository's profile (profiles/slurm) with snakemake-executor-plugin-slurm.
 
 Needs root on Debian/Ubuntu: the harness installs slurmctld, slurmd, slurm-client and munge
-with apt-get if they are missing, and these tests FAIL (they are not skipped) when it cannot.
-Deselect them with `pytest -m "not slurm"`; run only them with `pytest -m slurm`.
+with apt-get if they are missing. On a machine that cannot have them (no root, no apt-get: a
+researcher's laptop) these tests are skipped and the summary says why; with SYNTHLOOP_REQUIRE_SLURM=1
+(set by .ci/run, so CI always runs them) they fail instead. Deselect them with `pytest -m "not slurm"`;
+run only them with `pytest -m slurm`.
 
 Measured on the 2-core development machine while other work ran on it (load 4-5): cluster
 start ~1-2 s, the toy workflow ~28 s, the tiny-study comparison ~5 min (the SLURM run; the
@@ -45,6 +47,7 @@ SLURM_ARGS = [
     "--latency-wait", "5",
 ]
 SNAKEMAKE_TIMEOUT = 480
+REQUIRE_SLURM = "SYNTHLOOP_REQUIRE_SLURM"  # "1": a machine without SLURM fails these tests instead of skipping them
 
 
 def _load_harness():
@@ -58,9 +61,12 @@ def _load_harness():
 def slurm_cluster(tmp_path_factory):
     """Start the cluster once for this module; always stop it, whatever the tests did."""
     cluster = _load_harness()
+    reason = cluster.unavailable()
+    if reason and os.environ.get(REQUIRE_SLURM) != "1":
+        pytest.skip(f"SLURM tests did not run: {reason} (set {REQUIRE_SLURM}=1 to make this a failure)")
     scratch = tmp_path_factory.mktemp("slurm-cluster")
     began = time.monotonic()
-    info = cluster.start(scratch, partition=PARTITION)  # raises ClusterError: the test errors, never skips
+    info = cluster.start(scratch, partition=PARTITION)  # raises ClusterError where SLURM could be had: the test errors
     print(f"\nslurm cluster up in {time.monotonic() - began:.1f} s")
     try:
         yield info
@@ -228,3 +234,13 @@ def test_tiny_study_on_slurm_matches_local_run(slurm_cluster, tmp_path):
     assert len(submitted) >= len(targets), f"only {len(submitted)} SLURM jobs"
     assert re.search(r"^localrule compose_training_set:", log, flags=re.M), "compose did not run locally"
     assert not re.search(r"^\s*rule compose_training_set:", log, flags=re.M), "compose was submitted to SLURM"
+
+
+def test_a_machine_without_root_is_told_why_the_slurm_tests_cannot_run(monkeypatch):
+    cluster = _load_harness()
+    monkeypatch.setattr(cluster.os, "geteuid", lambda: 1000)
+    assert "needs root" in cluster.unavailable()
+    monkeypatch.setattr(cluster.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cluster, "missing_binaries", lambda: ["slurmctld"])
+    monkeypatch.setattr(cluster, "_which", lambda name: None)
+    assert "no apt-get" in cluster.unavailable()

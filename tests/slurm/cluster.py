@@ -144,6 +144,17 @@ def missing_binaries() -> list[str]:
     return [name for name in BINARIES if _which(name) is None]
 
 
+def unavailable() -> str | None:
+    """Why this machine cannot run the throwaway cluster (None: it can): the daemons need root, and a
+    missing SLURM is installed with apt-get."""
+    if os.geteuid() != 0:
+        return "the local SLURM harness needs root (it writes /etc/slurm and starts slurmctld, slurmd and munged)"
+    missing = missing_binaries()
+    if missing and _which("apt-get") is None:
+        return f"SLURM is not installed ({', '.join(missing)} missing) and there is no apt-get to install {' '.join(PACKAGES)} with"
+    return None
+
+
 def ensure_packages() -> None:
     """Install the Debian SLURM and munge packages if any binary is missing; raise if that fails."""
     missing = missing_binaries()
