@@ -4,12 +4,12 @@ dcgan: the paper's generator for MNIST and CIFAR (Radford et al.), conditioned b
 embedding in the generator and a projection discriminator. ddpm: diffusers' UNet2DModel with a
 class embedding (`num_class_embeds`) and a DDPMScheduler; sampling may use fewer denoising steps
 than training (`inference_steps`), which the CPU miniatures do. Both train for a fixed number of
-steps with checkpoints every `checkpoint_every` steps, resumable like the classifiers.
+steps with checkpoints every `checkpoint_every` steps, resumable like the classifiers
+(checkpoints.run_steps).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 
 import numpy as np
@@ -22,7 +22,6 @@ from synthloop.lm.models import pick_device
 from synthloop.studies.image_loop import checkpoints
 from synthloop.studies.image_loop.training import as_images, as_tensor
 
-log = logging.getLogger(__name__)
 GENERATORS = ("dcgan", "ddpm", "sd_lora")
 
 
@@ -117,28 +116,24 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
     device = pick_device()
     for module in modules.values():
         module.to(device)
-    step, done_this_call = 0, 0
-    found = checkpoints.latest(checkpoint_dir)
-    if found is not None:
-        step = checkpoints.restore(found, modules, optimizers, {"train": rng})["step"]
-        log.info("resumed %s training at step %d from %s", kind, step, found)
+
+    def one_step(state: dict) -> dict:
+        batch = torch.randint(len(x), (params["batch_size"],), generator=rng)
+        return step_fn(modules, optimizers, x[batch].to(device), y[batch].to(device), rng)
+
+    def sample() -> np.ndarray:
+        sample_rng = torch.Generator().manual_seed(stable_seed(seed, kind, "sample"))
+        labels_t = torch.as_tensor(sample_labels, dtype=torch.long)
+        if kind == "dcgan":
+            return _sample_gan(modules["g"], labels_t, sample_rng, params)
+        return _sample_ddpm(modules["unet"], scheduler, labels_t, sample_rng, params, shape)
+
     for module in modules.values():
         module.train()
-    while step < params["steps"]:
-        if stop_after is not None and done_this_call >= stop_after:
-            return None
-        batch = torch.randint(len(x), (params["batch_size"],), generator=rng)
-        losses = step_fn(modules, optimizers, x[batch].to(device), y[batch].to(device), rng)
-        step, done_this_call = step + 1, done_this_call + 1
-        if step % params["log_every"] == 0:
-            log.info("%s step %d: %s", kind, step, {k: round(v, 4) for k, v in losses.items()})
-        if step % params["checkpoint_every"] == 0 and step < params["steps"]:
-            checkpoints.save(checkpoint_dir, step, modules, optimizers, {"train": rng})
-    sample_rng = torch.Generator().manual_seed(stable_seed(seed, kind, "sample"))
-    labels_t = torch.as_tensor(sample_labels, dtype=torch.long)
-    out = _sample_gan(modules["g"], labels_t, sample_rng, params) if kind == "dcgan" else _sample_ddpm(modules["unet"], scheduler, labels_t, sample_rng, params, shape)
-    checkpoints.clear(checkpoint_dir)
-    return out
+    fingerprint = checkpoints.fingerprint(params, seed, images, labels, kind=kind, n_classes=n_classes)
+    return checkpoints.run_steps(checkpoint_dir, fingerprint, params["steps"], one_step, sample, modules=modules, optimizers=optimizers,
+                                 generators={"train": rng}, what=kind, checkpoint_every=params["checkpoint_every"],
+                                 log_every=params["log_every"], stop_after=stop_after)
 
 
 def _gan_step(modules, optimizers, real, y, rng):

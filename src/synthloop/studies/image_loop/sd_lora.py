@@ -9,8 +9,6 @@ class-conditionally. Checkpoints hold only the LoRA weights and their optimizer 
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -19,7 +17,6 @@ from synthloop.core.seeds import stable_seed
 from synthloop.studies.image_loop import checkpoints
 from synthloop.studies.image_loop.training import as_tensor
 
-log = logging.getLogger(__name__)
 TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
 
@@ -65,7 +62,8 @@ def train_and_sample(images: np.ndarray, labels: np.ndarray, sample_labels: np.n
     """Fine-tune a fresh LoRA on (images, labels), then sample one image per entry of `sample_labels` (uint8 NHWC).
 
     `pipe` may be given (tests build a tiny random one); otherwise params['model'] is loaded.
-    Returns None when `stop_after` steps of this call ended it early (its checkpoint resumes it).
+    Returns None when `stop_after` steps of this call ended it early (its checkpoint resumes it, if the
+    parameters and inputs are unchanged: checkpoints.run_steps).
     """
     from peft import LoraConfig
 
@@ -80,19 +78,12 @@ def train_and_sample(images: np.ndarray, labels: np.ndarray, sample_labels: np.n
     optimizer = torch.optim.AdamW(trainable, lr=params["learning_rate"])
     lora = LoraWeights(unet)
     rng = torch.Generator().manual_seed(stable_seed(seed, "sd_lora", "train"))
-    step, done = 0, 0
-    found = checkpoints.latest(checkpoint_dir)
-    if found is not None:
-        step = checkpoints.restore(found, {"lora": lora}, {"adamw": optimizer}, {"train": rng})["step"]
-        log.info("resumed LoRA training at step %d", step)
     x, texts = as_tensor(images), prompts(labels, params)
     from diffusers import DDPMScheduler
 
     scheduler = DDPMScheduler.from_config(pipe.scheduler.config)  # the noise schedule of training (as diffusers' LoRA example)
-    unet.train()
-    while step < params["steps"]:
-        if stop_after is not None and done >= stop_after:
-            return None
+
+    def one_step(state: dict) -> dict:
         batch = torch.randint(len(x), (params["batch_size"],), generator=rng)
         with torch.no_grad():
             latents = vae.encode(x[batch].to(device)).latent_dist.sample(generator=rng) * vae.config.scaling_factor
@@ -103,19 +94,22 @@ def train_and_sample(images: np.ndarray, labels: np.ndarray, sample_labels: np.n
         loss = F.mse_loss(unet(scheduler.add_noise(latents, noise, t), t, encoder_hidden_states=hidden).sample, noise)
         loss.backward()
         optimizer.step()
-        step, done = step + 1, done + 1
-        if step % params["log_every"] == 0:
-            log.info("sd_lora step %d: mse %.4f", step, loss.item())
-        if step % params["checkpoint_every"] == 0 and step < params["steps"]:
-            checkpoints.save(checkpoint_dir, step, {"lora": lora}, {"adamw": optimizer}, {"train": rng})
-    unet.eval()
-    size = images.shape[1]
-    sample_rng = torch.Generator(device=device).manual_seed(stable_seed(seed, "sd_lora", "sample"))
-    out = []
-    for start in range(0, len(sample_labels), params["sample_batch_size"]):
-        chunk = sample_labels[start:start + params["sample_batch_size"]]
-        result = pipe(prompts(chunk, params), height=size, width=size, num_inference_steps=params["inference_steps"],
-                      guidance_scale=params["guidance_scale"], generator=sample_rng, output_type="np")
-        out.append(np.round(np.clip(result.images, 0, 1) * 255).astype(np.uint8))
-    checkpoints.clear(checkpoint_dir)
-    return np.concatenate(out)
+        return {"mse": loss.item()}
+
+    def sample() -> np.ndarray:
+        unet.eval()
+        size = images.shape[1]
+        sample_rng = torch.Generator(device=device).manual_seed(stable_seed(seed, "sd_lora", "sample"))
+        out = []
+        for start in range(0, len(sample_labels), params["sample_batch_size"]):
+            chunk = sample_labels[start:start + params["sample_batch_size"]]
+            result = pipe(prompts(chunk, params), height=size, width=size, num_inference_steps=params["inference_steps"],
+                          guidance_scale=params["guidance_scale"], generator=sample_rng, output_type="np")
+            out.append(np.round(np.clip(result.images, 0, 1) * 255).astype(np.uint8))
+        return np.concatenate(out)
+
+    unet.train()
+    fingerprint = checkpoints.fingerprint(params, seed, images, labels, kind="sd_lora")
+    return checkpoints.run_steps(checkpoint_dir, fingerprint, params["steps"], one_step, sample, modules={"lora": lora},
+                                 optimizers={"adamw": optimizer}, generators={"train": rng}, what="sd_lora",
+                                 checkpoint_every=params["checkpoint_every"], log_every=params["log_every"], stop_after=stop_after)

@@ -1,8 +1,9 @@
 """Training loops for the image loop's classifiers: Adam, early stopping, checkpoints and resume.
 
-`stop_after` ends a call after that many epochs of this call (a checkpoint is written every
-epoch), which is how tests interrupt training; calling again with the same checkpoint directory
-resumes and ends with the same weights as an uninterrupted run.
+`stop_after` ends a call after that many epochs of this call (a checkpoint is written after
+every epoch but the last), which is how tests interrupt training; calling again with the same
+checkpoint directory, parameters and inputs resumes and ends with the same weights as an
+uninterrupted run (checkpoints.run_steps).
 """
 
 from __future__ import annotations
@@ -59,22 +60,18 @@ def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndar
     """
     torch.manual_seed(stable_seed(seed, "init-rng"))
     device = pick_device()  # the GPU on clusters (a job that asked for one and sees none stops)
+    weights = list(model.state_dict().values())
+    fingerprint = checkpoints.fingerprint(params, seed, images, labels, *weights[:1], *weights[-1:], model=repr(model))
     model.to(device)
     x, y = as_tensor(images), torch.tensor(np.asarray(labels), dtype=torch.long)
     train_idx, val_idx = validation_split(len(x), params["validation_fraction"], stable_seed(seed, "validation"))
     optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"])
     best = copy.deepcopy(model)
     state = {"step": 0, "best_loss": float("inf"), "best_epoch": -1, "since_best": 0}
-    found = checkpoints.latest(checkpoint_dir)
-    if found is not None:
-        state = checkpoints.restore(found, {"model": model, "best": best}, {"adam": optimizer}, {})
-        log.info("resumed classifier training after epoch %d from %s", state["step"], found)
-    epochs_this_call = 0
-    while state["step"] < params["epochs"] and state["since_best"] < params["patience"]:
-        if stop_after is not None and epochs_this_call >= stop_after:
-            return {**state, "complete": False}
-        epoch = state["step"]
-        order = train_idx[torch.randperm(len(train_idx), generator=torch.Generator().manual_seed(stable_seed(seed, "epoch", epoch))).numpy()]
+
+    def epoch(state: dict) -> dict:
+        shuffle = torch.Generator().manual_seed(stable_seed(seed, "epoch", state["step"]))
+        order = train_idx[torch.randperm(len(train_idx), generator=shuffle).numpy()]
         model.train()
         for start in range(0, len(order), params["batch_size"]):
             batch = torch.from_numpy(order[start:start + params["batch_size"]])
@@ -84,18 +81,21 @@ def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndar
         held_out = val_idx if len(val_idx) else train_idx
         loss = _loss(model, x[held_out], y[held_out], 4 * params["batch_size"])
         if loss < state["best_loss"]:
-            state.update(best_loss=loss, best_epoch=epoch, since_best=0)
+            state.update(best_loss=loss, best_epoch=state["step"], since_best=0)
             best.load_state_dict(model.state_dict())
         else:
             state["since_best"] += 1
-        state["step"] = epoch + 1
-        epochs_this_call += 1
-        checkpoints.save(checkpoint_dir, state["step"], {"model": model, "best": best}, {"adam": optimizer}, {},
-                         extra={k: v for k, v in state.items() if k != "step"})
-    model.load_state_dict(best.state_dict())
-    checkpoints.clear(checkpoint_dir)
-    log.info("classifier: %d epochs, best epoch %d, validation loss %.4f", state["step"], state["best_epoch"], state["best_loss"])
-    return {**state, "complete": True}
+        return {"validation_loss": loss}
+
+    def finish() -> dict:
+        model.load_state_dict(best.state_dict())
+        log.info("classifier: %d epochs, best epoch %d, validation loss %.4f", state["step"], state["best_epoch"], state["best_loss"])
+        return {**state, "complete": True}
+
+    summary = checkpoints.run_steps(checkpoint_dir, fingerprint, params["epochs"], epoch, finish, modules={"model": model, "best": best},
+                                    optimizers={"adam": optimizer}, state=state, what="classifier", unit="epochs", stop_after=stop_after,
+                                    stop_early=lambda state: state["since_best"] >= params["patience"])
+    return summary if summary is not None else {**state, "complete": False}
 
 
 def predict_proba(model: torch.nn.Module, images: np.ndarray, batch_size: int = 256, mc_samples: int = 1, seed: int = 0) -> np.ndarray:
