@@ -29,6 +29,7 @@ def start(snakemake) -> logging.Logger:
     Call before importing torch so that OMP/MKL read the thread count.
     """
     _remember_gpu_request(snakemake)
+    _remember_trust(snakemake)
     threads = str(max(1, int(snakemake.threads)))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = threads
@@ -43,6 +44,21 @@ def start(snakemake) -> logging.Logger:
         sys.excepthook = _report_to(console)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     return logging.getLogger(snakemake.rule)
+
+
+TRUST_ENV = "SYNTHLOOP_TRUST_REMOTE_CODE"  # "1" when the study's top-level trust_remote_code is true
+
+
+def _remember_trust(snakemake) -> None:
+    """The study's one trust_remote_code flag, for every loader the job calls (synthloop.lm.models, the scorers),
+    so that no call site can forget it: a fine-tuned model of a remote-code architecture needs it as its base did."""
+    config = getattr(snakemake, "config", None) or {}
+    os.environ[TRUST_ENV] = "1" if config.get("trust_remote_code") is True else "0"
+
+
+def trusts_remote_code() -> bool:
+    """Whether this job's study allows remote code (False outside a workflow job)."""
+    return os.environ.get(TRUST_ENV) == "1"
 
 
 GPU_REQUEST_ENV = "SYNTHLOOP_GPU_REQUEST"  # "<rule>:<count>", set by start() for jobs whose resources ask for a GPU

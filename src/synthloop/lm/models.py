@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from synthloop.core.hub import split_pin
-from synthloop.core.jobs import gpu_request
+from synthloop.core.jobs import gpu_request, trusts_remote_code
 
 
 def pick_device() -> torch.device:
@@ -89,9 +89,12 @@ def check_weights(directory: str | Path) -> None:
                           "after a killed run)")
 
 
-def load_tokenizer(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, revision: str | None = None):
-    """`revision` (or `source` given as `id@revision`) pins a hub model to a commit, tag or branch (ignored for local directories)."""
+def load_tokenizer(source: str, trust_remote_code: bool | None = None, gguf_file: str | None = None, revision: str | None = None):
+    """`revision` (or `source` given as `id@revision`) pins a hub model to a commit, tag or branch (ignored for local directories).
+    `trust_remote_code` None: the job's study setting (core.jobs.trusts_remote_code)."""
     from transformers import AutoTokenizer
+
+    trust_remote_code = trusts_remote_code() if trust_remote_code is None else trust_remote_code
 
     source, pin = split_pin(source)
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
@@ -141,14 +144,16 @@ def adapter_base(adapter_dir: str | Path) -> str:
     return base
 
 
-def load_causal_lm(source: str, trust_remote_code: bool = False, gguf_file: str | None = None, device=None, dtype=None,
+def load_causal_lm(source: str, trust_remote_code: bool | None = None, gguf_file: str | None = None, device=None, dtype=None,
                    revision: str | None = None):
     """Model and tokenizer from a hub id (at `revision`, or `id@revision`) or a local directory; weights only from safetensors (or GGUF).
 
     A LoRA adapter directory is loaded onto the model it was trained from (recursively, for a
     chain of adapters) and merged, so callers always get a plain model. A hub id is read from the
     local cache when it is there (also under HF_HUB_OFFLINE=1); failures name the id and how to pre-download it.
+    `trust_remote_code` None: the job's study setting (core.jobs.trusts_remote_code), so every loader follows the one flag.
     """
+    trust_remote_code = trusts_remote_code() if trust_remote_code is None else trust_remote_code
     from transformers import AutoModelForCausalLM
 
     source, pin = split_pin(source)

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
+from synthloop.core.jobs import trusts_remote_code
 from synthloop.scorers.registry import Scores
 
 MINILM = "minilm"
@@ -38,7 +39,7 @@ def load_embedder(spec: dict):
     source = resolve_embedder(spec.get("model"))
     with hub_errors(source, spec.get("revision")):
         model = SentenceTransformer(
-            source, device=spec.get("device") or str(pick_device()), trust_remote_code=bool(spec.get("trust_remote_code", False)),
+            source, device=spec.get("device") or str(pick_device()), trust_remote_code=bool(spec.get("trust_remote_code", trusts_remote_code())),
             revision=spec.get("revision"),
         )
     if spec.get("max_seq_length"):  # attention cost grows with it; MiniLM was trained on 128 word pieces

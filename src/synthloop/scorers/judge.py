@@ -115,7 +115,7 @@ def transformers_replies(texts: list[str], aspects: list[str], spec: dict) -> di
     import torch
 
     device = torch.device(spec["device"]) if spec.get("device") else None
-    model, tokenizer = load_causal_lm(source, bool(spec.get("trust_remote_code", False)), gguf_file, device=device)
+    model, tokenizer = load_causal_lm(source, spec.get("trust_remote_code"), gguf_file, device=device)
     model.eval()
     batch_size, max_new_tokens = int(spec.get("batch_size", 16)), int(spec.get("max_new_tokens", 6))
     return {aspect: generate_replies(model, tokenizer, chat_prompts(tokenizer, texts, aspect), batch_size, max_new_tokens) for aspect in aspects}

@@ -31,7 +31,7 @@ def perplexity(model, tokenizer, texts, batch_size: int = 32, max_length: int = 
 
 
 def score_perplexity(texts, spec, assets) -> Scores:
-    model, tokenizer = load_causal_lm(assets["causal_lm"], trust_remote_code=bool(spec.get("trust_remote_code", False)))
+    model, tokenizer = load_causal_lm(assets["causal_lm"], trust_remote_code=spec.get("trust_remote_code"))
     model.eval()
     values = perplexity(model, tokenizer, texts, int(spec.get("batch_size", 32)), int(spec.get("max_length", 512)))
     return Scores(pd.DataFrame({"perplexity": values}))
