@@ -45,14 +45,28 @@ def preset_config(preset: Path, workdir: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("preset", PRESETS, ids=[p.stem for p in PRESETS])
-def test_every_preset_plans_through_the_slurm_profile(preset, tmp_path):
-    configfile = preset_config(preset, tmp_path)
-    result = subprocess.run(
+def dry_run(preset: Path, workdir: Path) -> subprocess.CompletedProcess:
+    configfile = preset_config(preset, workdir)
+    return subprocess.run(
         [sys.executable, "-m", "snakemake", "--dry-run", "--profile", str(PROFILE), "--snakefile", str(ROOT / "Snakefile"),
-         "--configfile", str(configfile), "--directory", str(tmp_path)],
+         "--configfile", str(configfile), "--directory", str(workdir)],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Every preset's dry run, two at a time (one per core: each is one single-threaded Snakemake process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {p.stem: pool.submit(dry_run, p, tmp_path_factory.mktemp(p.stem)) for p in PRESETS}
+        return {name: run.result() for name, run in runs.items()}
+
+
+@pytest.mark.parametrize("preset", [p.stem for p in PRESETS])
+def test_every_preset_plans_through_the_slurm_profile(preset, plans):
+    result = plans[preset]
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     total = re.search(r"^total\s+(\d+)$", output, flags=re.M)
