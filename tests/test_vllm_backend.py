@@ -141,3 +141,31 @@ def test_lora_adapter_is_merged_into_a_plain_model_directory(tiny_lm, tmp_path):
         assert not torch.allclose(merged(ids).logits, base(ids).logits, atol=1e-3)
     workdir.cleanup()
     assert not directory.exists()
+
+
+def test_vllm_is_imported_with_its_scheduler_in_one_process(monkeypatch):
+    """VLLM_ENABLE_V1_MULTIPROCESSING=0 before vllm is imported: otherwise batching order, and so the texts, vary between runs."""
+    import importlib.abc
+    import importlib.machinery
+    import os
+
+    from synthloop.lm.vllm_backend import import_vllm
+
+    seen = {}
+
+    class Recorder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name, path, target=None):
+            return importlib.machinery.ModuleSpec(name, self) if name == "vllm" else None
+
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            seen["env"] = os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING")
+
+    monkeypatch.delenv("VLLM_ENABLE_V1_MULTIPROCESSING", raising=False)
+    monkeypatch.setitem(sys.modules, "vllm", None)  # undone last: the recorded module is dropped again after the test
+    monkeypatch.delitem(sys.modules, "vllm")
+    monkeypatch.setattr(sys, "meta_path", [Recorder(), *sys.meta_path])
+    import_vllm()
+    assert seen == {"env": "0"}

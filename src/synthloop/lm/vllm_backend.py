@@ -18,6 +18,7 @@ vllm is imported only here, inside the functions, so the rest of synthloop never
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,8 +36,17 @@ HF_DEFAULT_TOP_K = 50
 HF_DEFAULT_TOP_P = 1.0
 
 
+DETERMINISTIC_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
+
+
 def import_vllm():
-    """vllm, or a ConfigError naming `generate.backend` when it is not installed."""
+    """vllm, or a ConfigError naming `generate.backend` when it is not installed.
+
+    The V1 engine runs its scheduler in a separate process by default, and then the order in which
+    requests are batched (and so their floating-point results) varies from run to run even with
+    per-request seeds; in one process it is fixed. Set before vllm is imported, as vLLM reads it then.
+    """
+    os.environ.update(DETERMINISTIC_ENV)
     try:
         import vllm
     except ImportError as error:
