@@ -91,7 +91,6 @@ localrules:
 
 wildcard_constraints:
     gen=r"\d+",
-    dataset="[A-Za-z0-9_.-]+",
 
 
 onsuccess:

@@ -9,8 +9,6 @@ PLAN = Plan(config, path)
 
 wildcard_constraints:
     chain="[A-Za-z0-9_.-]+",
-    metric="accuracy|meo|di|md",
-    generator="[a-z_]+",
 
 
 # Jobs of seconds (data preparation needs the hub, which login nodes reach) run in the main Snakemake process.

@@ -49,10 +49,9 @@ localrules:
 
 
 wildcard_constraints:
+    dataset="[A-Za-z0-9_.-]+",
     chain="[A-Za-z0-9_.-]+",
     scorer="[A-Za-z0-9_-]+",
-    embedder="[A-Za-z0-9_-]+",
-    cluster=r"c\d+",
 
 
 include: "data.smk"

@@ -20,6 +20,13 @@ KINDS = ("text_loop", "inheritance", "image_loop")
 DEFAULT_KIND = "text_loop"  # a config without `kind` (every preset before study kinds existed)
 
 
+# Keys a config may still set from before they were removed: the key path -> why it is gone.
+REMOVED_KEYS = {
+    "chains.clusters.umap_neighbors": "it was never read: the cluster job's UMAP projections are fixed, "
+    "n_neighbors 15, 5 and 50 (synthloop.studies.text_loop.clusters.DEFAULT_PROJECTIONS)",
+}
+
+
 class ConfigError(ValueError):
     """A config value is wrong; the message names the key and what is allowed."""
 
@@ -39,6 +46,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
         hints = [f"{name!r} (did you mean {close[0]!r}?)" for name in extra if (close := difflib.get_close_matches(name, allowed, n=1))]
+        hints += [f"{name!r} was removed, delete it ({REMOVED_KEYS[removed]})" for name in extra if (removed := f"{key}.{name}") in REMOVED_KEYS]
         hint = f"; {', '.join(hints)}" if hints else ""
         return f"config key '{key}': unknown key(s) {extra}{hint}; allowed keys: {allowed}"
     if error.validator == "type" and error.validator_value == "integer":
