@@ -19,8 +19,9 @@ TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
 def jobs_in(output: str) -> list[str]:
-    """The rule of each job Snakemake's log announces (run, or planned by a dry run), in log order."""
-    return re.findall(r"^(?:localrule|rule) (\w+):", output, flags=re.M)
+    """The rule of each job Snakemake's log announces (run, or planned by a dry run), in log order; a dry run lists
+    the jobs of a group job (the text loop's fine-tune and generate) indented under it."""
+    return re.findall(r"^\s*(?:localrule|rule) (\w+):", output, flags=re.M)
 
 
 def run_snakemake(workdir: Path, config: dict | None = None, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthloop.core.vocabulary import REAL_GENERATION
 from synthloop.loop.compose import compose, real_set
 
 
@@ -34,7 +35,7 @@ def test_accumulate_grows_by_each_generation(real):
     train1 = compose("accumulate", real, real, generated(0), rng)
     train2 = compose("accumulate", real, train1, generated(1), rng)
     assert len(train1) == 100 and len(train2) == 150
-    assert train2["source_generation"].value_counts().to_dict() == {-1: 50, 0: 50, 1: 50}
+    assert train2["source_generation"].value_counts().to_dict() == {REAL_GENERATION: 50, 0: 50, 1: 50}
 
 
 def test_unknown_method_is_named(real):

@@ -55,14 +55,14 @@ def test_fairness_off_needs_no_subgroups():
 
 def test_plan_shares_generation_0_and_chains_generations():
     plan = Plan(validate(MINI), fake_path)
-    assert sorted(plan.chains) == ["dcgan_p0.5_s0", "dcgan_p0.5_s1", "ddpm_p0.5_s0", "ddpm_p0.5_s1"]
+    assert sorted(plan.chains) == ["dcgan-r0.5-s0", "dcgan-r0.5-s1", "ddpm-r0.5-s0", "ddpm-r0.5-s1"]
     # generation 0 of every chain of a seed is one real-data run
-    assert plan.predictions_path("dcgan_p0.5_s1", 0) == plan.predictions_path("ddpm_p0.5_s1", 0) == "predictions/chain=real_s1/gen=0"
-    assert plan.train_path("ddpm_p0.5_s0", 0) == "train_g0"
-    inputs = plan.synthesize_inputs("ddpm_p0.5_s0", 1)
-    assert inputs["previous"] == "train_g0" and inputs["filter_net"] == "classifiers/chain=real_s0/gen=0"
-    assert plan.synthesize_inputs("ddpm_p0.5_s0", 3)["previous"] == "image_train/chain=ddpm_p0.5_s0/gen=2"
+    assert plan.predictions_path("dcgan-r0.5-s1", 0) == plan.predictions_path("ddpm-r0.5-s1", 0) == "predictions/chain=real-s1/gen=0"
+    assert plan.train_path("ddpm-r0.5-s0", 0) == "train_g0"
+    inputs = plan.synthesize_inputs("ddpm-r0.5-s0", 1)
+    assert inputs["previous"] == "train_g0" and inputs["filter_net"] == "classifiers/chain=real-s0/gen=0"
+    assert plan.synthesize_inputs("ddpm-r0.5-s0", 3)["previous"] == "image_train/chain=ddpm-r0.5-s0/gen=2"
     # 2 seeds' generation 0, then 4 chains x generations 1-4
     assert len(plan.runs()) == 2 + 4 * 4
     assert len(plan.metrics_inputs()["predictions"]) == len(plan.metrics_keys()) == 4 * 5
-    assert plan.seed("dcgan_p0.5_s0", 1) != plan.seed("dcgan_p0.5_s1", 1)
+    assert plan.seed("dcgan-r0.5-s0", 1) != plan.seed("dcgan-r0.5-s1", 1)

@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from synthloop.core.vocabulary import REAL_GENERATION
 from synthloop.loop import fifo
 
 
@@ -47,5 +48,5 @@ def test_training_set_is_real_plus_queue_without_subgroups():
     train = fifo.training_set(real, queue)
     assert "subgroup" not in train.columns
     assert list(train["origin"]) == ["real", "real", "synthetic", "synthetic"]
-    assert list(train["source_generation"]) == [-1, -1, 1, 1]
+    assert list(train["source_generation"]) == [REAL_GENERATION, REAL_GENERATION, 1, 1]
     assert list(fifo.queue_of(train)["image_id"]) == ["g1-0", "g1-1"]

@@ -74,7 +74,7 @@ def test_report_joins_subgroups_by_image_id_not_by_position():
     test = pd.DataFrame({"image_id": [f"test-{i}" for i in range(10)], "label": Y_TRUE, "subgroup": GROUP})
     order = np.random.default_rng(0).permutation(10)  # predictions in another order than the test table
     predictions = pd.DataFrame({"classifier": "mlp", "image_id": test["image_id"].to_numpy()[order], "label": Y_TRUE[order], "prediction": Y_PRED[order]})
-    key = {"chain": "dcgan_p0.5_s0", "generator": "dcgan", "ratio": 0.5, "seed": 0, "generation": 1}
+    key = {"chain": "dcgan-r0.5-s0", "generator": "dcgan", "ratio": 0.5, "seed": 0, "generation": 1}
     summary = {"fid": 3.0, "sampled": 5, "kept": 4, "queue_rows": 4, "train_rows": 14}
     metrics, fid, table1 = collect([predictions], [key], test, {"enabled": True, "pooling": "subgroup"}, [summary], [key])
     row = metrics.iloc[0]

@@ -68,14 +68,14 @@ def test_training_sets_hide_subgroups_and_follow_the_fifo(study):
         gen = int(train_path.parent.name[1:])
         synthetic = train[train["origin"] == "synthetic"]
         assert len(synthetic) == s and set(synthetic["source_generation"]) == {gen}  # capacity 1: only the newest generation
-    generated = pd.read_parquet(study / "chains" / "dcgan_p0.1_s0" / "g1" / "generated.parquet")
+    generated = pd.read_parquet(study / "chains" / "dcgan-r0.1-s0" / "g1" / "generated.parquet")
     assert len(generated) == 2 * s and generated["kept"].sum() == s  # r = 0.5: half of the samples dropped
 
 
 def test_same_config_and_seed_give_identical_data(study, tmp_path):
-    snakemake(tmp_path, "results/tiny-images/chains/dcgan_p0.1_s0/g1/train.parquet", config=TINY)
-    a = pd.read_parquet(study / "chains" / "dcgan_p0.1_s0" / "g1" / "train.parquet")
-    b = pd.read_parquet(tmp_path / "results" / "tiny-images" / "chains" / "dcgan_p0.1_s0" / "g1" / "train.parquet")
+    snakemake(tmp_path, "results/tiny-images/chains/dcgan-r0.1-s0/g1/train.parquet", config=TINY)
+    a = pd.read_parquet(study / "chains" / "dcgan-r0.1-s0" / "g1" / "train.parquet")
+    b = pd.read_parquet(tmp_path / "results" / "tiny-images" / "chains" / "dcgan-r0.1-s0" / "g1" / "train.parquet")
     assert np.array_equal(np.stack(a["pixels"].map(np.frombuffer)), np.stack(b["pixels"].map(np.frombuffer)))
 
 

@@ -10,9 +10,9 @@ from synthloop.studies.inheritance.analysis import across_seeds, collect, figure
 
 def synthetic_metrics() -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    arms = [("gender_none_g0_none_r1", "none", 0.0, "none", 1)]
-    arms += [(f"gender_{t}_g{r:g}_none_r1", t, r, "none", 1) for t in ("unbiased", "contrastive_implicit") for r in (0.25, 0.5)]
-    arms += [("gender_contrastive_implicit_g0.5_loss_r1", "contrastive_implicit", 0.5, "loss", 1), ("gender_unbiased_g0.5_none_r2", "unbiased", 0.5, "none", 2)]
+    arms = [("gender-none-r0-none-round1", "none", 0.0, "none", 1)]
+    arms += [(f"gender-{t}-r{r:g}-none-round1", t, r, "none", 1) for t in ("unbiased", "contrastive_implicit") for r in (0.25, 0.5)]
+    arms += [("gender-contrastive_implicit-r0.5-loss-round1", "contrastive_implicit", 0.5, "loss", 1), ("gender-unbiased-r0.5-none-round2", "unbiased", 0.5, "none", 2)]
     tables, rows = [], []
     for arm, bias_type, ratio, mitigation, rnd in arms:
         for seed in (0, 1, 2):

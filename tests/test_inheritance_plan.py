@@ -23,31 +23,31 @@ def config():
 def test_arms_of_a_config(config):
     names = list(arms(config))
     assert names == [
-        "gender_none_g0_none_r1",
-        "gender_unbiased_g0.05_none_r1", "gender_unbiased_g0.5_none_r1",
-        "gender_contrastive_implicit_g0.05_none_r1", "gender_contrastive_implicit_g0.5_none_r1",
-        "gender_contrastive_implicit_g0.05_token_r1", "gender_contrastive_implicit_g0.05_loss_r1",
-        "gender_unbiased_g0.5_none_r2", "gender_unbiased_g0.5_none_r3",
+        "gender-none-r0-none-round1",
+        "gender-unbiased-r0.05-none-round1", "gender-unbiased-r0.5-none-round1",
+        "gender-contrastive_implicit-r0.05-none-round1", "gender-contrastive_implicit-r0.5-none-round1",
+        "gender-contrastive_implicit-r0.05-token-round1", "gender-contrastive_implicit-r0.05-loss-round1",
+        "gender-unbiased-r0.5-none-round2", "gender-unbiased-r0.5-none-round3",
     ]  # the round-1 arm of the multi-round experiment is the grid's own (not repeated)
 
 
 def test_augmentation_sets_hold_what_the_largest_ratio_needs(config):
     plan = Plan(config, path, "results/s")
     sets = plan.augment_sets()
-    assert sets["gender_unbiased_r1"]["count"] == 1800 and sets["gender_contrastive_implicit_r1"]["count"] == 1800
-    assert sets["gender_unbiased_r2"] == {"bias": "gender", "bias_type": "unbiased", "round": 2, "count": 1800}
-    assert "gender_none_r1" not in sets
-    assert plan.compose_inputs("gender_none_g0_none_r1", 0) == {"real": path("real", bias="gender")}
-    assert plan.compose_inputs("gender_unbiased_g0.05_none_r1", 1)["augmentation"] == path("augmentation", key="gender_unbiased_r1", seed=1)
+    assert sets["gender-unbiased-round1"]["count"] == 1800 and sets["gender-contrastive_implicit-round1"]["count"] == 1800
+    assert sets["gender-unbiased-round2"] == {"bias": "gender", "bias_type": "unbiased", "round": 2, "count": 1800}
+    assert "gender-none-round1" not in sets
+    assert plan.compose_inputs("gender-none-r0-none-round1", 0) == {"real": path("real", bias="gender")}
+    assert plan.compose_inputs("gender-unbiased-r0.05-none-round1", 1)["augmentation"] == path("augmentation", key="gender-unbiased-round1", seed=1)
 
 
 def test_rounds_read_the_previous_rounds_model(config):
     plan = Plan(config, path, "results/s")
-    assert plan.init_model("gender_unbiased_g0.5_none_r1", 0) == "org/model"  # a hub id: not a workflow input
-    assert plan.finetune_inputs("gender_unbiased_g0.5_none_r1", 0)["init"] == []
-    assert plan.init_model("gender_unbiased_g0.5_none_r3", 1) == path("model", arm="gender_unbiased_g0.5_none_r2", seed=1)
-    assert plan.generator("gender_unbiased_r2", 0) == path("model", arm="gender_unbiased_g0.5_none_r1", seed=0)
-    assert plan.generator("gender_unbiased_r1", 0) == "org/model"
+    assert plan.init_model("gender-unbiased-r0.5-none-round1", 0) == "org/model"  # a hub id: not a workflow input
+    assert plan.finetune_inputs("gender-unbiased-r0.5-none-round1", 0)["init"] == []
+    assert plan.init_model("gender-unbiased-r0.5-none-round3", 1) == path("model", arm="gender-unbiased-r0.5-none-round2", seed=1)
+    assert plan.generator("gender-unbiased-round2", 0) == path("model", arm="gender-unbiased-r0.5-none-round1", seed=0)
+    assert plan.generator("gender-unbiased-round1", 0) == "org/model"
 
 
 def test_evaluations_and_rows_align_and_targets(config):
@@ -62,12 +62,12 @@ def test_evaluations_and_rows_align_and_targets(config):
 def test_smollm2_is_converted_once():
     plan = Plan(validate({"study": "s", "kind": "inheritance", "seeds": [0]}), path, "results/s")
     assert plan.converts_model() and plan.base_model() == path("base_model")
-    assert plan.finetune_inputs("gender_none_g0_none_r1", 0)["init"] == [path("base_model")]
+    assert plan.finetune_inputs("gender-none-r0-none-round1", 0)["init"] == [path("base_model")]
 
 
 def test_arms_of_one_round_and_seed_draw_the_same_real_examples(config):
     plan = Plan(config, path, "results/s")
     same = {plan.compose_seed(name, 0) for name in plan.arms if plan.arms[name].round == 1}
     assert len(same) == 1
-    assert plan.compose_seed("gender_unbiased_g0.5_none_r2", 0) not in same  # each round samples afresh
-    assert plan.compose_seed("gender_none_g0_none_r1", 1) not in same
+    assert plan.compose_seed("gender-unbiased-r0.5-none-round2", 0) not in same  # each round samples afresh
+    assert plan.compose_seed("gender-none-r0-none-round1", 1) not in same

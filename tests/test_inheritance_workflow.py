@@ -66,22 +66,22 @@ def test_tiny_inheritance_study_end_to_end(tmp_path, tiny_model):
     results = tmp_path / "results" / "tiny-inheritance"
     metrics = pd.read_parquet(results / "metrics.parquet")
     arms = set(metrics["arm"])
-    assert arms == {"gender_none_g0_none_r1", "gender_unbiased_g0.5_none_r1", "gender_unbiased_g0.5_mask_r1", "gender_unbiased_g0.5_none_r2"}
+    assert arms == {"gender-none-r0-none-round1", "gender-unbiased-r0.5-none-round1", "gender-unbiased-r0.5-mask-round1", "gender-unbiased-r0.5-none-round2"}
     assert set(metrics["task"]) == {"profession", "hiring", "salary", "story"}
     for arm in arms:
         train = pd.read_parquet(results / "arms" / arm / "s0" / "train.parquet")
-        assert len(train) == 8 and train["augmented"].sum() == (0 if "_g0_" in arm else 4)
-    masked = pd.read_parquet(results / "arms" / "gender_unbiased_g0.5_mask_r1" / "s0" / "train.parquet")
-    augmented = pd.read_parquet(results / "augment" / "gender_unbiased_r1" / "s0.parquet").head(4)
+        assert len(train) == 8 and train["augmented"].sum() == (0 if "-r0-" in arm else 4)
+    masked = pd.read_parquet(results / "arms" / "gender-unbiased-r0.5-mask-round1" / "s0" / "train.parquet")
+    augmented = pd.read_parquet(results / "augment" / "gender-unbiased-round1" / "s0.parquet").head(4)
     names = [n for c in validate_slots()["names"].values() for g in c.values() for n in g]
     expected = {PROFESSION_QUESTION.format(biography=mask_text(t, names, validate_slots()["cultures"])) for t in augmented["text"]}
     assert set(masked.loc[masked["augmented"] == 1, "instruction"]) == expected
     assert augmented["instruction"].str.startswith("Write a 100 words biography of a ").all()
     # round 2's augmentation was written by round 1's model, and round 2 fine-tuned that model further
-    log = (results / "logs" / "finetune" / "gender_unbiased_g0.5_none_r2" / "s0.log").read_text()
-    assert "fine-tuned from results/tiny-inheritance/arms/gender_unbiased_g0.5_none_r1/s0/model" in log
-    log = (results / "logs" / "augment" / "gender_unbiased_r2" / "s0.log").read_text()
-    assert "by results/tiny-inheritance/arms/gender_unbiased_g0.5_none_r1/s0/model" in log
+    log = (results / "logs" / "finetune" / "gender-unbiased-r0.5-none-round2" / "s0.log").read_text()
+    assert "fine-tuned from results/tiny-inheritance/arms/gender-unbiased-r0.5-none-round1/s0/model" in log
+    log = (results / "logs" / "augment" / "gender-unbiased-round2" / "s0.log").read_text()
+    assert "by results/tiny-inheritance/arms/gender-unbiased-r0.5-none-round1/s0/model" in log
     hiring = metrics[(metrics["task"] == "hiring") & (metrics["metric"] == "invalid")]
     assert (hiring["n"] == 6).all()
     for name in ("gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "gender_story_by_ratio",

@@ -97,7 +97,7 @@ def test_an_edited_local_model_file_reruns_the_jobs_that_read_the_model(tmp_path
               "ratios": [0.0, 0.5], "total": {"gender": 4}, "augment": {"new_tokens": 4, "batch_size": 8},
               "data": {"gender": {"source": "template", "standin_per_group": {"train": 1, "test": 1}}},
               "evaluation": {"tasks": {"gender": ["hiring"]}, "hiring": {"repeats": 1, "new_tokens": 2}}}
-    target = "results/local-model/augment/gender_unbiased_r1/s0.parquet"
+    target = "results/local-model/augment/gender-unbiased-round1/s0.parquet"
     run_snakemake(tmp_path, config, target)
     assert jobs_in(run_snakemake(tmp_path, None, "-n", target).stdout) == []
     settings = json_edit(model / "config.json")

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthloop.core.vocabulary import REAL_GENERATION
 from synthloop.loop import pool as pl
 from synthloop.studies.text_loop.chains import draw_base_model
 
@@ -43,12 +44,12 @@ def test_pool_and_training_set_sizes_and_shares(real, mode, ratio):
         synthetic = int((pools[g]["origin"] == "synthetic").sum())
         if mode == "replace":
             assert len(pools[g]) == N and synthetic == n_synthetic
-            assert set(pools[g]["source_generation"]) <= {-1, g - 1}
+            assert set(pools[g]["source_generation"]) <= {REAL_GENERATION, g - 1}
         else:
             assert len(pools[g]) == g * N and synthetic == g * n_synthetic
             counts = pools[g]["source_generation"].value_counts()
             assert all(counts.get(k, 0) == n_synthetic for k in range(g))
-            assert counts.get(-1, 0) == g * n_fresh
+            assert counts.get(REAL_GENERATION, 0) == g * n_fresh
         assert len(trains[g]) == (len(pools[g]) if mode == "accumulate" else N)
         assert set(trains[g]["doc_id"]) <= set(pools[g]["doc_id"])
         assert trains[g]["doc_id"].is_unique  # sampled without replacement

@@ -10,7 +10,7 @@ from synthloop.core import figures
 from synthloop.scorers.registry import ALL_DOMAINS  # one-domain chains; mixed chains have a row per domain
 
 KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "domain", "metric"]
-BASE = -1  # the generation of the base model before any fine-tuning (Wang et al.'s Figure 2), when it is scored
+from synthloop.core.vocabulary import BASE_GENERATION as BASE  # the base model before any fine-tuning (Wang et al.'s Figure 2)
 
 
 def version_label(generation: int) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from synthloop.core.vocabulary import REAL
+
 COLOURS = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0),
            "yellow": (1.0, 1.0, 0.0), "cyan": (0.0, 1.0, 1.0), "magenta": (1.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0)}
 
@@ -201,5 +203,5 @@ def prepare(spec: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             images, subgroups = _colourised(images, labels, colour_ratios(bias, n_classes), colourise_spec["colours"], rng)
         images = resize(images, spec["size"])
         extra = {} if subgroups is None else {"subgroup": subgroups}
-        tables.append(to_table(images, labels, image_ids=[f"{part}-{i}" for i in range(len(labels))], origin=np.full(len(labels), "real"), **extra))
+        tables.append(to_table(images, labels, image_ids=[f"{part}-{i}" for i in range(len(labels))], origin=np.full(len(labels), REAL), **extra))
     return tables[0], tables[1]

@@ -1,6 +1,6 @@
 """Composing each generation's training set from real data and earlier generations' output.
 
-Training sets carry `origin` (real | synthetic) and `source_generation` (-1 for real texts),
+Training sets carry `origin` (real | synthetic) and `source_generation` (REAL_GENERATION for real texts),
 so the share of synthetic data is visible in every set.
 """
 
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from synthloop.core.vocabulary import REAL, REAL_GENERATION
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation"]
 
@@ -17,7 +19,7 @@ def real_set(documents: pd.DataFrame) -> pd.DataFrame:
     study 1's center-only setup). A `title` column stays: block generation's prompts are generation 0's
     set, and each article's title is its first prompt (Wang et al.)."""
     columns = COLUMNS + ["title"] * ("title" in documents.columns)
-    return documents.assign(origin="real", source_generation=-1)[columns].reset_index(drop=True)
+    return documents.assign(origin=REAL, source_generation=REAL_GENERATION)[columns].reset_index(drop=True)
 
 
 def synthetic_set(generated: pd.DataFrame) -> pd.DataFrame:

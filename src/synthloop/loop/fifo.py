@@ -13,6 +13,8 @@ import math
 
 import pandas as pd
 
+from synthloop.core.vocabulary import REAL, REAL_GENERATION
+
 HIDDEN = ("subgroup",)  # evaluation-only columns that must never reach a training set
 
 
@@ -38,7 +40,7 @@ def push(queue: pd.DataFrame, batch: pd.DataFrame, capacity: int | None) -> pd.D
 
 def training_set(real: pd.DataFrame, queue: pd.DataFrame) -> pd.DataFrame:
     """Real rows plus the queue's synthetic rows, without any evaluation-only column."""
-    parts = [real.drop(columns=[c for c in HIDDEN if c in real.columns]).assign(origin="real", source_generation=-1)]
+    parts = [real.drop(columns=[c for c in HIDDEN if c in real.columns]).assign(origin=REAL, source_generation=REAL_GENERATION)]
     if len(queue):
         parts.append(queue.drop(columns=[c for c in HIDDEN if c in queue.columns]).assign(origin="synthetic"))
     out = pd.concat(parts, ignore_index=True)

@@ -29,7 +29,9 @@ import pandas as pd
 from synthloop.core.seeds import stable_seed
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation", "domain"]
-REAL, SYNTHETIC = "real", "synthetic"
+from synthloop.core.vocabulary import REAL, REAL_GENERATION
+
+SYNTHETIC = "synthetic"
 MODES = ("accumulate", "accumulate_subsample", "replace")
 
 
@@ -48,7 +50,7 @@ def generation_counts(n: int, ratio: float) -> tuple[int, int]:
 
 def real_rows(real: pd.DataFrame, domain: str | None = None) -> pd.DataFrame:
     """Real texts in pool columns; `domain` fills in where the frame has no domain column."""
-    out = real.assign(origin=REAL, source_generation=-1)
+    out = real.assign(origin=REAL, source_generation=REAL_GENERATION)
     if "domain" not in out.columns:
         out["domain"] = domain
     return out[COLUMNS].reset_index(drop=True)

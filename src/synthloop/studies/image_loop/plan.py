@@ -2,7 +2,7 @@
 
 A chain is (generator, ratio p, seed). Generation 0 trains the classifiers on real data only, which
 does not depend on the generator or the ratio: every chain of a seed shares one generation-0 run,
-the chain `real_s<seed>`. Generation g >= 1 has two jobs per chain: `synthesize` (train a fresh
+the chain `real-s<seed>`. Generation g >= 1 has two jobs per chain: `synthesize` (train a fresh
 generator on g-1's training set, sample, score, filter, push to the FIFO: g's training set) and
 `classify` (all classifiers on g's training set, predictions on the test set). One job for all
 classifiers of a generation keeps the miniature's job count (and its torch start-up cost) small.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthloop.studies.base import flatten, local_files, stable_seed
+from synthloop.studies.base import REAL, chain_id, flatten, local_files, ratio_id, seed_id, stable_seed
 
 PATHS = {
     "real_train": "results/{study}/data/real_train.parquet",
@@ -41,19 +41,19 @@ class Chain:
     seed: int
 
 
-def chain_id(generator: str, ratio: float, seed: int) -> str:
-    return f"{generator}_p{ratio:g}_s{seed}"
+def image_chain_id(generator: str, ratio: float, seed: int) -> str:
+    return chain_id(generator, ratio_id(ratio), seed_id(seed))
 
 
 def baseline_id(seed: int) -> str:
-    return f"real_s{seed}"
+    return chain_id(REAL, seed_id(seed))
 
 
 class Plan:
     def __init__(self, config: dict, path: Callable[..., str]):
         self.config, self.path = config, path
         self.generations = list(range(config["generations"]))
-        self.chains = {chain_id(g, r, s): Chain(g, r, s) for g in config["generators"] for r in config["ratios"] for s in config["seeds"]}
+        self.chains = {image_chain_id(g, r, s): Chain(g, r, s) for g in config["generators"] for r in config["ratios"] for s in config["seeds"]}
         self.baselines = {baseline_id(s): Chain(None, None, s) for s in config["seeds"]}
 
     def chain(self, name: str) -> Chain:

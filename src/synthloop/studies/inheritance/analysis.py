@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from synthloop.core.figures import colour_for, integer_ticks, save, subplots
+from synthloop.core.vocabulary import REAL
 from synthloop.studies.inheritance.plan import REAL_ONLY
 from synthloop.studies.inheritance.prompts import BIAS_TYPE_NUMBER
 
@@ -192,9 +193,9 @@ def plot_unbiased_shares(shares: pd.DataFrame, path) -> None:
 
 def plot_embeddings(points: pd.DataFrame, path) -> None:
     """Figure 8: real (red) and augmented (blue) texts in a shared PCA space, one panel per bias type."""
-    types = [t for t in points["bias_type"].unique() if t != "real"]
+    types = [t for t in points["bias_type"].unique() if t != REAL]
     fig, axes = _grid(max(1, len(types)))
-    real = points[points["bias_type"] == "real"]
+    real = points[points["bias_type"] == REAL]
     for ax, bias_type in zip(axes, types):
         synthetic = points[points["bias_type"] == bias_type]
         ax.scatter(real["x"], real["y"], s=8, color="tab:red", alpha=0.6, label="real")

@@ -12,6 +12,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from synthloop.core.seeds import stable_seed
+from synthloop.core.vocabulary import REAL
 
 
 def text_embeddings(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -50,7 +51,7 @@ def project(model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params
     model.eval()
     n = params["texts"]
     real = real.sample(n=min(n, len(real)), random_state=stable_seed(seed, "embed-real") % 2**32)
-    parts = [real.assign(bias_type="real", source="real", embedded=embedded_text(real, "response"))]
+    parts = [real.assign(bias_type=REAL, source=REAL, embedded=embedded_text(real, "response"))]
     parts += [frame.head(n).assign(source="synthetic", embedded=embedded_text(frame.head(n), "text")) for frame in sets]
     texts = pd.concat([p[["bias_type", "source", "embedded"]] for p in parts], ignore_index=True)
     vectors = embed(model, tokenizer, texts["embedded"].astype(str).tolist(), params["batch_size"], params["max_length"])

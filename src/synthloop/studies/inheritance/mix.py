@@ -13,6 +13,7 @@ import math
 import pandas as pd
 
 from synthloop.core.seeds import stable_seed
+from synthloop.core.vocabulary import REAL
 from synthloop.studies.inheritance.mitigate import mitigate
 from synthloop.studies.inheritance.prompts import PROFESSION_QUESTION
 from synthloop.studies.inheritance.realset import balanced_sample, group_counts
@@ -45,7 +46,7 @@ def profession_examples(frame: pd.DataFrame, augmented: int) -> pd.DataFrame:
             "instruction": [PROFESSION_QUESTION.format(biography=text) for text in frame["text"]],
             "response": frame["profession"].tolist(),
             "augmented": augmented,
-            "source": "synthetic" if augmented else "real",
+            "source": "synthetic" if augmented else REAL,
             "profession": frame["profession"].tolist(),
             "gender": frame["gender"].tolist() if "gender" in frame else None,
         }
@@ -78,7 +79,7 @@ def compose_culture(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: 
     real = pd.concat(parts) if parts else real_pool.head(0)
     table = pd.concat(
         [
-            pd.DataFrame({"instruction": real["instruction"], "response": real["response"], "augmented": 0, "source": "real", "culture": real["culture"]}),
+            pd.DataFrame({"instruction": real["instruction"], "response": real["response"], "augmented": 0, "source": REAL, "culture": real["culture"]}),
             pd.DataFrame({"instruction": augmentation["instruction"].head(n_aug), "response": augmentation["text"].head(n_aug),
                           "augmented": 1, "source": "synthetic", "culture": augmentation["culture"].head(n_aug)}),
         ],

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from synthloop.studies.base import canonical, local_files, stable_seed, tracked
+from synthloop.studies.base import canonical, chain_id, local_files, ratio_id, round_id, stable_seed, tracked
 from synthloop.studies.inheritance.mix import augmented_count
 from synthloop.studies.inheritance.prompts import CULTURE_BIAS_TYPES
 
@@ -30,12 +30,12 @@ class Arm:
 
     @property
     def name(self) -> str:
-        return f"{self.bias}_{self.bias_type}_g{self.ratio:g}_{self.mitigation}_r{self.round}"
+        return chain_id(self.bias, self.bias_type, ratio_id(self.ratio), self.mitigation, round_id(self.round))
 
     @property
     def augment_key(self) -> str:
-        """The augmentation set it reads: bias_type_rRound."""
-        return f"{self.bias}_{self.bias_type}_r{self.round}"
+        """The augmentation set it reads: bias-type-round<n>."""
+        return chain_id(self.bias, self.bias_type, round_id(self.round))
 
 
 def bias_types_for(config: dict, bias: str) -> list[str]:

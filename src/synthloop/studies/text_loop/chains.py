@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from synthloop.core.config import ConfigError
 from synthloop.core.seeds import stable_seed
+from synthloop.studies.base import chain_id, ratio_id, seed_id
 
 MIXED = "mixed"  # the dataset name of mixed multi-domain chains (study 2); no configured dataset may use it
 PARTITION = "lean_partition"  # the source of a dataset drawn from another by political lean
@@ -43,8 +44,7 @@ class Chain:
     @property
     def id(self) -> str:
         strategy = f"{self.parent}-g{self.branch_at}-{self.strategy}" if self.parent else self.strategy
-        parts = [self.dataset, self.cluster, strategy, None if self.ratio is None else f"r{self.ratio:g}", f"s{self.seed}"]
-        return "-".join(p for p in parts if p is not None)
+        return chain_id(self.dataset, self.cluster, strategy, None if self.ratio is None else ratio_id(self.ratio), seed_id(self.seed))
 
     @property
     def parent_id(self) -> str | None:

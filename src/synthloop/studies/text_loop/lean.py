@@ -19,7 +19,8 @@ from synthloop.scorers.registry import LEAN_MEASURES
 
 N_BUCKETS = 8
 CENTRE = 50.0
-REAL = -1  # the generation number of a partition's real texts in the tables
+from synthloop.core.vocabulary import REAL_GENERATION as REAL  # a partition's real texts in the tables
+
 KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "left_share"]
 
 
