@@ -132,3 +132,10 @@ def test_names_with_inner_dots_stay_allowed(tiny):
 def test_misspelt_keys_are_errors_with_the_closest_key(tiny, edit, key, wrong, right):
     message = validation_error(tiny, edit)
     assert f"config key '{key}'" in message and f"{wrong!r} (did you mean {right!r}?)" in message
+
+
+def test_a_renamed_backend_value_is_refused_naming_the_new_one(tiny):
+    """The local-model backend is `hf` in every key; a config written for the judge's old name is told the new one."""
+    message = validation_error(tiny, lambda c: c["scorers"].update(judge={"kind": "llm_judge", "backend": "transformers", "model": "smollm2",
+                                                                          "aspects": ["quality"]}))
+    assert message == "config key 'scorers.judge.backend': 'transformers' is now called 'hf'; allowed values: ['hf', 'openai']"

@@ -27,6 +27,10 @@ REMOVED_KEYS = {
 }
 
 
+# Values renamed so that one thing has one name in every key: the old value -> the new one.
+RENAMED_VALUES = {"transformers": "hf"}  # the local-model backend (generate, augment, the judge)
+
+
 class ConfigError(ValueError):
     """A config value is wrong; the message names the key and what is allowed."""
 
@@ -40,6 +44,8 @@ def key_path(path) -> str:
 
 def _describe(error: jsonschema.ValidationError) -> str:
     key = key_path(error.absolute_path)
+    if error.validator == "enum" and isinstance(error.instance, str) and RENAMED_VALUES.get(error.instance) in error.validator_value:
+        return f"config key '{key}': {error.instance!r} is now called {RENAMED_VALUES[error.instance]!r}; allowed values: {error.validator_value}"
     if error.validator == "enum":
         return f"config key '{key}': {error.instance!r} is not allowed; allowed values: {error.validator_value}"
     if error.validator == "additionalProperties":

@@ -190,7 +190,7 @@ def http_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, 
 
 # -- scorer ----------------------------------------------------------------------------------------
 
-BACKENDS = {"transformers": transformers_replies, "openai": http_replies}
+BACKENDS = {"hf": transformers_replies, "openai": http_replies}
 
 
 def score_llm_judge(texts, spec, assets) -> Scores:
@@ -198,7 +198,7 @@ def score_llm_judge(texts, spec, assets) -> Scores:
     unknown = sorted(set(aspects) - set(PROMPTS))
     if unknown:
         raise ValueError(f"scorer kind 'llm_judge': aspects {unknown} are not allowed; allowed values: {sorted(PROMPTS)}")
-    backend = spec.get("backend", "transformers")
+    backend = spec.get("backend", "hf")
     if backend not in BACKENDS:
         raise ValueError(f"scorer kind 'llm_judge': backend {backend!r} is not allowed; allowed values: {sorted(BACKENDS)}")
     replies = BACKENDS[backend](list(texts), aspects, spec)
