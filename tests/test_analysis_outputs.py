@@ -23,6 +23,8 @@ import yaml
 from conftest import ROOT
 from scipy import optimize, stats
 
+from synthloop.core.vocabulary import REAL_GENERATION
+
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 ALL = "all"  # the domain of a one-domain text set's rows in metrics.parquet
@@ -292,7 +294,7 @@ def test_lean_analysis_rule_writes_the_shares_and_buckets_of_the_scored_texts(tm
             assert row[f"{prefix}_lean"] == pytest.approx(mean, rel=1e-12)
             assert row[f"{prefix}_left_share"] == pytest.approx(left, rel=1e-12)
             assert row[f"{prefix}_n"] == n
-        for generation, values in zip((-1, 0, 1), LEANS[name]):
+        for generation, values in zip((REAL_GENERATION, 0, 1), LEANS[name]):
             v = pd.Series(values, dtype=float).dropna()
             counts = pd.cut(v, edges, right=False, labels=False).value_counts().reindex(range(8), fill_value=0)
             got = buckets[(buckets["chain"] == chain.id) & (buckets["generation"] == generation)].sort_values("bucket")
