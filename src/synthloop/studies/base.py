@@ -7,8 +7,8 @@ A kind provides `schemas/<kind>.schema.yaml`, `synthloop.studies.<kind>.validate
   data directory or model directory it reads, so editing one re-runs exactly its dependants (a path
   as a parameter changes nothing when the file's content does); hub ids are not files;
 - `check_job_count`: the `max_jobs` refusal, before Snakemake builds a DAG too large to plan;
-- one id vocabulary (`chain_id`, `ratio_id`, `seed_id`, `round_id`; `REAL`, `BASE_GENERATION`): ids join their
-  keys with '-', a ratio is `r<ratio>`, a seed `s<seed>`, a generation `g<gen>` (in paths), a round `round<n>`;
+  `check_local_model`: a model named by a missing local path, refused before any job starts;
+- the id vocabulary of core.vocabulary (`chain_id`, `ratio_id`, `seed_id`, `round_id`; `REAL`, `BASE_GENERATION`);
 - `canonical` (core.config) for params and `stable_seed` (core.seeds) for job seeds, re-exported so a
   plan names one module.
 
@@ -26,8 +26,9 @@ from synthloop.core.provenance import files_under
 from synthloop.core.seeds import stable_seed
 from synthloop.core.vocabulary import BASE_GENERATION, REAL, chain_id, ratio_id, round_id, seed_id
 
-__all__ = ["BASE_GENERATION", "REAL", "canonical", "chain_id", "check_job_count", "local_files", "ratio_id", "round_id", "seed_id",
-           "stable_seed", "tracked"]
+__all__ = ["BASE_GENERATION", "REAL", "canonical", "chain_id", "check_job_count", "check_local_model", "flatten", "local_files",
+           "ratio_id", "round_id", "seed_id", "stable_seed", "tracked"]
+
 
 def flatten(value) -> list[str]:
     """Paths given as one string, a list, or a mapping of lists (datasets' data_files: {split: [files]})."""

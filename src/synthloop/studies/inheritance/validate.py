@@ -19,8 +19,9 @@ SLOT_LISTS = {  # a template slot -> the slots.* list it draws from
 def check(config: dict) -> None:
     check_ratios(config)
     check_local_model("model.source", config["model"]["source"])
-    check_job_count(config, [("arms", len(arms(config))), ("seeds", len(config["seeds"])), ("jobs per arm", JOBS_PER_ARM)],
-                    extra=len(config["seeds"]) * len({a.augment_key for a in arms(config).values() if a.ratio > 0}) + 10)
+    every = arms(config).values()
+    check_job_count(config, [("arms", len(every)), ("seeds", len(config["seeds"])), ("jobs per arm", JOBS_PER_ARM)],
+                    extra=len(config["seeds"]) * len({a.augment_key for a in every if a.ratio > 0}) + 10)
     check_bias_types(config)
     check_slots(config)
     check_data(config)
