@@ -20,7 +20,8 @@ envvars:
 
 from synthloop.core.config import ConfigError, canonical, resource_defaults
 from synthloop.core.jobs import scaled_by_attempt
-from synthloop.studies import validate
+from synthloop.studies import layout, validate
+from synthloop.studies.base import path_function
 
 try:
     _validated = validate(config)
@@ -34,26 +35,8 @@ KIND = config["kind"]
 RESULTS = f"results/{STUDY}"
 TARGETS = []  # each kind's rule files add their final outputs
 
-PATHS = {
-    "table": "results/{study}/tables/{table}.csv",
-    "manifest": "results/{study}/manifest.json",
-    "archive": "archives/{study}.tar.gz",
-    "archive_log": "archives/{study}.log",
-    "log": "results/{study}/logs/{rule}/{job}.log",
-    "benchmark": "results/{study}/benchmarks/{rule}/{job}.tsv",
-}
-
-
-def register_paths(**patterns):
-    """A rule file's own path patterns; a name may be registered once."""
-    for name in patterns:
-        if name in PATHS:
-            raise WorkflowError(f"path {name!r} is registered twice")
-    PATHS.update(patterns)
-
-
-def path(name, **wildcards):
-    return PATHS[name].format(study=STUDY, **wildcards)
+PATHS = layout(KIND)  # synthloop.studies.<kind>.paths: the tests read the same table
+path = path_function(PATHS, STUDY)
 
 
 def log(rule, job="all"):

@@ -1,9 +1,8 @@
 # Study 4 (kind: image_loop): self-consuming loops for image classifiers (Zhang et al.).
 # One chain = (generator, ratio, seed); generation g reads g-1's training set. Which jobs exist and
 # what each reads: synthloop.studies.image_loop.plan.
-from synthloop.studies.image_loop.plan import PATHS as IMAGE_PATHS, Plan
+from synthloop.studies.image_loop.plan import Plan
 
-register_paths(**IMAGE_PATHS)
 PLAN = Plan(config, path)
 
 

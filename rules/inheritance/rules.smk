@@ -3,20 +3,6 @@
 # Which arms exist and what each reads: synthloop.studies.inheritance.plan.
 from synthloop.studies.inheritance.plan import Plan
 
-register_paths(
-    base_model="results/{study}/models/base",
-    real="results/{study}/data/{bias}/real.parquet",
-    test="results/{study}/data/{bias}/test.parquet",
-    augmentation="results/{study}/augment/{key}/s{seed}.parquet",
-    train="results/{study}/arms/{arm}/s{seed}/train.parquet",
-    model="results/{study}/arms/{arm}/s{seed}/model",
-    evaluation="results/{study}/arms/{arm}/s{seed}/evaluation.parquet",
-    replies="results/{study}/arms/{arm}/s{seed}/replies.parquet",
-    metrics="results/{study}/metrics.parquet",
-    embeddings="results/{study}/analysis/embeddings_{bias}.parquet",
-    figure="results/{study}/figures/{figure}.png",
-)
-
 PLAN = Plan(config, path, RESULTS)
 
 

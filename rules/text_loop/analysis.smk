@@ -1,9 +1,6 @@
 # The metrics table in two steps: one table per chain (made with the chain: a slice makes its own), then
 # their concatenation. The study-wide job reads one file per chain instead of one per chain, generation and
 # scorer (2.16 million in the full study 2), so the analysis step of a sliced study plans in little memory.
-register_paths(chain_metrics="results/{study}/chains/{chain}/metrics.parquet")
-
-
 rule chain_metrics:
     input:
         lambda wc: [entry["path"] for entry in PLAN.chain_score_entries(wc.chain)],

@@ -1,14 +1,6 @@
 # The base model before any fine-tuning (Wang et al.'s Figure 2): it continues each chain dataset's
 # generation-0 prompts exactly as every generation does, and its texts are scored like every
 # generation's; the metrics table gives every chain of the dataset a `base` row (generation -1).
-register_paths(
-    base_generated="results/{study}/base/{dataset}/generated.parquet",
-    base_score="results/{study}/base/{dataset}/scores/{scorer}.parquet",
-    base_score_texts="results/{study}/base/{dataset}/scores/{scorer}.texts.parquet",
-    base_embeddings="results/{study}/base/{dataset}/embeddings/{embedder}.npy",
-)
-
-
 rule generate_base:
     input:
         unpack(lambda wc: PLAN.base_generate_inputs(wc.dataset)),

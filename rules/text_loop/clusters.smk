@@ -1,18 +1,6 @@
 # Study 2 (Kovac et al.): datasets split into clusters whose properties differ; chains run on
 # each cluster; the relative shift of each metric is regressed on the cluster properties.
 # The number of clusters is configured, so one job writes them all and no checkpoint is needed.
-register_paths(
-    cluster_docs="results/{study}/clusters/{dataset}/{cluster}.parquet",
-    cluster_properties="results/{study}/clusters/{dataset}/properties.parquet",
-    cluster_members="results/{study}/clusters/{dataset}/members.parquet",
-    regression="results/{study}/regression/{table}.csv",
-    table1="results/{study}/regression/table1.md",
-    coefficients="results/{study}/regression/coefficients.png",
-    mixed_figure="results/{study}/regression/mixed_coefficients.png",
-    mixed_components="results/{study}/clusters/mixed/components.parquet",
-)
-
-
 rule clusters:
     input:
         path("finetune_docs", dataset="{dataset}"),

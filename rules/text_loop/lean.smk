@@ -2,13 +2,6 @@
 # drawn from another dataset's fine-tuning texts, scored once by the configured lean scorer;
 # chains run on it like on any dataset; lean_analysis compares final with initial lean and
 # follows the shares of eight lean buckets over generations.
-register_paths(
-    lean_scores="results/{study}/data/{dataset}/lean.{scorer}.parquet",
-    lean_table="results/{study}/lean/{table}.csv",
-    lean_figure="results/{study}/lean/{table}.png",
-)
-
-
 rule lean_scores:
     """The source's fine-tuning texts with a 0-100 lean per text (column `lean`), scored once for all its partitions."""
     input:

@@ -2,16 +2,6 @@
 # get a weight value and a mean activation on a fixed probe set; across the versions of each
 # chain, first differences of a metric are regressed on each unit's first differences with
 # Newey-West errors (differences and lags never span two chains).
-register_paths(
-    neurons="results/{study}/chains/{chain}/g{gen}/neurons.npz",
-    neuron_results="results/{study}/neurons/per_neuron.parquet",
-    neuron_set_sizes="results/{study}/neurons/set_sizes.csv",
-    neuron_overlap="results/{study}/neurons/overlap.csv",
-    neuron_venn="results/{study}/neurons/overlap.png",
-    neuron_correlations="results/{study}/neurons/correlations.png",
-)
-
-
 rule neuron_values:
     """All versions of one chain in one job: loading torch costs more than the probe pass itself."""
     input:

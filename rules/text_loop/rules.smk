@@ -4,25 +4,6 @@ import re
 
 from synthloop.core.seeds import stable_seed
 from synthloop.studies.text_loop.chains import MIXED, chain_datasets, cluster_ids, mixed_components, mixed_domains, mixed_ids
-
-register_paths(
-    pretrain_corpus="results/{study}/data/pretrain.parquet",
-    finetune_docs="results/{study}/data/{dataset}/finetune.parquet",
-    heldout_docs="results/{study}/data/{dataset}/heldout.parquet",
-    base_model="results/{study}/models/base",
-    lean_model="results/{study}/models/{dataset}/lean_classifier.skops",
-    quality_model="results/{study}/models/{dataset}/quality_classifier.skops",
-    train="results/{study}/chains/{chain}/g{gen}/train.parquet",
-    pool="results/{study}/chains/{chain}/g{gen}/pool.parquet",
-    model="results/{study}/chains/{chain}/g{gen}/model",
-    generated="results/{study}/chains/{chain}/g{gen}/generated.parquet",
-    embeddings="results/{study}/chains/{chain}/g{gen}/embeddings/{embedder}.npy",
-    score="results/{study}/chains/{chain}/g{gen}/scores/{scorer}.parquet",
-    score_texts="results/{study}/chains/{chain}/g{gen}/scores/{scorer}.texts.parquet",
-    metrics="results/{study}/metrics.parquet",
-    figure="results/{study}/figures/{scorer}.png",
-)
-
 from synthloop.studies.text_loop.plan import Plan
 
 PLAN = Plan(config, path, RESULTS)

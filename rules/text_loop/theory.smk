@@ -1,9 +1,6 @@
-# The toy models behind the studies (src/synthloop/theory.py): weighted MLE drift (study 1),
+# The toy models behind the studies (src/synthloop/analysis/theory.py): weighted MLE drift (study 1),
 # the histogram-prior toy (study 2) and Gaussian collapse. Parameters: config theory.<toy>,
 # theory.toys picks which run.
-register_paths(theory_table="results/{study}/theory/{toy}.csv", theory_figure="results/{study}/theory/{toy}.png")
-
-
 rule theory:
     output:
         table=report(

@@ -9,6 +9,8 @@ A kind provides `schemas/<kind>.schema.yaml`, `synthloop.studies.<kind>.validate
 - `check_job_count`: the `max_jobs` refusal, before Snakemake builds a DAG too large to plan;
   `check_local_model`: a model named by a missing local path, refused before any job starts;
 - the id vocabulary of core.vocabulary (`chain_id`, `ratio_id`, `seed_id`, `round_id`; `REAL`, `BASE_GENERATION`);
+- `COMMON_PATHS` and `path_function`: the files every kind writes; each kind's own table is
+  `synthloop.studies.<kind>.paths.PATHS`, and `synthloop.studies.layout(kind)` joins the two;
 - `canonical` (core.config) for params and `stable_seed` (core.seeds) for job seeds, re-exported so a
   plan names one module.
 
@@ -18,7 +20,7 @@ Nothing here imports torch or reads data: every SLURM job re-parses the workflow
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from synthloop.core.config import ConfigError, canonical
@@ -26,8 +28,26 @@ from synthloop.core.provenance import files_under
 from synthloop.core.seeds import stable_seed
 from synthloop.core.vocabulary import BASE_GENERATION, REAL, chain_id, ratio_id, round_id, seed_id
 
-__all__ = ["BASE_GENERATION", "REAL", "canonical", "chain_id", "check_job_count", "check_local_model", "flatten", "local_files",
-           "ratio_id", "round_id", "seed_id", "stable_seed", "tracked"]
+__all__ = ["BASE_GENERATION", "COMMON_PATHS", "REAL", "canonical", "chain_id", "check_job_count", "check_local_model", "flatten", "local_files",
+           "path_function", "ratio_id", "round_id", "seed_id", "stable_seed", "tracked"]
+
+COMMON_PATHS = {
+    "table": "results/{study}/tables/{table}.csv",
+    "manifest": "results/{study}/manifest.json",
+    "archive": "archives/{study}.tar.gz",
+    "archive_log": "archives/{study}.log",
+    "log": "results/{study}/logs/{rule}/{job}.log",
+    "benchmark": "results/{study}/benchmarks/{rule}/{job}.tsv",
+}
+
+
+def path_function(table: dict[str, str], study: str) -> Callable[..., str]:
+    """`path(name, **wildcards)`: the rules' path helper and the one the tests give a plan."""
+
+    def path(name: str, **wildcards) -> str:
+        return table[name].format(study=study, **wildcards)
+
+    return path
 
 
 def flatten(value) -> list[str]:

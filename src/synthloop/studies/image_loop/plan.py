@@ -17,20 +17,6 @@ from pathlib import Path
 
 from synthloop.studies.base import REAL, chain_id, flatten, local_files, ratio_id, seed_id, stable_seed
 
-PATHS = {
-    "real_train": "results/{study}/data/real_train.parquet",
-    "real_test": "results/{study}/data/real_test.parquet",
-    "train_g0": "results/{study}/data/train_g0.parquet",
-    "feature_net": "results/{study}/models/fid_features.safetensors",
-    "image_train": "results/{study}/chains/{chain}/g{gen}/train.parquet",
-    "image_generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",
-    "synthesis": "results/{study}/chains/{chain}/g{gen}/synthesis.json",
-    "classifiers": "results/{study}/chains/{chain}/g{gen}/classifiers",
-    "predictions": "results/{study}/chains/{chain}/g{gen}/predictions.parquet",
-    "image_metrics": "results/{study}/metrics.parquet",
-    "fid_metrics": "results/{study}/fid.parquet",
-    "image_figure": "results/{study}/figures/{figure}.png",
-}
 METRIC_FIGURES = ("accuracy", "meo", "di", "md")
 
 

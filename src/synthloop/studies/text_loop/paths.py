@@ -1,0 +1,47 @@
+"""Where a text-loop study's files live: the rules make these paths and the tests read the same table."""
+
+PATHS = {
+    # data and the study-wide models
+    "pretrain_corpus": "results/{study}/data/pretrain.parquet",
+    "finetune_docs": "results/{study}/data/{dataset}/finetune.parquet",
+    "heldout_docs": "results/{study}/data/{dataset}/heldout.parquet",
+    "base_model": "results/{study}/models/base",
+    "lean_model": "results/{study}/models/{dataset}/lean_classifier.skops",
+    "quality_model": "results/{study}/models/{dataset}/quality_classifier.skops",
+    # one (chain, generation)
+    "train": "results/{study}/chains/{chain}/g{gen}/train.parquet",
+    "pool": "results/{study}/chains/{chain}/g{gen}/pool.parquet",
+    "model": "results/{study}/chains/{chain}/g{gen}/model",
+    "generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",
+    "embeddings": "results/{study}/chains/{chain}/g{gen}/embeddings/{embedder}.npy",
+    "score": "results/{study}/chains/{chain}/g{gen}/scores/{scorer}.parquet",
+    "score_texts": "results/{study}/chains/{chain}/g{gen}/scores/{scorer}.texts.parquet",
+    "neurons": "results/{study}/chains/{chain}/g{gen}/neurons.npz",
+    "chain_metrics": "results/{study}/chains/{chain}/metrics.parquet",
+    # the base model before fine-tuning
+    "base_generated": "results/{study}/base/{dataset}/generated.parquet",
+    "base_score": "results/{study}/base/{dataset}/scores/{scorer}.parquet",
+    "base_score_texts": "results/{study}/base/{dataset}/scores/{scorer}.texts.parquet",
+    "base_embeddings": "results/{study}/base/{dataset}/embeddings/{embedder}.npy",
+    # study-wide tables and figures
+    "metrics": "results/{study}/metrics.parquet",
+    "figure": "results/{study}/figures/{scorer}.png",
+    "lean_scores": "results/{study}/data/{dataset}/lean.{scorer}.parquet",
+    "lean_table": "results/{study}/lean/{table}.csv",
+    "lean_figure": "results/{study}/lean/{table}.png",
+    "cluster_docs": "results/{study}/clusters/{dataset}/{cluster}.parquet",
+    "cluster_properties": "results/{study}/clusters/{dataset}/properties.parquet",
+    "cluster_members": "results/{study}/clusters/{dataset}/members.parquet",
+    "mixed_components": "results/{study}/clusters/mixed/components.parquet",
+    "regression": "results/{study}/regression/{table}.csv",
+    "table1": "results/{study}/regression/table1.md",
+    "coefficients": "results/{study}/regression/coefficients.png",
+    "mixed_figure": "results/{study}/regression/mixed_coefficients.png",
+    "neuron_results": "results/{study}/neurons/per_neuron.parquet",
+    "neuron_set_sizes": "results/{study}/neurons/set_sizes.csv",
+    "neuron_overlap": "results/{study}/neurons/overlap.csv",
+    "neuron_venn": "results/{study}/neurons/overlap.png",
+    "neuron_correlations": "results/{study}/neurons/correlations.png",
+    "theory_table": "results/{study}/theory/{toy}.csv",
+    "theory_figure": "results/{study}/theory/{toy}.png",
+}
