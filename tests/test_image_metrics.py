@@ -36,6 +36,23 @@ def test_di_uses_ordered_pairs():
     assert f.disparate_impact(rates[::-1]) == pytest.approx(f.disparate_impact(rates))
 
 
+def test_meo_and_di_share_one_index_set_and_name_both_normalisers():
+    # G = 3: the ordered pairs i != j are 6 terms; C(3, 2) = 3 is the printed normaliser.
+    rates = [0.75, 0.5, 1.0]
+    # MEO: |A-B| + |B-A| + |A-C| + |C-A| + |B-C| + |C-B| = 0.25 + 0.25 + 0.25 + 0.25 + 0.5 + 0.5 = 2.0
+    assert f.meo(rates) == pytest.approx(1 - 2.0 / 6)
+    assert f.meo(rates, "printed") == pytest.approx(1 - 2.0 / 3)
+    # DI: the six ordered terms sum to 35/12 (above)
+    assert f.disparate_impact(rates, "printed") == pytest.approx(1 - (35 / 12) / 3)
+    # one index set for both: the printed value is 1 - twice the mean gap, for MEO and DI alike
+    for metric in (f.meo, f.disparate_impact):
+        assert 1 - metric(rates, "printed") == pytest.approx(2 * (1 - metric(rates)))
+    # G = 2, rates 0 and 1: the printed normaliser takes MEO outside [0, 1]
+    assert (f.meo([0.0, 1.0]), f.meo([0.0, 1.0], "printed")) == (0.0, -1.0)
+    with pytest.raises(ValueError, match="unknown normaliser"):
+        f.meo(rates, "unordered")
+
+
 def test_di_undefined_with_a_zero_rate():
     assert np.isnan(f.disparate_impact([0.0, 0.5]))
 
@@ -48,7 +65,8 @@ def test_acc_k_by_hand():
 
 def test_fairness_metrics_together():
     out = f.fairness_metrics(Y_TRUE, Y_PRED, GROUP)
-    assert out == pytest.approx({"accuracy": 0.7, "meo": 2 / 3, "di": 1 - 35 / 72, "md": 0.5, "acc_1": 0.5, "acc_2": 0.75, "acc_3": 1.0})
+    assert out == pytest.approx({"accuracy": 0.7, "meo": 2 / 3, "di": 1 - 35 / 72, "md": 0.5, "meo_printed": 1 / 3, "di_printed": 1 - 35 / 36,
+                                 "acc_1": 0.5, "acc_2": 0.75, "acc_3": 1.0})
 
 
 def test_perfect_classifier_is_fair():
@@ -62,6 +80,8 @@ def test_subgroups_unique_to_a_class_pool_by_rank():
     fine = np.array(["pear", "apple", "car", "bus"])
     assert list(f.groups_of(y, fine)) == [1, 0, 1, 0]
     assert list(f.groups_of(y, fine, "class_subgroup")) == ["0/pear", "0/apple", "1/car", "1/bus"]
+    # fine_label ids arrive as strings: ranked as numbers (2 < 9 < 10), not as text ("10" < "2" < "9")
+    assert list(f.groups_of(np.zeros(3, int), np.array(["10", "9", "2"]))) == [2, 1, 0]
     # colours are shared by classes: pooled by name
     assert list(f.groups_of(Y_TRUE, GROUP)) == list(GROUP)
 
