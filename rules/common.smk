@@ -30,6 +30,14 @@ except ConfigError as error:
 config.clear()
 config.update(_validated)
 
+if workflow.is_main_process:
+    # A large study's cost, printed before anything is planned or submitted (from the config alone: no DAG, no torch).
+    from synthloop.estimate import announce
+
+    _estimate = announce(config)
+    if _estimate:
+        print(_estimate, file=sys.stderr)
+
 STUDY = config["study"]
 KIND = config["kind"]
 RESULTS = f"results/{STUDY}"

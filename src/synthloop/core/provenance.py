@@ -63,9 +63,10 @@ def job_timings(benchmark_dir) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rule", "job", "seconds", "cpu_seconds", "max_rss_mb"])
 
 
-def manifest(config: dict, workflow_dir, benchmark_dir, hub_cache_dir=None) -> dict:
+def manifest(config: dict, workflow_dir, benchmark_dir, hub_cache_dir=None, estimate: dict | None = None) -> dict:
     """What made these results: config, code, packages, and the commit each hub model and dataset resolved to
-    in this machine's hub cache (None where it is not cached here; pin `revision:` to make that moot)."""
+    in this machine's hub cache (None where it is not cached here; pin `revision:` to make that moot); with
+    `estimate`, what the study was estimated to cost before it ran (synthloop.estimate), beside what it took."""
     timings = job_timings(benchmark_dir)
     return {
         "study": config["study"],
@@ -78,6 +79,7 @@ def manifest(config: dict, workflow_dir, benchmark_dir, hub_cache_dir=None) -> d
         "hub": resolved_sources(config, hub_cache_dir),
         "jobs": len(timings),
         "seconds_by_rule": timings.groupby("rule")["seconds"].sum().round(2).to_dict(),
+        **({"estimate": estimate} if estimate is not None else {}),
     }
 
 
