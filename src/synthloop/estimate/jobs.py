@@ -178,10 +178,12 @@ def image_loop(config: dict) -> dict[str, int]:
 
     plan = Plan(config, path_helper(results_of(config)))
     synthesize = [(c, g) for c in plan.chains for g in plan.generations if g > 0]
-    feature_net = any("feature_net" in plan.synthesize_inputs(c, g) for c, g in synthesize[:1])
+    # One real data set (and FID feature net) per distinct one the jobs read: the study's, or one per bias arm.
+    data_sets = {plan.classify_inputs(c, g)["test"] for c, g in plan.runs()}
+    feature_nets = {plan.synthesize_inputs(c, 1).get("feature_net") for c in plan.chains} - {None} if len(plan.generations) > 1 else set()
     return {
-        "prepare_images": 1,
-        "train_feature_net": int(feature_net),
+        "prepare_images": len(data_sets),
+        "train_feature_net": len(feature_nets),
         "synthesize": len(synthesize),
         "classify": len(plan.runs()),
         "image_metrics": 1,
