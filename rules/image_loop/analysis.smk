@@ -23,6 +23,7 @@ rule image_metrics:
         **resources_for("analysis"),
     params:
         chain_keys=PLAN.metrics_keys(),
+        test_keys=PLAN.test_keys(),
         synthesis_keys=PLAN.synthesis_keys(),
         fairness=canonical(config["fairness"]),
     script:

@@ -1,23 +1,26 @@
-# The real data (training and test tables, subgroups included) and the FID's feature network.
+# The real data (training and test tables, subgroups included) and the FID's feature network: the
+# study's own, or one of each per bias arm (arms.bias: data/{bias}/, models/{bias}/).
 
 
 rule prepare_images:
     input:
         **PLAN.data_inputs(),
     output:
-        real_train=path("real_train"),
-        real_test=path("real_test"),
-        train_g0=path("train_g0"),
+        **(
+            {k: path(f"arm_{k}", bias="{bias}") for k in ("real_train", "real_test", "train_g0")}
+            if PLAN.bias_arms
+            else {k: path(k) for k in ("real_train", "real_test", "train_g0")}
+        ),
     log:
-        log("prepare_images"),
+        log("prepare_images", "{bias}") if PLAN.bias_arms else log("prepare_images"),
     benchmark:
-        bench("prepare_images")
+        bench("prepare_images", "{bias}") if PLAN.bias_arms else bench("prepare_images")
     conda:
         "../../envs/synthloop.yaml"
     resources:
         **resources_for("analysis"),
     params:
-        data=canonical(config["data"]),
+        data=lambda wc: canonical(PLAN.data_config(getattr(wc, "bias", None))),
         seed=PLAN.data_seed(),
     script:
         "../../scripts/image_loop/prepare_data.py"
@@ -25,14 +28,14 @@ rule prepare_images:
 
 rule train_feature_net:
     input:
-        real_train=path("real_train"),
+        real_train=path("arm_real_train", bias="{bias}") if PLAN.bias_arms else path("real_train"),
     output:
-        path("feature_net"),
-        path("feature_net") + ".json",
+        path("arm_feature_net", bias="{bias}") if PLAN.bias_arms else path("feature_net"),
+        (path("arm_feature_net", bias="{bias}") if PLAN.bias_arms else path("feature_net")) + ".json",
     log:
-        log("train_feature_net"),
+        log("train_feature_net", "{bias}") if PLAN.bias_arms else log("train_feature_net"),
     benchmark:
-        bench("train_feature_net")
+        bench("train_feature_net", "{bias}") if PLAN.bias_arms else bench("train_feature_net")
     conda:
         "../../envs/synthloop.yaml"
     threads: threads_for("finetune", 1)

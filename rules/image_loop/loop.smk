@@ -46,6 +46,6 @@ rule classify:
         **resources_for("finetune"),
     params:
         seed=lambda wc: PLAN.seed(wc.chain, int(wc.gen), "classify"),
-        config=canonical(PLAN.classify_config()),
+        config=lambda wc: canonical(PLAN.classify_config(wc.chain)),
     script:
         "../../scripts/image_loop/classify.py"

@@ -10,7 +10,8 @@ from synthloop.studies.image_loop.report import collect
 
 i, out = snakemake.input, snakemake.output
 summaries = [json.loads(open(f).read()) for f in i.synthesis]
-metrics, fid, table1 = collect([pd.read_parquet(f) for f in i.predictions], snakemake.params.chain_keys, images.read(i.test), snakemake.params.fairness, summaries,
+tests = dict(zip(snakemake.params.test_keys, (images.read(f) for f in i.test)))
+metrics, fid, table1 = collect([pd.read_parquet(f) for f in i.predictions], snakemake.params.chain_keys, tests, snakemake.params.fairness, summaries,
                                snakemake.params.synthesis_keys)
 metrics.to_parquet(out.metrics, index=False)
 fid.to_parquet(out.fid, index=False)

@@ -88,24 +88,35 @@ class ResNet(BodyHead):
         self.head = nn.Linear(4 * width, n_classes)
 
 
-class Library(nn.Module):
-    """A torchvision/timm architecture; features are the input of its final linear layer."""
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # the statistics torchvision's and timm's ImageNet weights expect
 
-    def __init__(self, net: nn.Module, head_name: str):
+
+class Library(nn.Module):
+    """A torchvision/timm architecture; features are the input of its final linear layer.
+
+    With pre-trained weights (`normalise`), images in [-1, 1] are mapped to [0, 1] and standardised with
+    ImageNet's mean and std, as those weights were trained; the statistics are not part of the state dict."""
+
+    def __init__(self, net: nn.Module, head_name: str, normalise: bool = False):
         super().__init__()
-        self.net, self.head_name = net, head_name
+        self.net, self.head_name, self.normalise = net, head_name, normalise
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self._captured = None
         self._head().register_forward_hook(lambda module, inputs, output: setattr(self, "_captured", inputs[0]))
 
     def _head(self):
         return self.net.get_submodule(self.head_name)
 
+    def _input(self, x):
+        return ((x + 1) / 2 - self.mean) / self.std if self.normalise else x
+
     def features(self, x):
-        self.net(x)
+        self.net(self._input(x))
         return self._captured
 
     def forward(self, x):
-        return self.net(x)
+        return self.net(self._input(x))
 
 
 def library_available(name: str) -> bool:
@@ -124,8 +135,12 @@ def _last_linear(net: nn.Module) -> str:
     return [name for name, module in net.named_modules() if isinstance(module, nn.Linear)][-1]
 
 
-def build(name: str, shape, n_classes: int, options: dict | None = None) -> nn.Module:
-    """A freshly initialised classifier; `options` are the architecture's keyword arguments (hidden, width, dropout)."""
+def build(name: str, shape, n_classes: int, options: dict | None = None, download: bool = True) -> nn.Module:
+    """A freshly initialised classifier; `options` are the architecture's keyword arguments (hidden, width, dropout).
+
+    A library classifier with pre-trained weights (`weights` for torchvision, `pretrained` for timm) gets them with a
+    new final layer for this task when `download`; without it (reloading a trained one) the same architecture is built
+    empty, so a later job loading its saved weights fetches nothing."""
     options = options or {}
     local = {"mlp": MLP, "lenet": LeNet, "cnn": CNN, "resnet": ResNet}
     if name in local:
@@ -134,22 +149,25 @@ def build(name: str, shape, n_classes: int, options: dict | None = None) -> nn.M
     if library in LIBRARIES and not library_available(name):
         raise RuntimeError(f"classifier {name!r} needs {library}, which does not import here: install a {library} built for this torch "
                            f"(torch {torch.__version__}; pip install -e '.[vision]' or the conda environment envs/synthloop.yaml)")
+    pretrained = bool(options.get("weights") or options.get("pretrained"))
+    fetch = pretrained and download
     if library == "torchvision":
         import torchvision
 
-        net = torchvision.models.get_model(arch, weights=options.get("weights"), num_classes=n_classes if not options.get("weights") else 1000)
+        weights = options.get("weights") if fetch else None
+        net = torchvision.models.get_model(arch, weights=weights, num_classes=1000 if fetch else n_classes)
     elif library == "timm":
         import timm
 
-        net = timm.create_model(arch, pretrained=bool(options.get("pretrained")), num_classes=n_classes, in_chans=shape[0])
+        net = timm.create_model(arch, pretrained=fetch, num_classes=n_classes, in_chans=shape[0])
     else:
         raise ValueError(f"unknown classifier {name!r}; allowed: {', '.join(BUILT_IN)}, torchvision:<name>, timm:<name>")
     head = _last_linear(net)
-    if options.get("weights"):  # pre-trained on ImageNet: a new final layer for this task
+    if fetch and library == "torchvision":  # pre-trained on ImageNet: a new final layer for this task
         old = net.get_submodule(head)
         parent, _, leaf = head.rpartition(".")
         setattr(net.get_submodule(parent) if parent else net, leaf, nn.Linear(old.in_features, n_classes))
-    return Library(net, head)
+    return Library(net, head, normalise=pretrained)
 
 
 def has_dropout(model: nn.Module) -> bool:

@@ -5,6 +5,11 @@ PATHS = {
     "real_test": "results/{study}/data/real_test.parquet",
     "train_g0": "results/{study}/data/train_g0.parquet",
     "feature_net": "results/{study}/models/fid_features.safetensors",
+    # a bias arm's own real data and FID feature net (arms.bias; a study without that axis uses the four above)
+    "arm_real_train": "results/{study}/data/{bias}/real_train.parquet",
+    "arm_real_test": "results/{study}/data/{bias}/real_test.parquet",
+    "arm_train_g0": "results/{study}/data/{bias}/train_g0.parquet",
+    "arm_feature_net": "results/{study}/models/{bias}/fid_features.safetensors",
     "image_train": "results/{study}/chains/{chain}/g{gen}/train.parquet",
     "image_generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",
     "synthesis": "results/{study}/chains/{chain}/g{gen}/synthesis.json",

@@ -1,7 +1,8 @@
 """The image loop's results: metrics per chain x generation x classifier, FID per generation, figures.
 
-Subgroups meet predictions only here, joined from the real test table by image id: the training
-and prediction jobs never see them. Figures show the mean over seeds with a 95% t-interval across
+Subgroups meet predictions only here, joined from the real test table by image id (each bias arm's
+own test table): the training and prediction jobs never see them. A study with arms has a column
+per arm axis (`bias`, `weights`) in every table, and its figures draw one line per arm and generator. Figures show the mean over seeds with a 95% t-interval across
 seeds (no band with one seed).
 """
 
@@ -19,9 +20,20 @@ LABELS = {"accuracy": "accuracy", "meo": "MEO (eq. 2)", "di": "DI (eq. 3)", "md"
 BOUNDS = {"accuracy": (0, 1), "meo": (0, 1), "di": (None, 1), "md": (0, 1), "fid": (0, None), "acc_k": (0, 1)}
 
 
-def metrics(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFrame, fairness: dict) -> pd.DataFrame:
-    """One row per chain x generation x classifier: accuracy and, with subgroups, MEO, DI, MD, Acc(k)."""
-    subgroups = test.set_index("image_id")["subgroup"] if fairness["enabled"] else None
+ARM_AXES = ("bias", "weights")
+
+
+def _tests(test) -> dict:
+    """Test tables by bias arm: one table (no bias axis) is every chain's."""
+    return test if isinstance(test, dict) else {None: test}
+
+
+def metrics(predictions: list[pd.DataFrame], keys: list[dict], test, fairness: dict) -> pd.DataFrame:
+    """One row per chain x generation x classifier: accuracy and, with subgroups, MEO, DI, MD, Acc(k).
+
+    `test`: the real test table, or {bias arm: its test table} in a study with a bias axis."""
+    tests = _tests(test)
+    subgroups = {arm: t.set_index("image_id")["subgroup"] for arm, t in tests.items()} if fairness["enabled"] else None
     rows = []
     for table, key in zip(predictions, keys):
         for classifier, part in table.groupby("classifier", sort=False):
@@ -29,7 +41,8 @@ def metrics(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFram
             if subgroups is None:
                 values = {"accuracy": accuracy(y, p)}
             else:
-                values = fairness_metrics(y, p, subgroups.loc[part["image_id"]].to_numpy(), fairness["pooling"])
+                groups = subgroups[key.get("bias")].loc[part["image_id"]].to_numpy()
+                values = fairness_metrics(y, p, groups, fairness["pooling"])
             rows.append({**key, "classifier": classifier, **values})
     return pd.DataFrame(rows)
 
@@ -37,13 +50,18 @@ def metrics(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFram
 def fid_table(summaries: list[dict], keys: list[dict]) -> pd.DataFrame:
     """One row per chain x generation >= 1: FID of that generation's samples and what the FIFO held."""
     values = ["fid", "sampled", "kept", "queue_rows", "train_rows"]
-    columns = ["chain", "generator", "ratio", "seed", "generation", *values]
+    arms = [a for a in ARM_AXES if any(a in key for key in keys)]
+    columns = ["chain", *arms, "generator", "ratio", "seed", "generation", *values]
     return pd.DataFrame([{**key, **{k: s[k] for k in values}} for s, key in zip(summaries, keys)], columns=columns)
 
 
+def arms_in(table: pd.DataFrame) -> list[str]:
+    return [a for a in ARM_AXES if a in table.columns]
+
+
 def fid_by_generation(fid: pd.DataFrame) -> pd.DataFrame:
-    """The paper's Table 1: mean FID over seeds, one row per generator (and ratio), one column per generation."""
-    wide = fid.groupby(["generator", "ratio", "generation"])["fid"].mean().unstack("generation")
+    """The paper's Table 1: mean FID over seeds, one row per arm, generator (and ratio), one column per generation."""
+    wide = fid.groupby([*arms_in(fid), "generator", "ratio", "generation"])["fid"].mean().unstack("generation")
     wide.columns = [f"g{c}" for c in wide.columns]
     return wide.reset_index()
 
@@ -58,7 +76,10 @@ def across_seeds(rows: pd.DataFrame, by: list[str], value: str, level: float = 0
 
 def _line(rows: pd.DataFrame) -> pd.Series:
     several = rows["ratio"].nunique() > 1
-    return rows["generator"] + (rows["ratio"].map(lambda r: f" p={r:g}") if several else "")
+    line = rows["generator"] + (rows["ratio"].map(lambda r: f" p={r:g}") if several else "")
+    for axis in reversed(arms_in(rows)):
+        line = rows[axis].astype(str) + " " + line
+    return line
 
 
 def _draw(ax, summary: pd.DataFrame, x: str, names: list[str], bounds=(None, None)) -> None:
@@ -107,8 +128,10 @@ def plot_fid(fid: pd.DataFrame, path) -> None:
 
 
 def plot_acc_k(table: pd.DataFrame, generator: str, path) -> None:
-    """Acc(k) over generations for one generator: one panel per classifier, one line per rank k (k = 1: worst subgroup)."""
-    table = table[table["generator"] == generator]
+    """Acc(k) over generations for one arm's generator ('biased-dcgan', or 'dcgan' without arms): one panel per
+    classifier, one line per rank k (k = 1: worst subgroup)."""
+    arm_id = table[arms_in(table)].astype(str).agg("-".join, axis=1) + "-" if arms_in(table) else ""
+    table = table[arm_id + table["generator"] == generator]
     ks = sorted((c for c in table.columns if c.startswith("acc_")), key=lambda c: int(c.split("_")[1]))
     names = [f"Acc({k.split('_')[1]})" for k in ks]
     several = table["ratio"].nunique() > 1

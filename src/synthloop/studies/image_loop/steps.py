@@ -54,7 +54,7 @@ def save_classifier(model: torch.nn.Module, meta: dict, path) -> None:
 
 def load_classifier(path) -> torch.nn.Module:
     meta = json.loads(Path(str(path) + ".json").read_text())
-    model = classifiers.build(meta["name"], tuple(meta["shape"]), meta["n_classes"], meta["options"])
+    model = classifiers.build(meta["name"], tuple(meta["shape"]), meta["n_classes"], meta["options"], download=False)  # weights: the file's
     model.load_state_dict(load_file(str(path)))
     return model.eval()
 

@@ -17,6 +17,7 @@ def check(config: dict) -> None:
     check_classifiers(config)
     check_filter(config)
     check_data(config)
+    check_arms(config)
     check_job_count(config, job_factors(config), extra=len(config["seeds"]) + 5)  # + generation 0 per seed, data and tables
 
 
@@ -77,7 +78,17 @@ def check_data(config: dict) -> None:
         raise ConfigError(f"config key 'data.size': {data['size']} is too small for Stable Diffusion (sd_lora); allowed: >= 64")
 
 
+def check_arms(config: dict) -> None:
+    arms = config["arms"]
+    if arms["bias"] and not config["data"]["colourise"]:
+        raise ConfigError("config key 'arms.bias': bias arms colour the data differently, but data.colourise is not set; "
+                          "allowed: data.colourise (grayscale images painted per class) or arms.bias: []")
+    if "pretrained" in arms["weights"] and not any(":" in name for name in config["classifiers"]):
+        raise ConfigError(f"config key 'arms.weights': a pretrained arm needs a torchvision:/timm: classifier (the built-in ones have no "
+                          f"pre-trained weights); configured: {config['classifiers']}")
+
+
 def job_factors(config: dict) -> list[tuple[str, int]]:
-    """Two jobs (synthesize, classify) per chain and generation >= 1."""
-    return [("generators", len(config["generators"])), ("ratios", len(config["ratios"])), ("seeds", len(config["seeds"])),
+    """Two jobs (synthesize, classify) per chain (arm x generator x ratio x seed) and generation >= 1."""
+    return [("arms", max(len(config["arms"]["bias"]), 1) * max(len(config["arms"]["weights"]), 1)), ("generators", len(config["generators"])), ("ratios", len(config["ratios"])), ("seeds", len(config["seeds"])),
             ("generations after 0", config["generations"] - 1), ("jobs per generation", 2)]
