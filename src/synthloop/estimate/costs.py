@@ -347,22 +347,28 @@ def image_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
     sizes = m.assume["image_train_examples"]
     examples = sizes.get(data.get("path"), sizes["default"])
     step, sample = m.assume["image_step_s"], m.assume["image_sample_s"]
-    slow = 1 if m.on_gpu("synthesize") else m.assume["cpu_slowdown_images"]
-    pixels = (data.get("size", 8) / 32) ** 2  # the per-image work against a 32 x 32 image
+    pixels = max((data.get("size", 8) / 32) ** 2, 1)  # the per-image work against a 32 x 32 image (smaller ones: per-step bound)
+    # The step times are an H200's; another GPU kind runs them at its fine-tuning throughput's ratio (a GPT-2-small-sized model).
+    gpu_ratio = m.cal.throughput("h200", "finetune_tokens_per_s", 1e8)[0] / m.cal.throughput(m.device, "finetune_tokens_per_s", 1e8)[0]
+
+    def factor(rule):
+        return gpu_ratio * pixels if m.on_gpu(rule) else m.assume["cpu_factor_images"]["synthesize" if rule == "synthesize" else "classify"]
     out = []
     for rule, jobs in counts.items():
         if rule == "synthesize":
             per = [config["generator_params"][g]["steps"] * step[g] + examples * config["ratios"][0] * sample[g] for g in config["generators"]]
-            seconds = sum(per) / len(per) * slow * max(pixels, 1)
+            seconds = sum(per) / len(per) * factor(rule)
             out.append(RuleCost(rule, jobs, m.on_gpu(rule), seconds + m.imports("finetune"), m.imports("finetune"),
                                 m.gpu_memory(rule, 10), examples * config["ratios"][0] * data.get("size", 8) ** 2 * 3))
         elif rule in ("classify", "train_feature_net"):
             training = config["training"]
             steps = training["epochs"] * examples * 2 / training["batch_size"]
-            classifiers = len(config["classifiers"]) if rule == "classify" else 1
-            seconds = steps * step["classifier"] * classifiers * slow * max(pixels, 1)
+            names = config["classifiers"] if rule == "classify" else [config["fid"].get("network", "lenet")]
+            classifiers = len(names)
+            weights = sum(100e6 if ":" in name else 1e6 for name in names)  # library models (torchvision:resnet50) ~100 MB, built-ins ~1 MB
+            seconds = steps * step["classifier"] * classifiers * factor(rule)
             out.append(RuleCost(rule, jobs, m.on_gpu(rule), seconds + m.imports("finetune"), m.imports("finetune"), m.gpu_memory(rule, 8),
-                                classifiers * 100e6))
+                                weights))
         else:
             out.append(m.analysis(rule, jobs))
     return out
