@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-# The config keys that cut per-job start-up, by what dominates (the keys are in schemas/).
+# The config keys that cut per-job start-up, by rule (the keys are in schemas/); a kind's entry for its other rules.
 LEVERS = {
-    "text_loop": "fewer, larger jobs: chains.clusters.n, chains.ratios, seeds; generate.backend: vllm pays its engine start "
-                 "once per job, so only where a job generates many tokens; generate.batch_size: auto; on SLURM a chain "
-                 "generation's finetune and generate already share one sbatch (group model_{chain}_g{gen}, profiles/slurm)",
+    "score": "each score job imports torch and sentence-transformers, loads every embedder once and compiles UMAP for gaussianity "
+             "(~20 s): scorers (drop gaussianity where it is not needed), embedders.<name>.batch_size; generate.eval_size sets the work "
+             "that start-up is spread over",
+    "finetune": "fewer, larger jobs (chains.clusters.n, chains.ratios, seeds); on SLURM a chain generation's finetune and generate are "
+                "already one sbatch (group model_{chain}_g{gen}, rules/text_loop/chain.smk)",
+    "generate": "generate.batch_size: auto (the largest batch that fits), generate.backend: vllm only where a job generates many tokens "
+                "(its engine start is paid per job)",
     "inheritance": "augment.backend (vllm or openai), augment.batch_size, evaluation.batch_size; fewer arms: ratios, "
                    "mitigations.methods, mitigations.bias_types, seeds",
     "image_loop": "one classify job already trains every classifier of a generation; fewer jobs: generators, ratios, seeds, generations",
 }
+
+
+def levers(kind: str, rule: str) -> str:
+    return LEVERS.get(rule, LEVERS.get(kind, LEVERS["finetune"])) if kind == "text_loop" else LEVERS[kind]
 
 
 def hours(value: float) -> str:
@@ -48,8 +56,8 @@ def text(estimate) -> str:
     lines.append("GPU-h: jobs that ask for a GPU (resources.<kind>.gpu); CPU-h: the others, one core each. start-up: the share of "
                  "a rule's hours spent in imports, model loads and vLLM's engine start.")
     bound = estimate.startup_bound()
-    if bound:
-        lines.append(f"Start-up dominates {', '.join(r.rule for r in bound)}: keys that reduce it: {LEVERS[estimate.kind]}.")
+    for rule in bound:
+        lines.append(f"Start-up dominates {rule.rule} ({rule.startup / rule.seconds:.0%} of its hours): {levers(estimate.kind, rule.rule)}.")
     for note in estimate.notes:
         lines.append(f"Note: {note}")
     lines += ["", "Calibration entries used (tokens/s scaled by the entry's parameters / the model's):"]
