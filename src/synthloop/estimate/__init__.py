@@ -31,6 +31,7 @@ class Estimate:
     rules: list[costs.RuleCost]
     notes: list[str] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)
+    assumed: dict = field(default_factory=dict)
 
     @property
     def jobs(self) -> int:
@@ -64,6 +65,7 @@ class Estimate:
             "rules": {r.rule: {"jobs": r.jobs, "gpu": r.gpu, "hours": round(r.hours, 3), "startup_share": round(r.startup / r.seconds, 3)
                                if r.seconds else 0, "gpu_memory_gb": r.gpu_memory_gb, "disk_gb": round(r.disk_total / 1e9, 3)}
                       for r in self.rules},
+            "assumed": self.assumed,
             "notes": self.notes,
         }
 
@@ -75,7 +77,7 @@ def estimate(config: dict, device: str = "h200", calibration: Calibration | None
     rules = costs.COSTERS[config["kind"]](model, jobs.counts(config))
     for rule in rules:
         model.notes.extend(f"{rule.rule}: {note}" for note in rule.notes)
-    return Estimate(config["study"], config["kind"], device, calibration, rules, model.notes, list(model.used.values()))
+    return Estimate(config["study"], config["kind"], device, calibration, rules, model.notes, list(model.used.values()), model.assumed)
 
 
 def announce(config: dict) -> str | None:

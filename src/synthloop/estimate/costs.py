@@ -54,6 +54,7 @@ class Model:
         self.assume = calibration.assumptions
         self.used: dict[tuple, dict] = {}  # calibration entries used, by (device, task, params)
         self.notes: list[str] = []
+        self.assumed: dict[str, object] = {}  # the assumptions a figure rests on, printed with it
 
     # -- helpers -------------------------------------------------------------------------------------
     def on_gpu(self, rule: str) -> bool:
@@ -100,7 +101,9 @@ class Model:
         if spec["source"] in ("lean_partition", "label_subset"):
             return self.doc_tokens(spec["from"])
         table = self.assume["document_tokens"]
-        return table.get(spec.get("path"), table.get(spec["source"], table["default"]))
+        tokens = table.get(spec.get("path"), table.get(spec["source"], table["default"]))
+        self.assumed[f"tokens per real document of {dataset}"] = tokens
+        return tokens
 
     def load_s(self, params: float) -> float:
         return params * BYTES_BF16 / GB / self.cal.startup["model_load_gb_per_s"]
@@ -182,6 +185,8 @@ def text_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
     plan = Plan(config, path_helper(results), results)
     generate, instruction = config["generate"], config["generate"]["mode"] == "instruction"
     new_share = m.assume["generated_share_of_new_tokens"] if instruction else 1.0
+    if instruction:
+        m.assumed["a sampled text's length, of generate.new_tokens"] = new_share
     base = m.model("smollm2" if config["base_model"].get("gguf_file") else config["base_model"]["source"])
     models = [m.model(c) for c in config["chains"]["base_models"]] if config["chains"]["init"] == "draw" else [base]
 
@@ -311,6 +316,7 @@ def inheritance(m: Model, counts: dict[str, int]) -> list[RuleCost]:
     model = m.model(config["model"]["source"] if not plan.converts_model() else "smollm2")
     table = m.assume["document_tokens"]
     doc = table.get((config["data"].get("gender") or {}).get("path"), table["default"])
+    m.assumed["tokens per example"] = doc
     sets = plan.augment_sets()
     evaluation = config["evaluation"]
     out = []
@@ -346,6 +352,8 @@ def image_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
     data = config["data"]
     sizes = m.assume["image_train_examples"]
     examples = sizes.get(data.get("path"), sizes["default"])
+    m.assumed["real training images"] = examples
+    m.assumed["seconds per training step (H200, 32 x 32)"] = m.assume["image_step_s"]
     step, sample = m.assume["image_step_s"], m.assume["image_sample_s"]
     pixels = max((data.get("size", 8) / 32) ** 2, 1)  # the per-image work against a 32 x 32 image (smaller ones: per-step bound)
     # The step times are an H200's; another GPU kind runs them at its fine-tuning throughput's ratio (a GPT-2-small-sized model).

@@ -60,6 +60,8 @@ def text(estimate) -> str:
         lines.append(f"Start-up dominates {rule.rule} ({rule.startup / rule.seconds:.0%} of its hours): {levers(estimate.kind, rule.rule)}.")
     for note in estimate.notes:
         lines.append(f"Note: {note}")
+    if estimate.assumed:
+        lines.append("Assumed (calibration `assumptions`): " + "; ".join(f"{k}: {v}" for k, v in estimate.assumed.items()))
     lines += ["", "Calibration entries used (tokens/s scaled by the entry's parameters / the model's):"]
     for entry in {id(e): e for e in estimate.entries}.values():
         lines.append(f"  {entry['device']} {entry['params'] / 1e6:,.1f} M parameters, {entry['source']}: {entry['basis']}")
