@@ -44,6 +44,15 @@ def test_presets_hold_both_arms_of_each_comparison():
     assert "acc_k_unbiased-ddpm" in mini.figures() and "acc_k_biased-dcgan" in mini.figures()
 
 
+def test_gpu_presets_use_inception_features_and_the_miniature_a_classifier():
+    from synthloop.studies.image_loop.plan import fid_features
+
+    mnist, cifar, mini = (validate(PRESETS[p]) for p in ("zhang2024-self-consuming", "zhang2024-cifar", "zhang2024-mini"))
+    assert fid_features(mnist["fid"]) == fid_features(cifar["fid"]) == "inception-v3 pool3 (2048)"
+    assert fid_features(mini["fid"]) == "classifier lenet penultimate (trained on real data)"
+    assert "feature_net" not in plan_of(PRESETS["zhang2024-cifar"]).synthesize_inputs("scratch-dcgan-r0.5-s0", 1)  # no feature net to train
+
+
 def test_a_config_without_arms_keeps_its_chains_and_files():
     plan = plan_of(without_arms(PRESETS["zhang2024-mini"]))
     assert sorted(plan.chains) == ["dcgan-r0.5-s0", "dcgan-r0.5-s1", "ddpm-r0.5-s0", "ddpm-r0.5-s1"]
@@ -93,13 +102,14 @@ def test_metrics_join_each_arm_to_its_own_test_table():
              "unbiased": pd.DataFrame({"image_id": ids, "label": [0, 0, 1, 1], "subgroup": ["red", "blue", "red", "blue"]})}
     predictions = pd.DataFrame({"classifier": "mlp", "image_id": ids, "label": [0, 0, 1, 1], "prediction": [0, 1, 1, 1]})
     keys = [{"chain": f"{b}-dcgan-r0.5-s0", "bias": b, "generator": "dcgan", "ratio": 0.5, "seed": 0, "generation": 1} for b in tests]
-    summary = {"fid": 1.0, "sampled": 2, "kept": 2, "queue_rows": 2, "train_rows": 6, "features": "classifier:lenet"}
-    table, fid, table1 = report.collect([predictions, predictions], keys, tests, {"enabled": True, "pooling": "subgroup"}, [summary] * 2, keys)
+    summary = {"fid": 1.0, "sampled": 2, "kept": 2, "queue_rows": 2, "train_rows": 6}
+    table, fid, table1 = report.collect([predictions, predictions], keys, tests, {"enabled": True, "pooling": "subgroup"}, [summary] * 2, keys,
+                                        "inception-v3 pool3 (2048)")
     # biased: red (ok, wrong, ok) 2/3, blue 1/1 -> MD 1/3; unbiased: red (ok, ok) 1.0, blue (wrong, ok) 0.5 -> MD 0.5
     # Acc(1): biased (class 0: red 0.5; class 1: 1, 1) 0.75; unbiased (class 0: 0, 1; class 1: 1, 1) 0.5
     assert table.set_index("bias")["md"].to_dict() == pytest.approx({"biased": 1 / 3, "unbiased": 0.5})
     assert table.set_index("bias")["acc_1"].to_dict() == {"biased": 0.75, "unbiased": 0.5}
-    assert list(table1["bias"]) == ["biased", "unbiased"] and "bias" in fid.columns
+    assert list(table1["bias"]) == ["biased", "unbiased"] and "bias" in fid.columns and set(table1["features"]) == {"inception-v3 pool3 (2048)"}
     assert list(report._line(table)) == ["biased dcgan", "unbiased dcgan"]
 
 

@@ -40,3 +40,29 @@ def test_matches_an_independent_computation():
 def test_mismatched_features_are_refused():
     with pytest.raises(ValueError, match="same d"):
         frechet_distance(np.zeros((3, 2)), np.zeros((3, 4)))
+
+
+def test_inception_path_feeds_uint8_channels_first_in_batches():
+    """The Inception-V3 code path with a stand-in network (its weights cannot be downloaded here): what reaches the
+    network is each image as uint8 (N, 3, H, W), grayscale repeated to three channels, in batches, and the distance is
+    the Fréchet distance of the network's features."""
+    import torch
+
+    from synthloop.scorers.fid import inception_fid
+
+    seen = []
+
+    class StandIn(torch.nn.Module):
+        num_features = 3
+
+        def forward(self, x):
+            seen.append((x.dtype, tuple(x.shape)))
+            return x.double().mean(dim=(2, 3))  # the channel means: a 3-d feature
+
+    rng = np.random.default_rng(4)
+    real, fake = rng.integers(0, 256, (10, 4, 4, 1), dtype=np.uint8), rng.integers(0, 128, (7, 4, 4, 1), dtype=np.uint8)
+    value = inception_fid(real, fake, batch_size=4, feature=StandIn())
+    assert seen == [(torch.uint8, (4, 3, 4, 4)), (torch.uint8, (4, 3, 4, 4)), (torch.uint8, (2, 3, 4, 4)),
+                    (torch.uint8, (4, 3, 4, 4)), (torch.uint8, (3, 3, 4, 4))]
+    means = lambda images: np.repeat(images.reshape(len(images), -1).mean(1, keepdims=True), 3, axis=1)  # noqa: E731
+    assert value == pytest.approx(frechet_distance(means(real) + 0, means(fake)), rel=1e-5, abs=1e-3)

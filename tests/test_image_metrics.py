@@ -96,8 +96,9 @@ def test_report_joins_subgroups_by_image_id_not_by_position():
     predictions = pd.DataFrame({"classifier": "mlp", "image_id": test["image_id"].to_numpy()[order], "label": Y_TRUE[order], "prediction": Y_PRED[order]})
     key = {"chain": "dcgan-r0.5-s0", "generator": "dcgan", "ratio": 0.5, "seed": 0, "generation": 1}
     summary = {"fid": 3.0, "sampled": 5, "kept": 4, "queue_rows": 4, "train_rows": 14}
-    metrics, fid, table1 = collect([predictions], [key], test, {"enabled": True, "pooling": "subgroup"}, [summary], [key])
+    metrics, fid, table1 = collect([predictions], [key], test, {"enabled": True, "pooling": "subgroup"}, [summary], [key], "classifier lenet penultimate")
     row = metrics.iloc[0]
     assert (row["classifier"], row["generation"], row["seed"]) == ("mlp", 1, 0)
     assert row["meo"] == pytest.approx(2 / 3) and row["di"] == pytest.approx(1 - 35 / 72) and row["acc_2"] == pytest.approx(0.75)
-    assert fid.iloc[0]["fid"] == 3.0 and list(table1.columns) == ["generator", "ratio", "g1"]
+    assert fid.iloc[0]["fid"] == 3.0 and list(table1.columns) == ["generator", "ratio", "features", "g1"]
+    assert table1.iloc[0]["features"] == "classifier lenet penultimate"  # the table says which features its FIDs are on

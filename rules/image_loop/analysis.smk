@@ -24,6 +24,7 @@ rule image_metrics:
     params:
         chain_keys=PLAN.metrics_keys(),
         test_keys=PLAN.test_keys(),
+        fid_features=fid_features(config["fid"]),
         synthesis_keys=PLAN.synthesis_keys(),
         fairness=canonical(config["fairness"]),
     script:

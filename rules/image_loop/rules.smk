@@ -1,7 +1,7 @@
 # Study 4 (kind: image_loop): self-consuming loops for image classifiers (Zhang et al.).
 # One chain = (arm, generator, ratio, seed); generation g reads g-1's training set. Which jobs exist and
 # what each reads: synthloop.studies.image_loop.plan.
-from synthloop.studies.image_loop.plan import Plan
+from synthloop.studies.image_loop.plan import Plan, fid_features
 
 PLAN = Plan(config, path)
 

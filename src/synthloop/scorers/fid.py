@@ -3,7 +3,8 @@
 The offline default takes the penultimate-layer features of a classifier trained once on the real
 data (as the self-correcting self-consuming peer uses LeNet features for MNIST), so its values are
 not comparable with Inception-V3 FIDs in papers; `inception_fid` gives those where torch-fidelity
-and its weights are available (clusters).
+and its weights are available (clusters). The tables name which of the two
+they hold (`studies.image_loop.plan.fid_features`).
 """
 
 from __future__ import annotations
@@ -38,12 +39,17 @@ def frechet_distance(real_features, generated_features) -> float:
     return float(metric.compute())
 
 
-def inception_fid(real_images: np.ndarray, generated_images: np.ndarray, batch_size: int = 64) -> float:
-    """Inception-V3 FID of uint8 (N, H, W, 3) images (needs torch-fidelity and its weights: clusters)."""
+def inception_fid(real_images: np.ndarray, generated_images: np.ndarray, batch_size: int = 64, feature=2048) -> float:
+    """Inception-V3 FID (torchmetrics, the pool3 features of torch-fidelity's network) of uint8 (N, H, W, C) images.
+
+    torchmetrics resizes to 299 x 299 itself; grayscale images are repeated to three channels. `feature`
+    is torchmetrics' argument: 2048 (Inception-V3, whose weights torch-fidelity downloads once: clusters),
+    or a module standing in for the network."""
     from torchmetrics.image.fid import FrechetInceptionDistance
 
-    metric = FrechetInceptionDistance(feature=2048)
+    metric = FrechetInceptionDistance(feature=feature)
     for images, real in ((real_images, True), (generated_images, False)):
         for start in range(0, len(images), batch_size):
-            metric.update(torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size])).permute(0, 3, 1, 2), real=real)
+            batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size])).permute(0, 3, 1, 2)
+            metric.update(batch.expand(-1, 3, -1, -1) if batch.shape[1] == 1 else batch, real=real)
     return float(metric.compute())

@@ -53,6 +53,11 @@ def baseline_id(seed: int, arm: Arm = Arm()) -> str:
     return chain_id(arm.bias, arm.weights, REAL, seed_id(seed))
 
 
+def fid_features(spec: dict) -> str:
+    """What the study's FID values are computed on, as its tables name them (fid.features, fid.network)."""
+    return "inception-v3 pool3 (2048)" if spec["features"] == "inception" else f"classifier {spec['network']} penultimate (trained on real data)"
+
+
 def arms_of(config: dict) -> list[Arm]:
     """The arms: the product of the configured axes (bias first), or one unnamed arm without axes."""
     axes = config["arms"]

@@ -15,7 +15,7 @@ from scipy import stats
 from synthloop.core import figures
 from synthloop.scorers.fairness import accuracy, fairness_metrics
 
-LABELS = {"accuracy": "accuracy", "meo": "MEO (eq. 2)", "di": "DI (eq. 3)", "md": "MD (eq. 4)", "fid": "FID (feature-space)"}
+LABELS = {"accuracy": "accuracy", "meo": "MEO (eq. 2)", "di": "DI (eq. 3)", "md": "MD (eq. 4)", "fid": "FID"}
 # The range a metric can take: the bands (a t-interval, wide with few seeds) are clipped to it.
 BOUNDS = {"accuracy": (0, 1), "meo": (0, 1), "di": (None, 1), "md": (0, 1), "fid": (0, None), "acc_k": (0, 1)}
 
@@ -47,12 +47,12 @@ def metrics(predictions: list[pd.DataFrame], keys: list[dict], test, fairness: d
     return pd.DataFrame(rows)
 
 
-def fid_table(summaries: list[dict], keys: list[dict]) -> pd.DataFrame:
-    """One row per chain x generation >= 1: FID of that generation's samples and what the FIFO held."""
+def fid_table(summaries: list[dict], keys: list[dict], features: str) -> pd.DataFrame:
+    """One row per chain x generation >= 1: FID of that generation's samples (on `features`, named in its column) and what the FIFO held."""
     values = ["fid", "sampled", "kept", "queue_rows", "train_rows"]
     arms = [a for a in ARM_AXES if any(a in key for key in keys)]
-    columns = ["chain", *arms, "generator", "ratio", "seed", "generation", *values]
-    return pd.DataFrame([{**key, **{k: s[k] for k in values}} for s, key in zip(summaries, keys)], columns=columns)
+    columns = ["chain", *arms, "generator", "ratio", "seed", "generation", *values, "features"]
+    return pd.DataFrame([{**key, **{k: s[k] for k in values}, "features": features} for s, key in zip(summaries, keys)], columns=columns)
 
 
 def arms_in(table: pd.DataFrame) -> list[str]:
@@ -60,8 +60,9 @@ def arms_in(table: pd.DataFrame) -> list[str]:
 
 
 def fid_by_generation(fid: pd.DataFrame) -> pd.DataFrame:
-    """The paper's Table 1: mean FID over seeds, one row per arm, generator (and ratio), one column per generation."""
-    wide = fid.groupby([*arms_in(fid), "generator", "ratio", "generation"])["fid"].mean().unstack("generation")
+    """The paper's Table 1: mean FID over seeds, one row per arm, generator (and ratio), one column per generation;
+    its `features` column says which network's features the values are on."""
+    wide = fid.groupby([*arms_in(fid), "generator", "ratio", "features", "generation"])["fid"].mean().unstack("generation")
     wide.columns = [f"g{c}" for c in wide.columns]
     return wide.reset_index()
 
@@ -120,7 +121,7 @@ def plot_fid(fid: pd.DataFrame, path) -> None:
     fig, ax = figures.subplots(figsize=(5.5, 3.4))
     _draw(ax, across_seeds(fid, ["line", "generation"], "fid"), "generation", names, BOUNDS["fid"])
     ax.set_xlabel("generation (generator trained on g-1's set)")
-    ax.set_ylabel(LABELS["fid"])
+    ax.set_ylabel(f"{LABELS['fid']} on {fid['features'].iloc[0]}" if len(fid) else LABELS["fid"], fontsize=7)
     figures.integer_ticks(ax)
     ax.legend(fontsize=7)
     ax.set_title(f"FID of each generation's samples\n{_seed_note(fid)}", fontsize=8)
@@ -152,9 +153,10 @@ def plot_acc_k(table: pd.DataFrame, generator: str, path) -> None:
     figures.save(fig, path)
 
 
-def collect(predictions: list[pd.DataFrame], keys: list[dict], test: pd.DataFrame, fairness: dict, summaries: list[dict], summary_keys: list[dict]):
-    """The study's tables: metrics per classifier, FID per generation, and FID in the paper's Table 1 layout."""
-    fid = fid_table(summaries, summary_keys)
+def collect(predictions: list[pd.DataFrame], keys: list[dict], test, fairness: dict, summaries: list[dict], summary_keys: list[dict],
+            features: str):
+    """The study's tables: metrics per classifier, FID per generation (on `features`), and FID in the paper's Table 1 layout."""
+    fid = fid_table(summaries, summary_keys, features)
     return metrics(predictions, keys, test, fairness), fid, fid_by_generation(fid)
 
 
