@@ -17,6 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
+def study_path(kind: str, study: str):
+    """The workflow's own path helper for a kind's study: plans are tested against the layout the rules write."""
+    from synthloop.studies import layout
+    from synthloop.studies.base import path_function
+
+    return path_function(layout(kind), study)
+
 
 def jobs_in(output: str) -> list[str]:
     """The rule of each job Snakemake's log announces (run, or planned by a dry run), in log order; a dry run lists

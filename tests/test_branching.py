@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TINY_CONFIG, validation_error
+from conftest import ROOT, TINY_CONFIG, study_path, validation_error
 
 from synthloop.analysis import metrics as metrics_module
 from synthloop.analysis.metrics import line_labels, plot_scorer
@@ -28,13 +28,12 @@ def branched(generations: int = 4, at: int = 2) -> dict:
     return config
 
 
-def fake_path(name, **wc):
-    return f"results/tiny/{name}/" + "/".join(f"{k}={v}" for k, v in wc.items())
+path = study_path("text_loop", "tiny")
 
 
 @pytest.fixture(scope="module")
 def plan():
-    return Plan(validate(branched()), fake_path, "results/tiny")
+    return Plan(validate(branched()), path, "results/tiny")
 
 
 def test_the_branch_is_a_chain_with_its_own_strategy(plan):
@@ -48,26 +47,26 @@ def test_the_branch_is_a_chain_with_its_own_strategy(plan):
 def test_generations_before_k_are_the_parents_files(plan):
     for g in (0, 1):
         assert plan.owner(BRANCH, g) == PARENT
-        assert plan.file("generated", BRANCH, g) == fake_path("generated", chain=PARENT, gen=g)
-    assert plan.prompts(BRANCH) == fake_path("train", chain=PARENT, gen=0)
+        assert plan.file("generated", BRANCH, g) == path("generated", chain=PARENT, gen=g)
+    assert plan.prompts(BRANCH) == path("train", chain=PARENT, gen=0)
     # generation k reads the parent's k-1: its pool, what it wrote, and its model
     inputs = plan.compose_inputs(BRANCH, 2)
-    assert inputs["previous_pool"] == fake_path("pool", chain=PARENT, gen=1)
-    assert inputs["previous_generated"] == fake_path("generated", chain=PARENT, gen=1)
-    assert plan.finetune_inputs(BRANCH, 2)["init"] == [fake_path("model", chain=PARENT, gen=1)]
-    assert plan.finetune_inputs(BRANCH, 2)["train"] == fake_path("train", chain=BRANCH, gen=2)
+    assert inputs["previous_pool"] == path("pool", chain=PARENT, gen=1)
+    assert inputs["previous_generated"] == path("generated", chain=PARENT, gen=1)
+    assert plan.finetune_inputs(BRANCH, 2)["init"] == [path("model", chain=PARENT, gen=1)]
+    assert plan.finetune_inputs(BRANCH, 2)["train"] == path("train", chain=BRANCH, gen=2)
     # scores before k are the parent's files under the branch's keys; no target names a branch file before k
     scores = {(e["chain"], e["generation"]): e["path"] for e in plan.score_entries() if e["scorer"] == "quality"}
     assert scores[(BRANCH, 1)] == scores[(PARENT, 1)] and scores[(BRANCH, 2)] != scores[(PARENT, 2)]
     targets = "\n".join(plan.targets())
-    assert f"chain={BRANCH}/gen=0" not in targets and f"chain={BRANCH}/gen=1" not in targets
+    assert f"chains/{BRANCH}/g0/" not in targets and f"chains/{BRANCH}/g1/" not in targets and f"chains/{BRANCH}/g2/" in targets
 
 
 def test_after_k_the_branch_follows_itself(plan):
     inputs = plan.compose_inputs(BRANCH, 3)
-    assert inputs["previous_pool"] == fake_path("pool", chain=BRANCH, gen=2)
-    assert plan.finetune_inputs(BRANCH, 3)["init"] == [fake_path("model", chain=BRANCH, gen=2)]
-    assert plan.generated_texts().count(fake_path("generated", chain=BRANCH, gen=3)) == 1
+    assert inputs["previous_pool"] == path("pool", chain=BRANCH, gen=2)
+    assert plan.finetune_inputs(BRANCH, 3)["init"] == [path("model", chain=BRANCH, gen=2)]
+    assert plan.generated_texts().count(path("generated", chain=BRANCH, gen=3)) == 1
     assert all(v["chain"] != BRANCH for v in plan.neuron_versions())  # its shared versions are not counted twice
 
 

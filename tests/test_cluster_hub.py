@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, study_path
 
 from synthloop.core.hub import cached_commit, hub_sources, pinned, split_pin
 from synthloop.core.provenance import manifest
@@ -114,7 +114,7 @@ def test_plan_carries_pins_to_the_fine_tunes_and_the_perplexity_model():
         config["regression"] = {"predictors": ["length_chars"]}
 
     config = full_preset(pin)
-    plan = Plan(config, lambda name, **w: f"results/x/{name}/" + "/".join(map(str, w.values())), "results/x")
+    plan = Plan(config, study_path("text_loop", "x"), "results/x")
     chain = next(iter(plan.chains))
     assert plan.init_model(chain, 3) == "org/base@v7"
     assert plan.scorer_assets(config["scorers"]["ppl"], "twitter") == {"causal_lm": "org/reference@r1"}

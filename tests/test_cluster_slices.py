@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TINY_CONFIG
+from conftest import ROOT, TINY_CONFIG, study_path
 
 from synthloop.core.config import ConfigError
 from synthloop.studies import validate
@@ -30,7 +30,7 @@ def preset(**changes) -> dict:
 
 
 def plan(config: dict) -> Plan:
-    return Plan(config, lambda name, **w: "results/x/" + "/".join([name, *map(str, w.values())]), "results/x")
+    return Plan(config, study_path("text_loop", "x"), "results/x")
 
 
 def test_the_full_preset_splits_into_18_disjoint_slices_of_1000_chains():
@@ -55,14 +55,15 @@ def test_a_slice_targets_its_chains_texts_and_metrics_tables_only():
     assert len(sliced.chains) == 200 and all(c.seed == 3 and c.ratio == 0.125 and c.dataset == "news" for c in sliced.chains.values())
     targets = sliced.targets()
     assert len(targets) == 200 * 20 + 200  # generated texts per chain and generation + one metrics table per chain
-    assert sorted(t for t in targets if t.startswith("results/x/chain_metrics/")) == sorted(f"results/x/chain_metrics/{c}" for c in sliced.chains)
-    assert not [t for t in targets if not t.startswith(("results/x/generated", "results/x/chain_metrics"))]
+    path = study_path("text_loop", "x")
+    assert sorted(t for t in targets if t.endswith("/metrics.parquet")) == sorted(path("chain_metrics", chain=c) for c in sliced.chains)
+    assert not [t for t in targets if not t.endswith(("/generated.parquet", "/metrics.parquet"))]
     # a chain's metrics table reads every score of that chain (6 scorers x 20 generations) and no other chain's
     chain = next(iter(sliced.chains))
     entries = sliced.chain_score_entries(chain)
     assert len(entries) == 6 * 20 and {e["chain"] for e in entries} == {chain}
     assert [e for e in sliced.score_entries() if e["chain"] == chain] == entries
-    assert "results/x/metrics" in plan(preset()).targets() and "results/x/metrics" not in targets
+    assert path("metrics") in plan(preset()).targets() and path("metrics") not in targets
     assert sliced.datasets() == ["news"]  # only its dataset is prepared and clustered
 
 

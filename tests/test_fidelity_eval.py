@@ -2,7 +2,7 @@
 drawn reproducibly, whatever n·r the pool needed."""
 
 import pandas as pd
-from conftest import ROOT
+from conftest import ROOT, study_path
 
 from synthloop.core.config import read_yaml
 from synthloop.scorers.text_metrics import evaluation_sample
@@ -28,7 +28,7 @@ def test_plan_scores_eval_size_however_many_texts_the_pool_needs():
     config = read_yaml(ROOT / "presets" / "kovac2025-recursive-loops.yaml")
     config["trust_remote_code"] = True  # the preset's stella embedder asks for it; validation refuses it otherwise
     config = validate(config)
-    plan = Plan(config, lambda name, **wc: f"results/x/{name}", "results/x")
+    plan = Plan(config, study_path("text_loop", "x"), "results/x")
     by_ratio = {}
     for chain_id, chain in plan.chains.items():
         by_ratio.setdefault(chain.ratio, chain_id)

@@ -105,16 +105,17 @@ def test_validation_names_the_cluster_shortfall():
 
 
 def test_cluster_quality_comes_from_the_configured_quality_scorer():
-    from conftest import ROOT
+    from conftest import ROOT, study_path
 
     from synthloop.core.config import read_yaml
     from synthloop.studies import validate
     from synthloop.studies.text_loop.plan import Plan
 
     mini = validate(read_yaml(ROOT / "presets" / "kovac2025-mini.yaml"))
-    plan = Plan(mini, lambda name, **wc: f"results/x/{name}-{'-'.join(map(str, wc.values()))}", "results/x")
+    plan = Plan(mini, study_path("text_loop", "x"), "results/x")
     quality = plan.cluster_quality("speech")
-    assert quality["spec"]["kind"] == "quality_classifier" and plan.cluster_quality_inputs("speech") == ["results/x/quality_model-speech"]
+    assert quality["spec"]["kind"] == "quality_classifier"
+    assert plan.cluster_quality_inputs("speech") == ["results/x/models/speech/quality_classifier.skops"]
     judge = {"judge": {"kind": "llm_judge", "aspects": ["lean", "quality"]}, "p": {"kind": "positivity"}}
     assert cl.quality_scorer({"scorers": judge}) == "judge"
     assert cl.quality_scorer({"scorers": {"j": {"kind": "llm_judge", "aspects": ["lean"]}}}) is None

@@ -1,11 +1,14 @@
-"""Issue 12 items 9 and 13: study 1's full preset runs G0..G10; the default says where it is not the paper."""
+"""Study 1 (Wang et al.) as published: the full preset's generations and setups, the center-only setup, the neuron
+analysis and the base model's row; the default says where it is not the paper."""
 
 import yaml
-from conftest import ROOT
+from conftest import ROOT, study_path
 
 from synthloop.core.config import read_yaml
 from synthloop.studies import validate
 from synthloop.studies.text_loop.plan import Plan
+
+path = study_path("text_loop", "s")
 
 
 def test_full_preset_has_eleven_generations_per_setup(tmp_path):
@@ -13,7 +16,7 @@ def test_full_preset_has_eleven_generations_per_setup(tmp_path):
     articles = tmp_path / "articles.csv"
     articles.write_text("title,body,label\n" + "".join(f"t{i},body {i},{lab}\n" for i, lab in enumerate(["Left", "Center", "Right"] * 600)))
     config["datasets"]["articles"]["path"] = str(articles)  # the published articles are not redistributed
-    plan = Plan(validate(config), lambda name, **wc: name, "results")
+    plan = Plan(validate(config), path, "results/s")
     assert plan.generations == list(range(11))  # G0 .. G10 (Wang et al.: 11 models per setup)
 
 
@@ -41,7 +44,7 @@ def test_neuron_correlations_in_levels_pool_every_version():
     assert len(pooled_y) == 66
 
 
-# -- issue 12 item 10: the center-only setup, in the same study ------------------------------------------------------
+# -- the center-only setup, in the same study ---------------------------------------------------------------------
 
 
 def full_preset(tmp_path, center=2000):
@@ -56,12 +59,12 @@ def full_preset(tmp_path, center=2000):
 
 def test_full_preset_runs_all_six_setups_in_one_study(tmp_path):
     config, _ = full_preset(tmp_path)
-    plan = Plan(config, lambda name, **wc: f"{name}:{wc.get('dataset', wc.get('chain'))}", "results")
+    plan = Plan(config, path, "results/s")
     setups = sorted((c.dataset, c.strategy) for c in plan.chains.values())
     assert setups == sorted([("articles", s) for s in ("replace", "preserve", "accumulate", "overfit")]
                             + [("center", "replace"), ("center", "preserve")])  # Wang et al.: 4 main + 2 alternative setups
-    assert plan.real_docs("center-replace-s0") == "finetune_docs:center"  # the center chains start from their own set
-    assert plan.scorer_assets({"kind": "lean_classifier"}, "center") == {"lean_model": "lean_model:articles"}  # the source's scorers
+    assert plan.real_docs("center-replace-s0") == path("finetune_docs", dataset="center")  # the center chains start from their own set
+    assert plan.scorer_assets({"kind": "lean_classifier"}, "center") == {"lean_model": path("lean_model", dataset="articles")}  # the source's scorers
 
 
 def test_center_only_generation0_trains_on_every_center_article(tmp_path):
@@ -95,12 +98,12 @@ def test_label_subset_size_is_checked_and_absent_means_all():
         draw_label_subset(docs, "c", {"from": "x", "keep_labels": ["center"], "size": 4}, 0)
 
 
-# -- issue 12 item 11: the neuron analysis pools every setup's versions ------------------------------------------------
+# -- the neuron analysis pools every setup's versions ---------------------------------------------------------------
 
 
 def test_neuron_analysis_pools_the_66_versions_of_six_setups_on_one_probe_set(tmp_path):
     config, _ = full_preset(tmp_path)
-    plan = Plan(config, lambda name, **wc: f"{name}:{wc.get('dataset', wc.get('chain'))}", "results")
+    plan = Plan(config, path, "results/s")
     versions = plan.neuron_versions()
     assert len(versions) == 66 and len({v["chain"] for v in versions}) == 6  # 6 setups x 11 generations
     assert {plan.neuron_probes(v["chain"]) for v in versions} == {plan.neuron_probes("articles-replace-s0")}  # activations comparable
@@ -128,7 +131,7 @@ def test_levels_correlations_pool_every_setup_in_the_analysis():
     assert len(y) == 66
 
 
-# -- issue 12 item 12: the base model before fine-tuning, scored like every generation (Figure 2) ------------------------
+# -- the base model before fine-tuning, scored like every generation (Figure 2) ---------------------------------------
 
 
 def tiny_plan(**chains):
@@ -136,15 +139,15 @@ def tiny_plan(**chains):
 
     config = read_yaml(TINY_CONFIG)
     config["chains"].update(chains)
-    return Plan(validate(config), lambda name, **wc: f"{name}:" + ",".join(f"{k}={v}" for k, v in sorted(wc.items())), "results")
+    return Plan(validate(config), path, "results/s")
 
 
 def test_every_chain_has_a_base_row_from_one_scored_base_generation():
     plan = tiny_plan()
     base = [e for e in plan.score_entries() if e["generation"] == -1]
     assert {(e["chain"], e["scorer"]) for e in base} == {(c, s) for c in plan.chains for s in plan.scorers}
-    assert {e["path"] for e in base} == {f"base_score:dataset=sotu,scorer={s}" for s in plan.scorers}  # one base set per dataset
-    assert "base_generated:dataset=sotu" in plan.targets()
+    assert {e["path"] for e in base} == {path("base_score", dataset="sotu", scorer=s) for s in plan.scorers}  # one base set per dataset
+    assert path("base_generated", dataset="sotu") in plan.targets()
     assert plan.base_prompts("sotu") == plan.prompts("sotu-replace-s0")  # the base continues generation 0's prompts
     assert plan.base_source() == plan.init_model("sotu-replace-s0", 0)  # the model generation 0 fine-tunes
     assert not tiny_plan(score_base=False).base_datasets()

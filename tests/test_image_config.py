@@ -2,7 +2,7 @@
 
 import pytest
 import yaml
-from conftest import ROOT, validation_error
+from conftest import ROOT, study_path, validation_error
 
 from synthloop.studies import validate
 from synthloop.studies.image_loop.plan import Plan
@@ -10,8 +10,7 @@ from synthloop.studies.image_loop.plan import Plan
 MINI = yaml.safe_load((ROOT / "presets" / "zhang2024-mini.yaml").read_text())
 
 
-def fake_path(name, **wildcards):
-    return name + "".join(f"/{k}={v}" for k, v in sorted(wildcards.items()))
+path = study_path("image_loop", "mini")
 
 
 @pytest.mark.parametrize("preset", ["zhang2024-mini", "zhang2024-self-consuming", "zhang2024-cifar"])
@@ -41,7 +40,7 @@ def test_mini_is_the_issue_s_design():
         (lambda c: c.update(data={"source": "hf"}), "config key 'data.path'"),
         (lambda c: c["data"]["colourise"].update(ratios={"2": [1, 1]}), "config key 'data.colourise.ratios.2': needs 3"),
         (lambda c: c.update(classifier_options={"vgg": {}}), "config key 'classifier_options.vgg': not a configured classifier"),
-        (lambda c: c.update(max_jobs=30), "config key 'max_jobs': the study needs about 39 jobs"),
+        (lambda c: c.update(max_jobs=60), "config key 'max_jobs': the study needs about 71 jobs"),
     ],
 )
 def test_bad_input_names_the_key(edit, message):
@@ -49,19 +48,19 @@ def test_bad_input_names_the_key(edit, message):
 
 
 def test_fairness_off_needs_no_subgroups():
-    config = validate({**MINI, "data": {"source": "digits"}, "fairness": {"enabled": False}})
-    assert "meo" not in Plan(config, fake_path).figures()
+    config = validate({**MINI, "arms": {}, "data": {"source": "digits"}, "fairness": {"enabled": False}})
+    assert "meo" not in Plan(config, path).figures()
 
 
 def test_plan_shares_generation_0_and_chains_generations():
-    plan = Plan(validate(MINI), fake_path)
+    plan = Plan(validate({**MINI, "arms": {}}), path)  # one arm: the ids without an arm (tests/test_image_arms.py has both)
     assert sorted(plan.chains) == ["dcgan-r0.5-s0", "dcgan-r0.5-s1", "ddpm-r0.5-s0", "ddpm-r0.5-s1"]
     # generation 0 of every chain of a seed is one real-data run
-    assert plan.predictions_path("dcgan-r0.5-s1", 0) == plan.predictions_path("ddpm-r0.5-s1", 0) == "predictions/chain=real-s1/gen=0"
-    assert plan.train_path("ddpm-r0.5-s0", 0) == "train_g0"
+    assert plan.predictions_path("dcgan-r0.5-s1", 0) == plan.predictions_path("ddpm-r0.5-s1", 0) == "results/mini/chains/real-s1/g0/predictions.parquet"
+    assert plan.train_path("ddpm-r0.5-s0", 0) == "results/mini/data/train_g0.parquet"
     inputs = plan.synthesize_inputs("ddpm-r0.5-s0", 1)
-    assert inputs["previous"] == "train_g0" and inputs["filter_net"] == "classifiers/chain=real-s0/gen=0"
-    assert plan.synthesize_inputs("ddpm-r0.5-s0", 3)["previous"] == "image_train/chain=ddpm-r0.5-s0/gen=2"
+    assert inputs["previous"] == path("train_g0") and inputs["filter_net"] == "results/mini/chains/real-s0/g0/classifiers"
+    assert plan.synthesize_inputs("ddpm-r0.5-s0", 3)["previous"] == path("image_train", chain="ddpm-r0.5-s0", gen=2)
     # 2 seeds' generation 0, then 4 chains x generations 1-4
     assert len(plan.runs()) == 2 + 4 * 4
     assert len(plan.metrics_inputs()["predictions"]) == len(plan.metrics_keys()) == 4 * 5

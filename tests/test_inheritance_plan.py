@@ -1,13 +1,12 @@
 """Study 3 plan: which arms exist, what each reads, the augmentation set sizes, the rounds' models."""
 
 import pytest
+from conftest import study_path
 
 from synthloop.studies import validate
 from synthloop.studies.inheritance.plan import Plan, arms
 
-
-def path(name, **w):
-    return f"results/s/{name}/" + "/".join(f"{k}={v}" for k, v in sorted(w.items()))
+path = study_path("inheritance", "s")
 
 
 @pytest.fixture
@@ -54,7 +53,7 @@ def test_evaluations_and_rows_align_and_targets(config):
     plan = Plan(config, path, "results/s")
     assert len(plan.evaluations()) == len(plan.evaluation_rows()) == 9 * 2
     for file, row in zip(plan.evaluations(), plan.evaluation_rows()):
-        assert f"arm={row['arm']}" in file and f"seed={row['seed']}" in file
+        assert file == path("evaluation", arm=row["arm"], seed=row["seed"])
     figures = plan.figures()
     assert {"gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "rounds", "mitigations"} == set(figures)
 

@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TINY_CONFIG, validation_error
+from conftest import ROOT, TINY_CONFIG, study_path, validation_error
 
 from synthloop.core.config import ConfigError
 from synthloop.data.documents import load_documents, local_inputs
@@ -108,12 +108,13 @@ def test_a_local_base_model_s_files_are_inputs_of_the_first_fine_tune(tmp_path):
     config["base_model"] = {"source": str(base)}
     from synthloop.studies import validate
 
-    plan = Plan(validate(config), lambda name, **wc: f"results/tiny/{name}-{'-'.join(map(str, wc.values()))}", "results/tiny")
+    path = study_path("text_loop", "tiny")
+    plan = Plan(validate(config), path, "results/tiny")
     chain = sorted(plan.chains)[0]
     assert plan.finetune_inputs(chain, 0)["init"] == sorted(str(base / n) for n in ("config.json", "model.safetensors", "tokenizer.json"))
-    assert plan.finetune_inputs(chain, 1)["init"] == [f"results/tiny/model-{chain}-0"]
+    assert plan.finetune_inputs(chain, 1)["init"] == [path("model", chain=chain, gen=0)]
     config["base_model"] = {"source": "org/hub-model"}
-    assert Plan(validate(config), lambda name, **wc: name, "results/tiny").finetune_inputs(chain, 0)["init"] == []
+    assert Plan(validate(config), path, "results/tiny").finetune_inputs(chain, 0)["init"] == []
 
 
 def test_local_scorer_and_embedder_model_files_are_inputs_of_scoring(tmp_path):
@@ -130,7 +131,7 @@ def test_local_scorer_and_embedder_model_files_are_inputs_of_scoring(tmp_path):
     config["embedders"] = {"local": {"model": str(embedder)}}
     config["scorers"]["diversity"] = {"kind": "semantic_diversity", "embedder": "local"}
     config["scorers"]["hf"] = {"kind": "hf_classifier", "model": str(classifier), "labels": {"LABEL_0": "left", "LABEL_1": "right"}}
-    plan = Plan(validate(config), lambda name, **wc: f"results/tiny/{name}/" + "/".join(f"{k}={v}" for k, v in sorted(wc.items())), "results/tiny")
+    plan = Plan(validate(config), study_path("text_loop", "tiny"), "results/tiny")
     chain = next(iter(plan.chains))
     inputs = plan.score_inputs(chain, 1)["assets"]
     for directory in (embedder, classifier):
