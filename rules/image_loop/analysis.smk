@@ -55,3 +55,32 @@ rule image_figures:
         figures=PLAN.figures(),
     script:
         "../../scripts/image_loop/figure.py"
+
+
+# The conjecture (eq. 6) fitted to the measured bias series: coefficients with intervals and A_t per step.
+rule image_conjecture:
+    input:
+        **PLAN.conjecture_inputs(),
+    output:
+        fit=path("table", table="conjecture_fit"),
+        amplification=path("table", table="conjecture_amplification"),
+        figure=report(
+            path("image_figure", figure="conjecture"),
+            caption="../../report/image_loop/conjecture.rst",
+            category=STUDY,
+            subcategory="classifiers",
+        ),
+    log:
+        log("image_conjecture"),
+    benchmark:
+        bench("image_conjecture")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        synthesis_keys=PLAN.synthesis_keys(),
+        arms=PLAN.arm_columns(),
+        conjecture=canonical(config["conjecture"]),
+    script:
+        "../../scripts/image_loop/conjecture.py"

@@ -16,6 +16,7 @@ localrules:
     prepare_images,
     image_metrics,
     image_figures,
+    image_conjecture,
 
 
 include: "data.smk"

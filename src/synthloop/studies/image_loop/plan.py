@@ -202,6 +202,15 @@ class Plan:
         """The chain keys of each summary in metrics_inputs()['synthesis'], in the same order."""
         return [self._key(c, g) for c in self.chains for g in self.generations if g > 0]
 
+    def conjecture_enabled(self) -> bool:
+        """Eq. 6 is fitted where there is a bias series (fairness on) of at least two steps."""
+        return self.config["fairness"]["enabled"] and len(self.generations) >= 3
+
+    def conjecture_inputs(self) -> dict:
+        runs = [(c, g) for c in self.chains for g in self.generations if g > 0]
+        return {"metrics": self.path("image_metrics"), "fid": self.path("fid_metrics"),
+                "generated": [self.path("image_generated", chain=c, gen=g) for c, g in runs]}
+
     # -- figures and targets --------------------------------------------------------------------
     def figures(self) -> list[str]:
         names = list(METRIC_FIGURES) if self.config["fairness"]["enabled"] else ["accuracy"]
@@ -220,4 +229,7 @@ class Plan:
         return [(name, *caption(name)) for name in self.figures()]
 
     def targets(self) -> list[str]:
-        return [self.path("image_metrics"), self.path("table", table="fid_by_generation"), *[self.path("image_figure", figure=f) for f in self.figures()]]
+        conjecture = [self.path("table", table="conjecture_fit"), self.path("table", table="conjecture_amplification"),
+                      self.path("image_figure", figure="conjecture")] if self.conjecture_enabled() else []
+        return [self.path("image_metrics"), self.path("table", table="fid_by_generation"), *[self.path("image_figure", figure=f) for f in self.figures()],
+                *conjecture]
