@@ -55,3 +55,35 @@ def test_filter_scorer_follows_the_config(tiny_clip):
     assert filter_scorer(off, None, 3, 0) is None
     clip = {"enabled": True, "scorer": "clip", "clip_model": str(tiny_clip), "class_names": [], "prompt": "{name}", "mc_samples": 1}
     assert filter_scorer(clip, None, 3, 0)(np.zeros((2, 8, 8, 3), dtype=np.uint8)).shape == (2,)
+
+
+def test_combined_scorer_is_the_mean_of_clip_and_the_mc_dropout_classifier(tiny_clip, tmp_path):
+    from synthloop.studies.image_loop import classifiers
+    from synthloop.studies.image_loop.steps import filter_scorer, load_classifier, save_classifier
+
+    torch.manual_seed(0)
+    net = classifiers.build("mlp", (3, 8, 8), 3, {"dropout": 0.5})
+    path = tmp_path / "mlp.safetensors"
+    save_classifier(net, {"name": "mlp", "options": {"dropout": 0.5}, "shape": [3, 8, 8], "n_classes": 3}, path)
+    spec = {"enabled": True, "scorer": "combined", "clip_model": str(tiny_clip), "class_names": [], "prompt": "{name}", "mc_samples": 10}
+    images = np.random.default_rng(1).integers(0, 256, (6, 8, 8, 3), dtype=np.uint8)
+    combined = filter_scorer(spec, path, 3, seed=7)(images)
+    clip = filtering.clip_uncertainty(str(tiny_clip), filtering.class_prompts(3, [], "{name}"))(images)
+    mc = filtering.classifier_uncertainty(load_classifier(path), 10, 7)(images)
+    assert combined == pytest.approx((clip + mc) / 2, rel=1e-6)
+    # MC dropout: ten passes with dropout on are not the single deterministic pass
+    single = filtering.classifier_uncertainty(load_classifier(path), 1, 7)(images)
+    assert not np.allclose(mc, single)
+
+
+def test_the_gpu_presets_filter_with_both_experts_and_mc_dropout():
+    import yaml
+    from conftest import ROOT
+
+    from synthloop.studies import validate
+
+    for preset in ("zhang2024-self-consuming", "zhang2024-cifar"):
+        config = validate(yaml.safe_load((ROOT / "presets" / f"{preset}.yaml").read_text()))
+        filt = config["filter"]
+        assert filt["scorer"] == "combined" and filt["mc_samples"] > 1 and filt["classifier"] == "torchvision:alexnet"  # dropout in its head
+    assert len(config["filter"]["class_names"]) == 20  # CIFAR-20's superclasses, one prompt each

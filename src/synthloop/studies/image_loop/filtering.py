@@ -6,6 +6,8 @@ n = ceil(S / (1 - r)) images and keeps the S with the lowest entropy, so the bot
 are dropped and every generation still adds S images to the queue (its capacity in generations stays
 D/S). With `scorer: clip` the score is the entropy of CLIP's zero-shot class probabilities over one
 prompt per class (the paper's other expert; a CLIP model from the hub or a local path, clusters).
+With `scorer: combined` both experts score, and a sample's score is the mean of their two entropies
+(the paper names both experts without saying how their scores combine).
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def classifier_uncertainty(model, mc_samples: int, seed: int) -> Callable[[np.nd
 
     passes = mc_samples if has_dropout(model) else 1
     return lambda images: entropy(predict_proba(model, images, mc_samples=passes, seed=seed))
+
+
+def mean_uncertainty(experts: list[Callable[[np.ndarray], np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
+    """The equal-weight mean of several experts' entropies (nats over the same classes), image by image."""
+    return lambda images: np.mean([expert(images) for expert in experts], axis=0)
 
 
 def class_prompts(n_classes: int, names: list[str], prompt: str) -> list[str]:

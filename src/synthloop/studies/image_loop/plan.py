@@ -133,7 +133,7 @@ class Plan:
     def filter_classifier(self) -> str | None:
         """The classifier whose uncertainty filters synthetic samples (None: no filtering)."""
         filt = self.config["filter"]
-        return (filt["classifier"] or self.config["classifiers"][0]) if filt["enabled"] and filt["scorer"] == "classifier" else None
+        return (filt["classifier"] or self.config["classifiers"][0]) if filt["enabled"] and filt["scorer"] in ("classifier", "combined") else None
 
     # -- inputs of each job ----------------------------------------------------------------
     def data_inputs(self) -> dict:
@@ -149,7 +149,7 @@ class Plan:
         inputs = {"previous": self.train_path(name, gen - 1), "real_train": self.data_path("real_train", bias)}
         generator = self.chains[name].generator
         models = [self.config["generator_params"][generator].get("model")] if generator == "sd_lora" else []
-        if self.config["filter"]["enabled"] and self.config["filter"]["scorer"] == "clip":
+        if self.config["filter"]["enabled"] and self.config["filter"]["scorer"] in ("clip", "combined"):
             models.append(self.config["filter"]["clip_model"])
         if local := local_files([m for m in models if m]):
             inputs["local_models"] = local

@@ -119,12 +119,19 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
 
 
 def filter_scorer(filt: dict, filter_net_path, n_classes: int, seed: int):
-    """The uncertainty scorer of the configured filter: the previous generation's classifier, CLIP, or none."""
+    """The uncertainty scorer of the configured filter: the previous generation's classifier, CLIP, both, or none.
+
+    `combined` (section 3.2: "the CLIP and our trained classification model of the last generation") scores
+    each sample by the mean of the two experts' predictive entropies (nats, over the same classes): the paper
+    does not say how it combines them, and an equal-weight mean keeps the score an entropy."""
     if not filt["enabled"]:
         return None
-    if filt["scorer"] == "clip":
-        return filtering.clip_uncertainty(filt["clip_model"], filtering.class_prompts(n_classes, filt["class_names"], filt["prompt"]))
-    return filtering.classifier_uncertainty(load_classifier(filter_net_path), filt["mc_samples"], seed)
+    experts = []
+    if filt["scorer"] in ("clip", "combined"):
+        experts.append(filtering.clip_uncertainty(filt["clip_model"], filtering.class_prompts(n_classes, filt["class_names"], filt["prompt"])))
+    if filt["scorer"] in ("classifier", "combined"):
+        experts.append(filtering.classifier_uncertainty(load_classifier(filter_net_path), filt["mc_samples"], seed))
+    return experts[0] if len(experts) == 1 else filtering.mean_uncertainty(experts)
 
 
 def _fid(real: np.ndarray, generated: np.ndarray, feature_net) -> float:
