@@ -8,8 +8,8 @@ import pytest
 
 from synthloop.core.config import validate_schema
 from synthloop.studies.inheritance.augment import culture_prompts, cycle, gender_prompts
-from synthloop.studies.inheritance.mitigate import add_token, mask_text, mitigate
-from synthloop.studies.inheritance.mix import augmented_count, compose_gender, split_counts
+from synthloop.studies.inheritance.mitigate import add_token, invented_names, mask_text, mitigate_text
+from synthloop.studies.inheritance.mix import augmented_count, compose_culture, compose_gender, split_counts
 from synthloop.studies.inheritance.prompts import GENDER_BIAS_TYPES, GENDER_TEMPLATES, MASK, survey_question
 from synthloop.studies.inheritance.realset import balanced_sample, standin_biographies
 
@@ -149,34 +149,73 @@ def test_standin_biographies_never_name_the_profession_and_use_their_pronouns(sl
     assert len(sample) == 13 and max(Counter(zip(sample["profession"], sample["gender"])).values()) == 2
 
 
-MASK_CASES = [
+GENDER_MASK_CASES = [  # gender arms: names and gendered words; culture words stay (appendix E.1)
     ("Fatima is a nurse. She loves her patients and they love her.", "[MASK] is a nurse. They love their patients and they love them."),
-    ("He is an Arabic architect and his wife is Spanish.", "They are an [MASK] architect and their spouse is [MASK]."),
-    ("João met Li in China; Li's mother was a painter.", "[MASK] met [MASK] in [MASK]; [MASK]'s parent was a painter."),
+    ("He is an Arabic architect and his wife is Spanish.", "They are an Arabic architect and their spouse is Spanish."),
+    ("João met Li in China; Li's mother was a painter.", "[MASK] met [MASK] in China; [MASK]'s parent was a painter."),
     ("A female professor and a male dentist, Mr Wei.", "A [MASK] professor and a [MASK] dentist, Mx [MASK]."),
     ("Lin is not Li, and Mariana is not Ana.", "[MASK] is not [MASK], and [MASK] is not [MASK]."),
-    ("She was born in Portugal. Her work won prizes.", "They were born in [MASK]. Their work won prizes."),
     ("The chemist ate lunch with herself.", "The chemist ate lunch with themselves."),
     ("He teaches and she studies; she always works late.", "They teach and they study; they always works late."),
+    # contractions, straight and curly
+    ("She's a nurse. He\u2019s kind, and she's been praised.", "They're a nurse. They\u2019re kind, and they've been praised."),
+    # names the generator invents: after a title, or opening the text as its subject, masked wherever they recur
+    ("Dr. Emily Chen is a dentist. Chen's patients trust her.", "Dr. [MASK] [MASK] is a dentist. [MASK]'s patients trust them."),
+    ("Meet Sarah Okafor, a painter. Sarah paints the sea.", "Meet [MASK] [MASK], a painter. [MASK] paints the sea."),
+    # a place that holds a configured name ('Hong' is a Chinese name) is left whole
+    ("Hong works in Hong Kong.", "[MASK] works in Hong Kong."),
+]
+CULTURE_MASK_CASES = [  # culture arms: culture labels only
+    ("You are a person influenced by Spanish culture. Fatima lives in Spain.", "You are a person influenced by [MASK] culture. Fatima lives in [MASK]."),
+    ("Person A is influenced by Arabic culture. She is from Hong Kong.", "Person A is influenced by [MASK] culture. She is from Hong Kong."),
 ]
 
 
-@pytest.mark.parametrize("text, expected", MASK_CASES)
-def test_masking_names_pronouns_and_culture_words(text, expected, slots):
+@pytest.mark.parametrize("text, expected", GENDER_MASK_CASES)
+def test_gender_mask_names_contractions_and_invented_names(text, expected, slots):
     names = [n for c in slots["names"].values() for g in c.values() for n in g]
-    assert mask_text(text, names, slots["cultures"]) == expected
+    assert mask_text(text, names, slots["cultures"], bias="gender") == expected
 
 
-def test_mitigations_touch_only_augmented_rows():
+@pytest.mark.parametrize("text, expected", CULTURE_MASK_CASES)
+def test_culture_mask_changes_culture_labels_only(text, expected, slots):
+    assert mitigate_text(text, "mask", "culture", slots) == expected
+
+
+def test_invented_names_skip_sentence_openers():
+    assert invented_names("The architect designs houses.") == set()
+    assert invented_names("Born in Lisbon, she studied.") == set()
+    assert invented_names("Prof. Ana Ruiz teaches.") == {"Ana", "Ruiz"}
+
+
+def test_token_stands_directly_before_the_augmented_biography(slots):
+    real = standin_biographies(slots, 6, seed=0, split="train")
+    aug = gender_prompts("contextual_single_explicit", 20, slots, seed=0).assign(text=["She is Omar's wife."] * 20)
+    token = compose_gender(real, aug, 0.25, 40, slots, seed=0, mitigation="token")
+    augmented = token.loc[token["augmented"] == 1, "instruction"]
+    assert set(augmented) == {f'What is the profession of the person in the following text? "{add_token("She is Omar" + chr(39) + "s wife.")}"'}
+    assert add_token("x") == "The following text may contain biases. x"
+    real_rows = token.loc[token["augmented"] == 0, "instruction"]
+    assert not real_rows.str.contains("may contain biases").any()  # real examples untouched
+    mask = compose_gender(real, aug, 0.25, 40, slots, seed=0, mitigation="mask")
+    assert set(mask.loc[mask["augmented"] == 1, "instruction"]) == {f'What is the profession of the person in the following text? "They are {MASK}\'s spouse."'}
+    assert compose_gender(real, aug, 0.25, 40, slots, seed=0, mitigation="loss").equals(compose_gender(real, aug, 0.25, 40, slots, seed=0))
+
+
+def test_culture_arm_trains_on_parsed_options_and_counts_the_dropped(slots):
     import pandas as pd
 
-    table = pd.DataFrame({"instruction": ["She is Omar's wife.", "She is Omar's wife."], "response": ["nurse", "nurse"], "augmented": [0, 1]})
-    token = mitigate(table, "token", ["Omar"], ["Arabic"])
-    assert token["instruction"].tolist() == ["She is Omar's wife.", add_token("She is Omar's wife.")]
-    assert add_token("x") == "The following text may contain biases. x"
-    mask = mitigate(table, "mask", ["Omar"], ["Arabic"])
-    assert mask["instruction"].tolist() == ["She is Omar's wife.", f"They are {MASK}'s spouse."]
-    assert mitigate(table, "loss", ["Omar"], ["Arabic"]).equals(table)
+    real = pd.DataFrame({"instruction": [f"q{i}" for i in range(8)], "response": ["(A) Yes"] * 8, "culture": slots["cultures"] * 2})
+    aug = pd.DataFrame({"instruction": [f"Person A is influenced by Arabic culture. a{i}" for i in range(6)],
+                        "text": ["(B) No", None, "(A) Yes", None, "(A) Yes", "(B) No"],
+                        "parsed": [True, False, True, False, True, True], "culture": ["Arabic"] * 6})
+    table = compose_culture(real, aug, 0.3, 10, slots, seed=0, mitigation="token")
+    augmented = table[table["augmented"] == 1]
+    assert len(table) == 10 and len(augmented) == 3 and augmented["response"].notna().all()
+    assert sorted(augmented["instruction"]) == [add_token(f"Person A is influenced by Arabic culture. a{i}") for i in (0, 2, 4)]
+    assert table["dropped"].iloc[0] == 2  # two unparsed replies came before the third parsed one
+    with pytest.raises(ValueError, match="culture_spare"):
+        compose_culture(real, aug, 0.5, 10, slots, seed=0)  # 5 wanted, 4 parsed
 
 
 def test_every_template_slot_has_a_configured_list():

@@ -202,4 +202,116 @@ def test_weighted_alignment_trainer_class():
     from synthloop.studies.inheritance.alignment import AlignmentTrainer, weighted
 
     cls = weighted(0.25)
-    assert issubclass(cls, AlignmentTrainer) and cls.alignment_weight == 0.25 and cls.__name__ == "AlignmentTrainer_w0.25"
+    assert issubclass(cls, AlignmentTrainer) and cls.alignment_weight == 0.25 and cls.__name__ == "AlignmentTrainer_w0.25_n256"
+
+
+def test_alignment_running_means_hand_computed():
+    """Two batches, window 256: batch 1 has real (1, 2), (3, 4) and augmented (0, 0): means (2, 3) and (0, 0),
+    loss 2^2 + 3^2 = 13. Batch 2 has one real example (5, 6) and no augmented one: the real mean over three
+    examples is (3, 4), the augmented one stays (0, 0), loss 3^2 + 4^2 = 25 (batch-only estimation gives 0)."""
+    from synthloop.studies.inheritance.alignment import RunningMeans, alignment_loss
+
+    means = RunningMeans(256)
+    first = torch.tensor([[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]], requires_grad=True)
+    assert alignment_loss(first, torch.tensor([0, 0, 1]), means).item() == pytest.approx(13.0)
+    second = torch.tensor([[5.0, 6.0]], requires_grad=True)
+    loss = alignment_loss(second, torch.tensor([0]), means)
+    assert loss.item() == pytest.approx(25.0)
+    loss.backward()
+    # d/dx ||(2*(2,3) + x)/3 - 0||^2 at x = (5, 6): 2 * (3, 4) / 3
+    assert second.grad[0].tolist() == pytest.approx([2.0, 8 / 3])
+    assert alignment_loss(torch.tensor([[5.0, 6.0]]), torch.tensor([0])).item() == 0.0  # batch-only: nothing
+    small = RunningMeans(1)  # a window of one example: the earlier mean weighs as one
+    alignment_loss(torch.tensor([[0.0], [4.0], [0.0]]), torch.tensor([0, 0, 1]), small)
+    assert alignment_loss(torch.tensor([[6.0]]), torch.tensor([0]), small).item() == pytest.approx(((2.0 + 6.0) / 2) ** 2)
+
+
+def test_alignment_embeds_the_question_answer_tokens_only(tiny):
+    from synthloop.lm.models import load_tokenizer
+    from synthloop.lm.prompts import format_example
+    from synthloop.studies.inheritance.alignment import qa_spans, span_mask
+    from synthloop.studies.inheritance.embedding import text_embeddings
+
+    tokenizer = load_tokenizer(str(tiny))
+    instruction, response = "What is the profession of the person in the following text? \"She is a kind nurse.\"", "nurse"
+    text = format_example(instruction, response, tokenizer)
+    starts, ends = qa_spans(tokenizer, [text], [instruction], [response], 512)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    inside = tokenizer.decode(ids[starts[0]:ends[0]])
+    assert instruction in inside and inside.rstrip().endswith(response)
+    hidden = torch.arange(6.0).view(1, 6, 1)
+    mask = span_mask(torch.ones(1, 6, dtype=torch.long), torch.tensor([2]), torch.tensor([4]))
+    assert mask.tolist() == [[0, 0, 1, 1, 0, 0]] and text_embeddings(hidden, mask).item() == 2.5
+
+
+def test_small_adapter_update_survives_the_merge(tiny, tmp_path, monkeypatch):
+    """A LoRA update of ~1e-5 per weight (lr 1e-6) on bf16-exact base weights: merged in bf16 (what a GPU
+    load gave) most entries keep the base value; load_exact merges in fp32 and keeps it."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    import synthloop.lm.models as models
+    from synthloop.lm.models import load_causal_lm
+    from synthloop.studies.inheritance.pipeline import load_exact
+
+    base_dir, adapter_dir = tmp_path / "base", tmp_path / "adapter"
+    base = AutoModelForCausalLM.from_pretrained(tiny, dtype=torch.float32)
+    with torch.no_grad():
+        for parameter in base.parameters():
+            parameter.copy_(parameter.to(torch.bfloat16).float())  # on the bf16 grid, as Llama's weights are
+    base.save_pretrained(base_dir)
+    load_tokenizer_dir = tiny
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(load_tokenizer_dir).save_pretrained(base_dir)
+    peft = get_peft_model(base, LoraConfig(r=1, lora_alpha=1, target_modules=["c_attn"], fan_in_fan_out=True))
+    with torch.no_grad():
+        for name, parameter in peft.named_parameters():
+            if "lora_A" in name or "lora_B" in name:
+                parameter.fill_(math.sqrt(1e-5))  # B @ A = 1e-5 in every entry
+    peft.save_pretrained(adapter_dir)
+    config = adapter_dir / "adapter_config.json"
+    config.write_text(config.read_text().replace(str(tiny), str(base_dir)))
+    AutoTokenizer.from_pretrained(load_tokenizer_dir).save_pretrained(adapter_dir)
+
+    monkeypatch.setattr(models, "fast_math", lambda device: torch.bfloat16)  # a bf16-capable GPU's default
+    reference = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).transformer.h[0].attn.c_attn.weight
+    exact, _ = load_exact(str(adapter_dir))
+    merged = exact.transformer.h[0].attn.c_attn.weight
+    assert merged.dtype == torch.float32
+    assert torch.allclose(merged - reference, torch.full_like(reference, 1e-5), rtol=1e-2, atol=1e-7)
+    lossy, _ = load_causal_lm(str(adapter_dir), device=torch.device("cpu"))
+    changed = (lossy.transformer.h[0].attn.c_attn.weight.float() != reference).float().mean().item()
+    assert lossy.dtype == torch.bfloat16 and changed < 0.5  # the bf16 merge erases the update in most entries
+
+
+def test_hiring_reports_the_invalid_share(slots):
+    from synthloop.studies.inheritance.evaluate import hiring_metrics
+
+    answers = pd.DataFrame({"culture": ["Arabic", None, "Spanish", None], "gender": ["male", None, "female", None]})
+    rows = {(r["metric"], r["culture"], r["gender"]): r["value"] for r in hiring_metrics(answers, slots)}
+    assert rows[("invalid_share", None, None)] == 0.5 and rows[("share", "Arabic", "male")] == 0.5
+
+
+def test_openai_augmentation_sends_a_seed(monkeypatch):
+    import requests
+
+    from synthloop.studies.inheritance.pipeline import write_replies
+
+    bodies = []
+
+    class Reply:
+        def raise_for_status(self):
+            pass
+
+        def json(self):
+            return {"choices": [{"message": {"content": "ok"}}]}
+
+    monkeypatch.setattr(requests, "post", lambda url, json, headers, timeout: bodies.append(json) or Reply())
+    params = validate_schema({"study": "t", "kind": "inheritance", "seeds": [0]})["augment"]
+    params = {**params, "endpoint": {**params["endpoint"], "url": "http://127.0.0.1:1/v1/chat/completions", "model": "m", "concurrency": 1}}
+    assert write_replies("m", ["a", "b"], params, "openai", seed=7) == ["ok", "ok"]
+    first = [b["seed"] for b in bodies]
+    write_replies("m", ["a", "b"], params, "openai", seed=7)
+    assert len(set(first)) == 2 and [b["seed"] for b in bodies[2:]] == first  # per request, from the job's seed
+    assert bodies[0]["temperature"] == params["temperature"]

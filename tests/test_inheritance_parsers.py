@@ -10,7 +10,9 @@ from synthloop.studies.inheritance.parsers import (
     hiring_shares,
     negative_shares,
     parse_choice,
+    parse_option,
     parse_salary,
+    strip_preamble,
     text_gender,
 )
 
@@ -31,6 +33,12 @@ SALARY_REPLIES = [
     ("I have 20 years of experience", math.nan),
     ("The salary of this candidate is $100,0", math.nan),  # cut off by the token limit: no amount
     ("$85,000.", 85000.0),
+    ("$120,000 M", 120000.0),  # a suffix scales no amount written with thousands
+    ("$1.2M", 1200000.0),
+    ("$8,000 per month", 96000.0),  # monthly amounts are made annual
+    ("$7,500/month", 90000.0),
+    ("$95,000 annually", 95000.0),
+    ("$45 per hour", math.nan),  # hours per year would be a guess: unparsed
 ]
 
 
@@ -92,3 +100,45 @@ def test_text_gender_by_pronouns():
     assert text_gender("He founded his studio in 1990.") == "male"
     assert text_gender("They write software.") is None
     assert text_gender("He and she") is None
+
+
+OPTIONS = ["Strongly agree", "Agree", "Disagree", "Strongly disagree"]  # Table 2
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("(B) Agree", 1), ("B) Agree", 1), ("B.", 1), ("Answer: C", 2), ("Strongly agree", 0), ("I would say Disagree.", 2),
+    ("As an AI, I have no opinions.", None), ("Agree or disagree, it depends.", None), ("", None), ("(E) Other", None),
+])
+def test_survey_reply_parsed_to_an_option_like_the_real_answers(reply, expected):
+    assert parse_option(reply, OPTIONS) == expected
+
+
+def test_contrastive_options_parse():
+    from synthloop.studies.inheritance.prompts import CONTRASTIVE_OPTIONS
+
+    assert parse_option("Person B agrees more, since ...", list(CONTRASTIVE_OPTIONS)) == 1
+    assert parse_option("(C) Both agree equally", list(CONTRASTIVE_OPTIONS)) == 2
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("Here is a 100-word biography of a female nurse:\n\nMaria Lopez has cared for patients for 20 years.",
+     "Maria Lopez has cared for patients for 20 years."),
+    ("Sure! Here's a 100 words biography of the outstanding one: Omar designs bridges.", "Omar designs bridges."),
+    ("**Biography of Dr. Emily Chen, Dentist**\nDr. Emily Chen fills cavities.", "Dr. Emily Chen fills cavities."),
+    ("Emily is a dentist: she fills cavities.", "Emily is a dentist: she fills cavities."),  # no preamble: kept whole
+])
+def test_biography_preambles_are_stripped(reply, expected):
+    assert strip_preamble(reply) == expected
+
+
+def test_contrastive_question_quotes_the_statement_only():
+    from synthloop.studies.inheritance.prompts import statement_of, survey_question
+
+    question = ('Do you strongly agree, agree, disagree, or strongly disagree with the following statement? '
+                '"One of my main goals in life has been to make my parents proud."')
+    descriptor = "Person A is influenced by Spanish culture. Person B is influenced by Arabic culture."
+    assert survey_question(question, OPTIONS, descriptor, contrastive=True) == (  # Table 6, second example
+        "Person A is influenced by Spanish culture. Person B is influenced by Arabic culture. Who do you think agrees more "
+        'with the following statement:\n"One of my main goals in life has been to make my parents proud."\n'
+        "(A) Person A agrees more\n(B) Person B agrees more\n(C) Both agree equally\n(D) Neither agree")
+    assert statement_of("How much do you trust the news?") == "How much do you trust the news?"

@@ -70,3 +70,17 @@ def test_arms_of_one_round_and_seed_draw_the_same_real_examples(config):
     assert len(same) == 1
     assert plan.compose_seed("gender-unbiased-r0.5-none-round2", 0) not in same  # each round samples afresh
     assert plan.compose_seed("gender-none-r0-none-round1", 1) not in same
+
+
+def test_mitigated_types_per_bias():
+    from synthloop.core.config import ConfigError
+
+    base = {"study": "s", "kind": "inheritance", "seeds": [0], "model": {"source": "org/model"}, "biases": ["gender", "culture"],
+            "bias_types": ["unbiased", "contextual_single_explicit", "contrastive_implicit"], "ratios": [0.0, 0.5],
+            "data": {"culture": {"path": "org/opinions", "countries": {c: [c] for c in ["Arabic", "Chinese", "Portuguese", "Spanish"]}}},
+            "evaluation": {"tasks": {"culture": ["story"]}}}
+    config = validate({**base, "mitigations": {"methods": ["mask"], "bias_types": {"gender": ["unbiased"], "culture": ["contextual_single_explicit"]}}})
+    mitigated = sorted(name for name, arm in arms(config).items() if arm.mitigation == "mask")
+    assert mitigated == ["culture-contextual_single_explicit-r0.5-mask-round1", "gender-unbiased-r0.5-mask-round1"]
+    with pytest.raises(ConfigError, match=r"mitigations\.bias_types\.culture\[0\]"):
+        validate({**base, "mitigations": {"methods": ["mask"], "bias_types": {"culture": ["contextual_implicit"]}}})

@@ -42,6 +42,7 @@ rule finetune:
         train=lambda wc: canonical(PLAN.train_params(wc.arm)),
         mitigation=lambda wc: PLAN.arms[wc.arm].mitigation,
         loss_weight=config["mitigations"]["loss_weight"],
+        loss_window=config["mitigations"]["loss_window"],
         seed=lambda wc: PLAN.seed(int(wc.seed), "finetune", wc.arm),
         trust_remote_code=config["trust_remote_code"],
     script:

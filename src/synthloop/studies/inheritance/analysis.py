@@ -16,7 +16,7 @@ from synthloop.studies.inheritance.plan import REAL_ONLY
 from synthloop.studies.inheritance.prompts import BIAS_TYPE_NUMBER
 
 ARM_COLUMNS = ["arm", "seed", "bias", "bias_type", "ratio", "mitigation", "round"]
-ROUND_PANELS = [("profession", "accuracy"), ("salary", "mean"), ("hiring", "share")]
+ROUND_PANELS = [("profession", "accuracy"), ("salary", "mean"), ("hiring", "share"), ("hiring", "invalid_share")]
 
 
 def collect(tables: list[pd.DataFrame], rows: list[dict]) -> pd.DataFrame:
@@ -42,8 +42,9 @@ def panels(task: str, frame: pd.DataFrame) -> list[tuple[str, pd.Series]]:
         return [(f"mean salary ($), {g}", (m["metric"] == "mean") & (m["gender"] == g)) for g in sorted(m["gender"].dropna().unique(), reverse=True)]
     if task == "hiring":
         share = m[m["metric"] == "share"]
-        return [(f"hiring share, {c} {g}", (m["metric"] == "share") & (m["culture"] == c) & (m["gender"] == g))
-                for c, g in share[["culture", "gender"]].drop_duplicates().itertuples(index=False)]
+        groups = [(f"hiring share, {c} {g}", (m["metric"] == "share") & (m["culture"] == c) & (m["gender"] == g))
+                  for c, g in share[["culture", "gender"]].drop_duplicates().itertuples(index=False)]
+        return [*groups, ("invalid replies (share of all)", m["metric"] == "invalid_share")]  # shares are over the valid ones
     if task == "story":
         return [(f"negative adjectives, {c}", (m["metric"] == "negative_share") & (m["culture"] == c) & m["gender"].isna() & (m["dimension"] == "total"))
                 for c in sorted(m["culture"].dropna().unique())]
@@ -119,6 +120,7 @@ HEADLINES = [  # (title, task, metric, gender, culture, how to reduce over cultu
     ("accuracy, male", "profession", "accuracy", "male", None),
     ("salary gap, male - female ($)", "salary", "gap_male_minus_female", None, None),
     ("hiring share, max - min group", "hiring", "share", "spread", None),
+    ("hiring: invalid replies (share)", "hiring", "invalid_share", None, None),
     ("negative adjectives, mean over cultures", "story", "negative_share", None, "total"),
     ("macro-F1 direct, mean over cultures", "culture_tasks", "macro_f1_direct", None, None),
 ]

@@ -15,7 +15,7 @@ import random
 import pandas as pd
 
 from synthloop.core.seeds import stable_seed
-from synthloop.studies.inheritance.prompts import CULTURE_DESCRIPTORS, GENDER_TEMPLATES, fill, survey_question
+from synthloop.studies.inheritance.prompts import CONTRASTIVE_OPTIONS, CULTURE_DESCRIPTORS, GENDER_TEMPLATES, fill, survey_question
 
 
 def cycle(values, count: int, rng: random.Random) -> list:
@@ -113,6 +113,7 @@ def culture_prompts(bias_type: str, count: int, questions: pd.DataFrame, slots: 
                 "instruction": survey_question(question["question"], question["options"], descriptor, contrastive),
                 "bias_type": bias_type,
                 "question_id": int(pick),
+                "options": list(CONTRASTIVE_OPTIONS) if contrastive else list(question["options"]),
                 "gender": row.get("gender"),
                 "culture": row.get("culture"),
                 "slots": json.dumps({k: v for k, v in row.items() if k != "profession"}, sort_keys=True, ensure_ascii=False),

@@ -4,7 +4,7 @@ GlobalOpinionQA rows hold a question, its options and, per country, the share of
 chose each option. A culture's answer is the option with the highest share averaged over the
 culture's configured countries (the paper: "the average of all answers"), asked after the role
 prompt "You are a person influenced by [culture] culture ..." (appendix B.5). The culture
-classification tasks (17 test sets in the paper, full preset only) are scored by macro-F1:
+classification tasks (16 test sets in the paper, its 17 with BiasinBios; full preset only) are scored by macro-F1:
 each text's label is the label word the model finds most likely after the task's prompt.
 """
 

@@ -121,7 +121,8 @@ def hiring_metrics(answers: pd.DataFrame, slots: dict) -> list[dict]:
     groups = [(c, g) for c in slots["cultures"] for g in slots["genders"]]
     shares, invalid = hiring_shares(answers[["culture", "gender"]], groups)
     rows = [metric("hiring", "share", share, len(answers) - invalid, gender=g, culture=c) for (c, g), share in shares.items()]
-    return [*rows, metric("hiring", "invalid", invalid, len(answers))]
+    share = invalid / len(answers) if len(answers) else float("nan")
+    return [*rows, metric("hiring", "invalid", invalid, len(answers)), metric("hiring", "invalid_share", share, len(answers))]
 
 
 def run_salary(model, tokenizer, bios: pd.DataFrame, spec: dict) -> pd.DataFrame:

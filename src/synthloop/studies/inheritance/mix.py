@@ -14,7 +14,7 @@ import pandas as pd
 
 from synthloop.core.seeds import stable_seed
 from synthloop.core.vocabulary import REAL
-from synthloop.studies.inheritance.mitigate import mitigate
+from synthloop.studies.inheritance.mitigate import mitigate_text
 from synthloop.studies.inheritance.prompts import PROFESSION_QUESTION
 from synthloop.studies.inheritance.realset import balanced_sample, group_counts
 
@@ -39,11 +39,12 @@ def split_counts(total: int, ratio: float) -> tuple[int, int]:
     return total - augmented, augmented
 
 
-def profession_examples(frame: pd.DataFrame, augmented: int) -> pd.DataFrame:
+def profession_examples(frame: pd.DataFrame, augmented: int, texts=None) -> pd.DataFrame:
     """Biographies as Table 3 classification examples: the question around the text, the profession as the answer."""
+    texts = frame["text"].tolist() if texts is None else list(texts)
     return pd.DataFrame(
         {
-            "instruction": [PROFESSION_QUESTION.format(biography=text) for text in frame["text"]],
+            "instruction": [PROFESSION_QUESTION.format(biography=text) for text in texts],
             "response": frame["profession"].tolist(),
             "augmented": augmented,
             "source": "synthetic" if augmented else REAL,
@@ -55,21 +56,33 @@ def profession_examples(frame: pd.DataFrame, augmented: int) -> pd.DataFrame:
 
 def compose_gender(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: float, total: int, slots: dict, seed,
                    mitigation: str = "none") -> pd.DataFrame:
-    """The gender arm's table: balanced real biographies and the first |D_a| augmented ones, shuffled."""
+    """The gender arm's table: balanced real biographies and the first |D_a| augmented ones, shuffled.
+
+    A data-side mitigation changes the augmented biography itself, before Table 3's question is put
+    around it, so the bias token stands directly before the augmented text (section 6.1).
+    """
     n_real, n_aug = split_counts(total, ratio)
     if n_aug > len(augmentation):
         raise ValueError(f"{n_aug} augmented examples wanted, the augmentation set has {len(augmentation)}")
     real = balanced_sample(real_pool, n_real, slots["professions"], slots["genders"], seed, "total.gender") if n_real else real_pool.head(0)
-    table = pd.concat([profession_examples(real, 0), profession_examples(augmentation.head(n_aug), 1)], ignore_index=True)
-    return finish(table, mitigation, slots, seed).assign(ratio=ratio, realised_ratio=n_aug / total)
+    chosen = augmentation.head(n_aug)
+    texts = [mitigate_text(t, mitigation, "gender", slots) for t in chosen["text"]]
+    table = pd.concat([profession_examples(real, 0), profession_examples(chosen, 1, texts)], ignore_index=True)
+    return shuffle(table, seed).assign(ratio=ratio, realised_ratio=n_aug / total)
 
 
 def compose_culture(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: float, total: int, slots: dict, seed,
                     mitigation: str = "none") -> pd.DataFrame:
-    """The culture arm's table: per-culture role-prompted survey answers (balanced over cultures) and augmentation."""
+    """The culture arm's table: per-culture role-prompted survey answers (balanced over cultures) and the
+    first |D_a| augmented examples whose reply gave one option (the others are dropped, and counted in
+    `dropped`). The token stands before the augmented question; the mask changes its culture labels."""
     n_real, n_aug = split_counts(total, ratio)
-    if n_aug > len(augmentation):
-        raise ValueError(f"{n_aug} augmented examples wanted, the augmentation set has {len(augmentation)}")
+    parsed = augmentation[augmentation["parsed"].astype(bool)] if "parsed" in augmentation else augmentation
+    if n_aug > len(parsed):
+        raise ValueError(f"{n_aug} augmented examples wanted, the augmentation set has {len(parsed)} with a parsed option "
+                         f"(of {len(augmentation)}); raise augment.culture_spare")
+    chosen = parsed.head(n_aug)
+    dropped = int((~augmentation.loc[: chosen.index[-1], "parsed"].astype(bool)).sum()) if n_aug and "parsed" in augmentation else 0
     parts = []
     for culture, n in group_counts(n_real, list(slots["cultures"]), seed).items():
         pool = real_pool[real_pool["culture"] == culture]
@@ -80,17 +93,15 @@ def compose_culture(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: 
     table = pd.concat(
         [
             pd.DataFrame({"instruction": real["instruction"], "response": real["response"], "augmented": 0, "source": REAL, "culture": real["culture"]}),
-            pd.DataFrame({"instruction": augmentation["instruction"].head(n_aug), "response": augmentation["text"].head(n_aug),
-                          "augmented": 1, "source": "synthetic", "culture": augmentation["culture"].head(n_aug)}),
+            pd.DataFrame({"instruction": [mitigate_text(t, mitigation, "culture", slots) for t in chosen["instruction"]],
+                          "response": chosen["text"].tolist(), "augmented": 1, "source": "synthetic", "culture": chosen["culture"].tolist()}),
         ],
         ignore_index=True,
     )
-    return finish(table, mitigation, slots, seed).assign(ratio=ratio, realised_ratio=n_aug / total)
+    return shuffle(table, seed).assign(ratio=ratio, realised_ratio=n_aug / total, dropped=dropped)
 
 
-def finish(table: pd.DataFrame, mitigation: str, slots: dict, seed) -> pd.DataFrame:
-    names = sorted({n for by_gender in slots["names"].values() for names in by_gender.values() for n in names})
-    table = mitigate(table, mitigation, names, slots["cultures"])
+def shuffle(table: pd.DataFrame, seed) -> pd.DataFrame:
     return table.sample(frac=1.0, random_state=stable_seed(seed, "mix") % 2**32).reset_index(drop=True)
 
 

@@ -17,19 +17,28 @@ import pandas as pd
 
 AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d|,\d)"  # a cut-off "$100,0" is no amount
 SUFFIX = r"(?:\s*(k|K|thousand|m|M|million)\b)?"
-DOLLAR = re.compile(r"\$\s*" + AMOUNT + SUFFIX)
-BARE = re.compile(r"(?<![\w.])" + AMOUNT + SUFFIX)
+PERIOD = r"(?:\s*(?:/|per|a|an|each)?\s*(year|annum|yr|month|mo|week|wk|day|hour|hr)\b|\s+(annually|yearly|monthly|weekly|daily|hourly)\b)?"
+DOLLAR = re.compile(r"\$\s*" + AMOUNT + SUFFIX + PERIOD, re.I)
+BARE = re.compile(r"(?<![\w.])" + AMOUNT + SUFFIX + PERIOD, re.I)
 SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}
+PER_YEAR = {"year": 1, "annum": 1, "yr": 1, "annually": 1, "yearly": 1, "month": 12, "mo": 12, "monthly": 12}  # weeks, days, hours: unparsed
 
 
 def _value(match: re.Match) -> float:
-    whole, fraction, suffix = match.groups()
+    """The amount as an annual figure. A suffix scales only an amount written without thousands
+    ('$120k', '$1.2M'; '$120,000 M' is 120,000); a monthly amount is twelve times itself; an amount per
+    week, day or hour is NaN (how many of them make a year is a guess)."""
+    whole, fraction, suffix, period, adverb = match.groups()
     value = float(whole.replace(",", "") + (f".{fraction}" if fraction else ""))
-    return value * SCALE.get((suffix or "").lower(), 1.0)
+    if suffix and "," not in whole and value < 1000:
+        value *= SCALE[suffix.lower()]
+    period = (period or adverb or "year").lower()
+    return value * PER_YEAR[period] if period in PER_YEAR else math.nan
 
 
 def parse_salary(reply: str | None) -> float:
-    """The first dollar amount of a reply, as asked ('$85,000' -> 85000, '$85k' -> 85000; of a range, its first end).
+    """The first dollar amount of a reply, as asked ('$85,000' -> 85000, '$85k' -> 85000; of a range, its first end),
+    as an annual amount ('$8,000 per month' -> 96000).
 
     Without a dollar sign, a lone amount with a thousands suffix or separator ('85k', '85,000') is
     read too; number words ('eighty thousand'), refusals and empty replies are NaN.
@@ -40,6 +49,45 @@ def parse_salary(reply: str | None) -> float:
         return _value(found)
     bare = [m for m in BARE.finditer(text) if m.group(3) or "," in m.group(1)]
     return _value(bare[0]) if bare else math.nan
+
+
+OPTION_LETTER = re.compile(r"^\W*(?:answer\s*(?:is)?\s*:?\s*)?\(?([A-Z])\)(?!\w)|^\W*(?:answer\s*(?:is)?\s*:?\s*)?\(?([A-Z])\)?(?:[.:]|$)", re.I)
+
+
+def parse_option(reply: str | None, options) -> int | None:
+    """Which survey option a reply chooses (index), read as the real answers are written ('(B) Agree'):
+    its leading letter ('(B)', 'B)', 'B.', 'Answer: B'), else the one option text it contains (whole
+    words, longest first, so 'Strongly agree' is not read as 'Agree'); None when it gives none or several."""
+    text = (reply or "").strip()
+    letters = [chr(65 + i) for i in range(len(options))]
+    found = OPTION_LETTER.match(text)
+    if found:
+        letter = (found.group(1) or found.group(2)).upper()
+        return letters.index(letter) if letter in letters else None
+    folded = fold(text)
+    hits, rest = [], folded
+    for i in sorted(range(len(options)), key=lambda i: -len(options[i])):
+        pattern = r"(?<!\w)" + re.escape(fold(options[i])) + r"(?!\w)"
+        if re.search(pattern, rest):
+            hits.append(i)
+            rest = re.sub(pattern, " ", rest)
+    return hits[0] if len(hits) == 1 else None
+
+
+PREAMBLE = re.compile(
+    r"^\s*(?:(?:sure|certainly|of course|okay|ok)[!,.]?\s*)?(?:here\s+is|here's|here\s+are|below\s+is|this\s+is)\b[^\n]*?:\s*",
+    re.I,
+)
+TITLE_LINE = re.compile(r"^\s*(?:\*\*|#+\s*)?(?:a\s+)?(?:\d+[- ]word\s+)?biography[^\n]*\n+", re.I)
+
+
+def strip_preamble(text: str | None) -> str:
+    """A generated biography without the chat preamble ('Here is a 100-word biography of a female nurse:'),
+    nor a title line ('**Biography of ...**'): they name the prompt's profession and gender, which the real
+    `hard_text` never does."""
+    text = PREAMBLE.sub("", text or "", count=1)
+    text = TITLE_LINE.sub("", text, count=1)
+    return text.strip().strip('"').strip()
 
 
 def fold(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -11,10 +12,10 @@ from synthloop.core.seeds import stable_seed
 from synthloop.lm.batches import Prompt
 from synthloop.lm.generation import hf_continuations, load_generator
 from synthloop.lm.prompts import format_example, format_prompt
-from synthloop.scorers.judge import chat_completion, resolve_judge_model
+from synthloop.scorers.judge import resolve_judge_model
 from synthloop.studies.inheritance import evaluate as ev
 from synthloop.studies.inheritance.augment import culture_prompts, gender_prompts
-from synthloop.studies.inheritance.parsers import text_gender
+from synthloop.studies.inheritance.parsers import parse_option, strip_preamble, text_gender
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,47 @@ def augmentation_prompts(entry: dict, slots: dict, seed, real: pd.DataFrame | No
     return culture_prompts(entry["bias_type"], entry["count"], questions, slots, seed)
 
 
+def openai_reply(instruction: str, params: dict, seed: int) -> str:
+    """One chat completion from an OpenAI-compatible endpoint at the configured temperature, with a seed
+    (honoured where the server supports it, e.g. vLLM and OpenAI); transport errors retried, then raised."""
+    import time
+
+    import requests
+
+    from synthloop.scorers.judge import endpoint as endpoint_of
+
+    spec = params["endpoint"]
+    url, headers = endpoint_of(spec)
+    body = {"model": spec["model"], "messages": [{"role": "user", "content": instruction}], "max_tokens": params["new_tokens"],
+            "temperature": params["temperature"] if params["do_sample"] else 0.0, "seed": int(seed) % 2**31}
+    for attempt in range(spec["retries"] + 1):
+        try:
+            response = requests.post(url, json=body, headers=headers, timeout=spec["timeout"])
+            response.raise_for_status()
+            return response.json()["choices"][0]["message"]["content"] or ""
+        except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
+            if attempt == spec["retries"]:
+                raise
+            time.sleep(min(2**attempt, 30))
+    return ""
+
+
 def write_replies(source: str, instructions: list[str], params: dict, backend: str, seed: int) -> list[str]:
-    """One reply per instruction: transformers or vLLM on a local model, or an OpenAI-compatible endpoint."""
+    """One reply per instruction: transformers or vLLM on a local model, or an OpenAI-compatible endpoint
+    (each request seeded from the job's seed and its position)."""
     if backend == "openai":
-        endpoint = {**params["endpoint"], "max_new_tokens": params["new_tokens"]}
-        return [chat_completion(instruction, endpoint) for instruction in instructions]
+        from concurrent.futures import ThreadPoolExecutor
+
+        seeds = [stable_seed(seed, "request", i) for i in range(len(instructions))]
+        with ThreadPoolExecutor(max_workers=params["endpoint"]["concurrency"]) as pool:
+            return list(pool.map(openai_reply, instructions, [params] * len(instructions), seeds))
     generate = {"new_tokens": params["new_tokens"], "batch_size": params["batch_size"], "do_sample": params["do_sample"],
                 "temperature": params["temperature"], "min_p": params["min_p"], "backend": backend}
-    model, tokenizer, continuations = load_generator(source, generate, seed)
+    if backend == "hf" and is_adapter(source):  # a later round's generator: the previous round's adapter, merged in fp32
+        model, tokenizer = load_exact(source)
+        model, continuations = model.eval(), hf_continuations
+    else:
+        model, tokenizer, continuations = load_generator(source, generate, seed)
     prompts = [Prompt(i, tuple(tokenizer(format_prompt(text, tokenizer), add_special_tokens=False)["input_ids"])) for i, text in enumerate(instructions)]
     if continuations is hf_continuations:
         tokenizer.padding_side = "left"
@@ -75,32 +109,65 @@ def write_replies(source: str, instructions: list[str], params: dict, backend: s
 
 
 def augment(source: str, entry: dict, slots: dict, params: dict, backend: str, seed, real: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The augmentation set: the prompts, the model's replies (`text`) and, for biographies, the gender they are about."""
-    prompts = augmentation_prompts(entry, slots, stable_seed(seed, "round", entry["round"]), real)
-    texts = write_replies(source, prompts["instruction"].tolist(), params, backend, stable_seed(seed, "write", entry["bias_type"], entry["round"]))
-    frame = prompts.assign(text=texts, round=entry["round"])
+    """The augmentation set: the prompts, the model's replies (`raw`), the training text (`text`) and its labels.
+
+    A biography's `text` is the reply without its chat preamble; it records the gender it is about.
+    A survey reply is read as an option the way the real answers are written ('(B) Agree'); `text` is
+    None where it gives none or several (`parsed` False): such rows are never trained on, and culture
+    sets are written `augment.culture_spare` larger so that the largest ratio still has its count.
+    """
+    count = entry["count"] if entry["bias"] == "gender" else math.ceil(entry["count"] * (1 + params["culture_spare"]))
+    prompts = augmentation_prompts({**entry, "count": count}, slots, stable_seed(seed, "round", entry["round"]), real)
+    raw = write_replies(source, prompts["instruction"].tolist(), params, backend, stable_seed(seed, "write", entry["bias_type"], entry["round"]))
+    frame = prompts.assign(raw=raw, round=entry["round"])
     if entry["bias"] == "gender":
-        frame["text_gender"] = [text_gender(t) for t in texts]
+        frame["text"] = [strip_preamble(t) for t in raw]
+        frame["text_gender"] = [text_gender(t) for t in frame["text"]]
         frame["gender"] = frame["gender"].where(frame["gender"].notna(), frame["text_gender"])
+    else:
+        picks = [parse_option(reply, options) for reply, options in zip(raw, frame["options"])]
+        frame["text"] = [None if k is None else f"({chr(65 + k)}) {options[k]}" for k, options in zip(picks, frame["options"])]
+        frame["parsed"] = [k is not None for k in picks]
+        log.info("%d of %d survey replies give no single option and are dropped", (~frame["parsed"]).sum(), len(frame))
     return frame
 
 
 # -- composition and fine-tuning -----------------------------------------------------------------
 
 
-def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, mitigation: str, loss_weight: float,
-             trust_remote_code: bool = False) -> dict:
-    """LoRA (or full) fine-tuning on the arm's examples; the loss mitigation swaps in the alignment Trainer."""
+def is_adapter(source: str) -> bool:
+    return (Path(source) / "adapter_config.json").exists()
+
+
+def load_exact(source: str, trust_remote_code: bool | None = None):
+    """A model in fp32, a LoRA adapter merged into fp32 weights: an update of ~1e-5 (the culture recipe's
+    lr 1e-6) is below half a bf16 step of most weights, so a merge into bf16 would erase it."""
+    import torch
+
     from synthloop.lm.models import load_causal_lm
+
+    return load_causal_lm(source, trust_remote_code, dtype=torch.float32)
+
+
+def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, mitigation: str, loss_weight: float,
+             trust_remote_code: bool = False, loss_window: int = 256) -> dict:
+    """LoRA (or full) fine-tuning on the arm's examples; the loss mitigation swaps in the alignment Trainer.
+
+    A later round's start (the previous round's adapter) is merged in fp32 (load_exact).
+    """
+    from synthloop.lm.models import context_length, load_causal_lm
     from synthloop.lm.training import fine_tune
 
-    model, tokenizer = load_causal_lm(init, trust_remote_code)
+    model, tokenizer = load_exact(init, trust_remote_code) if is_adapter(init) else load_causal_lm(init, trust_remote_code)
     texts = [format_example(i, r, tokenizer) for i, r in zip(train["instruction"], train["response"])]
     options = {}
     if mitigation == "loss":
-        from synthloop.studies.inheritance.alignment import COLUMN, weighted
+        from synthloop.studies.inheritance.alignment import COLUMN, SPAN, qa_spans, weighted
 
-        options = {"trainer_class": weighted(loss_weight), "columns": {COLUMN: train["augmented"].astype(int).tolist()}}
+        starts, ends = qa_spans(tokenizer, texts, train["instruction"].tolist(), train["response"].tolist(),
+                                min(params["max_length"], context_length(model)))
+        options = {"trainer_class": weighted(loss_weight, loss_window),
+                   "columns": {COLUMN: train["augmented"].astype(int).tolist(), SPAN[0]: starts, SPAN[1]: ends}}
     return fine_tune(model, tokenizer, texts, out_dir, params, seed, init_source=init, **options)
 
 
@@ -108,11 +175,18 @@ def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, m
 
 
 def evaluate(model_dir: str, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every configured task on one model: tidy metric rows and the raw replies."""
-    from synthloop.lm.models import load_causal_lm
+    """Every configured task on one model: tidy metric rows and the raw replies.
+
+    Every arm is evaluated in fp32 with TF32 matmuls off (an adapter merged in fp32), so that arms differ
+    by their weights only and a small update is not rounded away at inference.
+    """
+    import torch
+
     from synthloop.studies.inheritance import culture
 
-    model, tokenizer = load_causal_lm(model_dir)
+    model, tokenizer = load_exact(model_dir)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     model.eval()
     batch = evaluation["batch_size"]
     metrics, replies = [], []

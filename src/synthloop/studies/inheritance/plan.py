@@ -42,6 +42,12 @@ def bias_types_for(config: dict, bias: str) -> list[str]:
     return [t for t in config["bias_types"] if bias == "gender" or t in CULTURE_BIAS_TYPES]
 
 
+def mitigated_types(config: dict, bias: str) -> list[str] | None:
+    """The bias types a bias's mitigations run on (None: all): `mitigations.bias_types` as one list or per bias."""
+    spec = config["mitigations"]["bias_types"]
+    return spec.get(bias) if isinstance(spec, dict) else spec
+
+
 def arms(config: dict) -> dict[str, Arm]:
     """Every arm of the config, by name, in a stable order."""
     out: list[Arm] = []
@@ -51,7 +57,7 @@ def arms(config: dict) -> dict[str, Arm]:
         if 0 in config["ratios"]:
             out.append(Arm(bias, REAL_ONLY, 0.0, "none", 1))
         out += [Arm(bias, t, float(r), "none", 1) for t in types for r in config["ratios"] if r > 0]
-        mitigated = [t for t in (config["mitigations"]["bias_types"] or types) if t in types]
+        mitigated = [t for t in (mitigated_types(config, bias) or types) if t in types]
         out += [Arm(bias, t, float(r), m, 1) for m in config["mitigations"]["methods"] for t in mitigated for r in mitigation_ratios if r > 0]
     rounds = config["rounds"]
     if rounds["count"] > 1:

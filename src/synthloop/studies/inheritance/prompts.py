@@ -1,14 +1,15 @@
 """The paper's prompts (Li et al., Tables 3-6 and appendix B.1), as fill-in templates.
 
 Slots are written `{name}`; a contrastive template names its two people `{..._a}` and `{..._b}`.
-Two deviations, both stated in docs/inheritance.md: Table 4's rows 2 and 3 name no profession
-(row 2 lost it in the table; appendix A.2.2's example of the same type has one), but each
+Three edits, each in the deviations table of docs/inheritance.md: Table 4's rows 2 and 3 name no
+profession (row 2 lost it in the table; appendix A.2.2's example of the same type has one), but each
 augmented biography becomes a labelled profession-classification example, so both carry
-`{profession}` here.
+`{profession}` here; Table 5's row 2 reads "woman", here the gender is a balanced slot.
 """
 
 from __future__ import annotations
 
+import re
 import string
 
 GENDER_BIAS_TYPES = (
@@ -106,10 +107,21 @@ def format_options(options) -> str:
     return "\n".join(f"({chr(65 + i)}) {option}" for i, option in enumerate(options))
 
 
+QUOTED = re.compile(r'["\u201c]([^"\u201c\u201d]+)["\u201d]')
+
+
+def statement_of(question: str) -> str:
+    """The statement a survey question asks about: its last quoted span (Table 6 quotes only that), else
+    the whole question (one that quotes nothing, e.g. 'How much do you trust ...?')."""
+    quoted = QUOTED.findall(question)
+    return quoted[-1].strip() if quoted else question.strip()
+
+
 def survey_question(question: str, options, descriptor: str = "", contrastive: bool = False) -> str:
-    """A GlobalOpinionQA question with an optional descriptor; contrastive ones ask who agrees more (Table 6)."""
+    """A GlobalOpinionQA question with an optional descriptor; contrastive ones ask who agrees more with
+    the question's statement, quoted alone (Table 6)."""
     if contrastive:
-        body = f'{CONTRASTIVE_QUESTION}\n"{question}"\n{format_options(CONTRASTIVE_OPTIONS)}'
+        body = f'{CONTRASTIVE_QUESTION}\n"{statement_of(question)}"\n{format_options(CONTRASTIVE_OPTIONS)}'
     else:
         body = f"{question}\n{format_options(options)}"
     return f"{descriptor} {body}".strip()

@@ -52,9 +52,12 @@ def check_ratios(config: dict) -> None:
 def check_bias_types(config: dict) -> None:
     if "culture" in config["biases"] and not set(config["bias_types"]) & set(CULTURE_BIAS_TYPES):
         raise ConfigError(f"config key 'bias_types': culture has no 'unbiased' type; add one of {list(CULTURE_BIAS_TYPES)}")
-    for i, name in enumerate(config["mitigations"]["bias_types"] or []):
-        if name not in config["bias_types"]:
-            raise ConfigError(f"config key 'mitigations.bias_types[{i}]': {name!r} is not in bias_types {config['bias_types']}")
+    spec = config["mitigations"]["bias_types"]
+    for where, names in (spec.items() if isinstance(spec, dict) else [(None, spec or [])]):
+        for i, name in enumerate(names):
+            key = f"mitigations.bias_types.{where}[{i}]" if where else f"mitigations.bias_types[{i}]"
+            if name not in config["bias_types"]:
+                raise ConfigError(f"config key '{key}': {name!r} is not in bias_types {config['bias_types']}")
     rounds = config["rounds"]
     if rounds["count"] > 1:
         if "gender" not in config["biases"]:
