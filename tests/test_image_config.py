@@ -19,7 +19,7 @@ def test_presets_validate(preset):
     assert config["kind"] == "image_loop"
 
 
-def test_mini_is_the_issue_s_design():
+def test_mini_has_the_designed_size():
     config = validate(MINI)
     assert (len(config["generators"]), len(config["classifiers"]), config["generations"], len(config["seeds"])) == (2, 3, 5, 2)
     assert config["fifo"]["enabled"] and config["filter"]["enabled"] and config["data"]["colourise"]["bias"] == "biased"
