@@ -157,3 +157,11 @@ def test_pretrained_classifiers_normalise_like_imagenet_and_reload_without_downl
     scratch = classifiers.build("torchvision:alexnet", (3, 8, 8), 4, {})
     scratch(x)
     assert torch.equal(scratch.net.seen, x)
+
+
+def test_the_hard_imagenet_preset_fine_tunes_pretrained_classifiers_on_stable_diffusion_samples():
+    config = validate(yaml.safe_load((ROOT / "presets" / "zhang2024-hard-imagenet.yaml").read_text()))
+    plan = Plan(config, path)
+    assert config["generators"] == ["sd_lora"] and config["generations"] == 5 and not config["fairness"]["enabled"]
+    assert all(o == {"weights": "DEFAULT"} for o in plan.classify_config("pretrained-sd_lora-r0.5-s0")["classifier_options"].values())
+    assert len(config["generator_params"]["sd_lora"]["class_names"]) == 15 and not plan.conjecture_enabled()
