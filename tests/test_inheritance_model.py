@@ -248,7 +248,7 @@ def test_small_adapter_update_survives_the_merge(tiny, tmp_path, monkeypatch):
     """A LoRA update of ~1e-5 per weight (lr 1e-6) on bf16-exact base weights: merged in bf16 (what a GPU
     load gave) most entries keep the base value; load_exact merges in fp32 and keeps it."""
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     import synthloop.lm.models as models
     from synthloop.lm.models import load_causal_lm
@@ -260,10 +260,7 @@ def test_small_adapter_update_survives_the_merge(tiny, tmp_path, monkeypatch):
         for parameter in base.parameters():
             parameter.copy_(parameter.to(torch.bfloat16).float())  # on the bf16 grid, as Llama's weights are
     base.save_pretrained(base_dir)
-    load_tokenizer_dir = tiny
-    from transformers import AutoTokenizer
-
-    AutoTokenizer.from_pretrained(load_tokenizer_dir).save_pretrained(base_dir)
+    AutoTokenizer.from_pretrained(tiny).save_pretrained(base_dir)
     peft = get_peft_model(base, LoraConfig(r=1, lora_alpha=1, target_modules=["c_attn"], fan_in_fan_out=True))
     with torch.no_grad():
         for name, parameter in peft.named_parameters():
@@ -272,7 +269,7 @@ def test_small_adapter_update_survives_the_merge(tiny, tmp_path, monkeypatch):
     peft.save_pretrained(adapter_dir)
     config = adapter_dir / "adapter_config.json"
     config.write_text(config.read_text().replace(str(tiny), str(base_dir)))
-    AutoTokenizer.from_pretrained(load_tokenizer_dir).save_pretrained(adapter_dir)
+    AutoTokenizer.from_pretrained(tiny).save_pretrained(adapter_dir)
 
     monkeypatch.setattr(models, "fast_math", lambda device: torch.bfloat16)  # a bf16-capable GPU's default
     reference = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).transformer.h[0].attn.c_attn.weight
