@@ -157,6 +157,17 @@ def test_a_removed_key_is_refused_naming_it():
     assert "config key 'chains.clusters'" in message and "'umap_neighbors'" in message and "was removed" in message
 
 
+def test_both_language_model_kinds_read_one_fine_tune_recipe():
+    assert not [kind for kind in KINDS if "finetune" in read_yaml(ROOT / "schemas" / f"{kind}.schema.yaml").get("$defs", {})]
+    assert schema_for("text_loop")["$defs"]["finetune"] == schema_for("inheritance")["$defs"]["finetune"]
+    from synthloop.studies import validate
+
+    recipe = validate({"study": "s", "kind": "inheritance", "seeds": [0], "train": {"gender": {"torch_compile": True}}})["train"]["gender"]
+    assert recipe["torch_compile"] and (recipe["batch_size"], recipe["epochs"], recipe["lora"]["r"]) == (8, 3, 16)  # the kind's defaults
+    message = validation_error({"study": "s", "kind": "inheritance", "seeds": [0]}, lambda c: c.update(train={"culture": {"epoch": 2}}))
+    assert "config key 'train.culture'" in message and "'epoch'" in message
+
+
 # -- wildcard constraints ----------------------------------------------------------------------
 
 
