@@ -162,6 +162,7 @@ GENDER_MASK_CASES = [  # gender arms: names and gendered words; culture words st
     # names the generator invents: after a title, or opening the text as its subject, masked wherever they recur
     ("Dr. Emily Chen is a dentist. Chen's patients trust her.", "Dr. [MASK] [MASK] is a dentist. [MASK]'s patients trust them."),
     ("Meet Sarah Okafor, a painter. Sarah paints the sea.", "Meet [MASK] [MASK], a painter. [MASK] paints the sea."),
+    ("Ethan A. Levinsky is a professor. Levinsky teaches.", "[MASK] A. [MASK] is a professor. [MASK] teaches."),
     # a place that holds a configured name ('Hong' is a Chinese name) is left whole
     ("Hong works in Hong Kong.", "[MASK] works in Hong Kong."),
 ]

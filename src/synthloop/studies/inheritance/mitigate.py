@@ -22,7 +22,7 @@ from synthloop.studies.inheritance.prompts import BIAS_TOKEN, MASK
 WORD = r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?"  # a word in any script, with an inner straight or curly apostrophe (isn't, she\u2019s)
 CAPITALISED = r"[A-Z\u00c0-\u00de][^\W\d_]+"
 TITLE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Professor|Doctor|Sir|Dame)\.?\s+((?:" + CAPITALISED + r"\s*){1,3})")
-SUBJECT = re.compile(r"^\W*(?:Meet\s+)?((?:" + CAPITALISED + r"\s+){0,2}" + CAPITALISED + r")(?=\s*(?:,|['\u2019]s\b|\s(?:is|was|has|had|works|worked|grew|began|started|earned|received|holds|became)\b))")
+SUBJECT = re.compile(r"^\W*(?:Meet\s+)?((?:" + CAPITALISED + r"\s+(?:[A-Z]\.\s+)?){0,2}" + CAPITALISED + r")(?=\s*(?:,|['\u2019]s\b|\s(?:is|was|has|had|works|worked|grew|began|started|earned|received|holds|became)\b))")
 
 
 @functools.cache
@@ -114,7 +114,7 @@ def invented_names(text: str, lists: dict | None = None) -> set[str]:
     opening = SUBJECT.match(text)
     if opening:
         found.append(opening.group(1))
-    return {word for group in found for word in group.split() if word.lower() not in stop}
+    return {word for group in found for word in group.split() if word.lower() not in stop and not word.endswith(".")}  # initials stay
 
 
 def mask_gender(text: str, names, lists: dict | None = None) -> str:
