@@ -111,6 +111,52 @@ def tiny_study(tmp_path_factory):
     return workdir
 
 
+TINY_STUDIES = {"text_loop": TINY_CONFIG, "image_loop": ROOT / "tests/configs/tiny-images.yaml", "inheritance": ROOT / "tests/configs/tiny-inheritance.yaml"}
+
+
+def tiny_study_config(kind: str, inheritance_model: Path | None = None) -> dict:
+    """A kind's tiny study config (tests/configs/); the inheritance one reads the tiny model built for it."""
+    config = yaml.safe_load(TINY_STUDIES[kind].read_text())
+    if kind == "inheritance":
+        config["model"]["source"] = str(inheritance_model)
+    return config
+
+
+@pytest.fixture(scope="session")
+def tiny_inheritance_model(tmp_path_factory):
+    """A 1-layer scratch GPT-2 whose tokenizer knows the stand-in biographies (the tiny inheritance study's model)."""
+    from synthloop.lm.basemodel import tiny_gpt2, train_tokenizer
+    from synthloop.studies import validate
+    from synthloop.studies.inheritance.realset import standin_biographies
+
+    slots = validate({"study": "t", "kind": "inheritance", "seeds": [0]})["slots"]
+    corpus = standin_biographies(slots, 3, seed=0, split="train")["text"].tolist() + slots["professions"]
+    out = tmp_path_factory.mktemp("inheritance_model") / "model"
+    tokenizer = train_tokenizer(corpus * 3, 400)
+    tiny_gpt2(tokenizer, {"context": 512, "n_embd": 16, "n_layer": 1, "n_head": 2}, seed=0).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def finished_study(request, tmp_path_factory):
+    """`finished_study(kind)`: the working directory of that kind's tiny study, run once for the whole session (the text
+    loop's is `tiny_study`). Tests that change files must restore them, or work on a copy (copy_study)."""
+    done: dict[str, Path] = {}
+
+    def finished(kind: str) -> Path:
+        if kind not in done:
+            if kind == "text_loop":
+                done[kind] = request.getfixturevalue("tiny_study")
+            else:
+                model = request.getfixturevalue("tiny_inheritance_model") if kind == "inheritance" else None
+                done[kind] = tmp_path_factory.mktemp(kind)
+                run_snakemake(done[kind], tiny_study_config(kind, model))
+        return done[kind]
+
+    return finished
+
+
 def copy_study(study: Path, into: Path) -> Path:
     """A copy of a finished study's working directory (results and .snakemake metadata, file times kept)."""
     import shutil
