@@ -69,6 +69,15 @@ def test_saved_models_load_and_score_as_the_trained_ones(tmp_path, texts):
     assert score_quality(texts[:3], {}, {"quality_model": str(tmp_path / "quality.skops")}).per_text["quality_index"].notna().all()
 
 
+def test_one_model_trained_twice_is_saved_as_the_same_bytes(tmp_path, texts):
+    """skops names arrays by id() and stamps the time; save_model writes them so one config and seed give one file."""
+    labels = ["left", "right"] * 20
+    for name in ("a", "b"):
+        save_model(train_lean(texts, labels, 0), tmp_path / f"{name}.skops")  # two objects: two sets of ids
+    assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
+    np.testing.assert_allclose(load_model(tmp_path / "a.skops").predict_proba(texts[:5]), train_lean(texts, labels, 0).predict_proba(texts[:5]))
+
+
 def test_a_quality_model_of_an_older_format_is_refused_naming_the_file(tmp_path):
     """A results tree from before the hashed features holds a quality model whose word-order sets the
     current code would misread (every n-gram unseen); it is refused with the remedy, not scored."""

@@ -7,8 +7,10 @@ probabilities, no download. Presets can use pretrained Hugging Face classifiers 
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,8 +35,37 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def save_model(model, path) -> None:
-    """Write a scorer model in skops' format (a zip of JSON and arrays), never a pickle."""
+    """Write a scorer model in skops' format (a zip of JSON and arrays), never a pickle.
+
+    skops numbers the objects and names the array files by id() and stamps the zip entries with the time, so
+    two runs of one config would write different bytes; the ids are renumbered in the order the schema holds
+    them and the entries get one fixed time, so one config and seed give one file.
+    """
     skops.io.dump(model, path)
+    with zipfile.ZipFile(path) as archive:
+        entries = {info.filename: (info, archive.read(info)) for info in archive.infolist()}
+    schema, ids, files = json.loads(entries["schema.json"][1]), {}, {}
+
+    def renumber(node):
+        if isinstance(node, dict):
+            if "__id__" in node:
+                node["__id__"] = ids.setdefault(node["__id__"], len(ids))
+            if isinstance(node.get("file"), str):
+                node["file"] = files.setdefault(node["file"], f"{len(files)}{Path(node['file']).suffix}")
+            for value in node.values():
+                renumber(value)
+        elif isinstance(node, list):
+            for value in node:
+                renumber(value)
+
+    renumber(schema)
+    if set(files) != set(entries) - {"schema.json"}:  # a file the schema does not name would be lost
+        raise ValueError(f"skops wrote {sorted(entries)}, its schema names {sorted(files)}: cannot renumber {str(path)!r}")
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in [("schema.json", json.dumps(schema, indent=2).encode()), *((files[f], entries[f][1]) for f in files)]:
+            fixed = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = entries["schema.json"][0].compress_type
+            archive.writestr(fixed, data)
 
 
 def load_model(path):
