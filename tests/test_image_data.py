@@ -38,6 +38,13 @@ def test_test_split_is_unbiased(tables):
     assert np.all(np.abs(counts.to_numpy() - sizes.to_numpy()[:, None] / 3) < 1)
 
 
+def test_a_biased_test_split_has_the_training_ratios_with_their_overrides():
+    _, test = im.prepare({**SPEC, "colourise": {**COLOURISE, "test_bias": "biased"}}, seed=0)
+    counts, sizes = shares(test)
+    assert np.all(np.abs(counts.loc[3].to_numpy() - sizes[3] * np.array([0.5, 0.25, 0.25])) < 1)  # the override, not 0.8
+    assert np.all(np.abs(counts.loc[4].to_numpy() - sizes[4] * np.array([0.1, 0.8, 0.1])) < 1)
+
+
 def test_colour_is_in_the_pixels(tables):
     train, _ = tables
     pixels = im.images_of(train).reshape(len(train), -1, 3).sum(axis=1)  # per-channel totals

@@ -199,7 +199,9 @@ def prepare(spec: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     for part, (images, labels, subgroups) in parts.items():
         n_classes = int(max(p[1].max() for p in parts.values())) + 1
         if colourise_spec:
-            bias = colourise_spec if part == "train" else {**colourise_spec, "bias": colourise_spec["test_bias"], "ratios": {}}
+            # a biased test split has the training ratios, overrides included; an unbiased one has none
+            test = {**colourise_spec, "bias": colourise_spec["test_bias"], "ratios": colourise_spec.get("ratios") if colourise_spec["test_bias"] == "biased" else {}}
+            bias = colourise_spec if part == "train" else test
             images, subgroups = _colourised(images, labels, colour_ratios(bias, n_classes), colourise_spec["colours"], rng)
         images = resize(images, spec["size"])
         extra = {} if subgroups is None else {"subgroup": subgroups}
