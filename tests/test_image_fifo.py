@@ -23,9 +23,15 @@ def test_capacity_keeps_the_newest_generations_oldest_leave_first():
     assert list(queue["image_id"]) == ["g3-0", "g3-1", "g4-0", "g4-1", "g5-0", "g5-1"]  # arrival order kept
 
 
-def test_partial_capacity_evicts_single_rows_oldest_first():
+def test_partial_capacity_evicts_the_oldest_rows_spread_over_their_generation():
     queue = fifo.push(fifo.push(batch(1, 3), batch(2, 3), 4), batch(3, 3), 4)
-    assert list(queue["image_id"]) == ["g2-2", "g3-0", "g3-1", "g3-2"]
+    assert list(queue["image_id"]) == ["g2-1", "g3-0", "g3-1", "g3-2"]  # g1 left whole; of g2, its middle row stays
+
+
+def test_a_partly_evicted_generation_keeps_every_class():
+    ordered = pd.DataFrame({"image_id": [f"g1-{i}" for i in range(10)], "label": [c for c in range(5) for _ in range(2)], "source_generation": 1})
+    queue = fifo.push(ordered, batch(2, 5), 10)  # half of generation 1 leaves; its rows arrived in class order
+    assert sorted(queue.loc[queue["source_generation"] == 1, "label"]) == [0, 1, 2, 3, 4]
 
 
 def test_unbounded_queue_accumulates():

@@ -2,7 +2,7 @@
 
 The queue holds at most `capacity` rows (D). Each generation pushes its S synthetic rows; once the
 queue is full the oldest rows leave first, so with S per generation at most D/S generations of
-synthetic data are kept. Rows carry `source_generation`; arrival order is row order. A training set
+synthetic data are kept (a generation that only partly leaves keeps rows spread over all of it). Rows carry `source_generation`; arrival order is row order. A training set
 is the real data plus the queue's content; it never carries a `subgroup` column: subgroups are
 hidden from training and used only in evaluation.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from synthloop.core.vocabulary import REAL, REAL_GENERATION
@@ -33,9 +34,27 @@ def push(queue: pd.DataFrame, batch: pd.DataFrame, capacity: int | None) -> pd.D
         raise ValueError(f"FIFO capacity {capacity} is below one generation's synthetic data ({len(batch)} rows)")
     out = pd.concat([queue, batch], ignore_index=True) if len(queue) else batch.reset_index(drop=True)
     if capacity is not None and len(out) > capacity:
-        out = out.iloc[len(out) - capacity:].reset_index(drop=True)
+        out = evict(out, len(out) - capacity)
     out.attrs = dict(batch.attrs)  # e.g. the image shape of image tables
     return out
+
+
+def evict(queue: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The queue without `count` of its oldest rows: whole generations leave first; of a generation that only
+    partly leaves, the rows that stay are spread evenly over it (a generation's rows arrive in class order,
+    so keeping its last rows would keep only its last classes). Arrival order is kept."""
+    generations = queue["source_generation"].to_numpy()
+    keep = np.ones(len(queue), dtype=bool)
+    for generation in pd.unique(generations):
+        if count == 0:
+            break
+        rows = np.flatnonzero(generations == generation)
+        leaving = min(count, len(rows))
+        keep[rows] = False
+        if staying := len(rows) - leaving:
+            keep[rows[((np.arange(staying) + 0.5) * len(rows) / staying).astype(int)]] = True
+        count -= leaving
+    return queue[keep].reset_index(drop=True)
 
 
 def training_set(real: pd.DataFrame, queue: pd.DataFrame) -> pd.DataFrame:
