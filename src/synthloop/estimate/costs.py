@@ -18,6 +18,7 @@ from synthloop.estimate.jobs import path_helper, results_of
 
 GB = 1e9
 BYTES_BF16 = 2
+FP32_EVALUATION = 2.0  # inheritance evaluation's time in fp32 against bf16 (assumed)
 RESOURCE_KIND = {  # the `resources_for` kind each rule asks for (rules/<kind>/*.smk; checked by tests/test_estimate.py)
     "finetune": "finetune", "train_base_model": "finetune", "convert_base_model": "finetune", "convert_model": "finetune",
     "synthesize": "finetune", "classify": "finetune", "train_feature_net": "finetune",
@@ -335,6 +336,12 @@ def inheritance(m: Model, counts: dict[str, int]) -> list[RuleCost]:
             generated += evaluation["story"]["names_per_group"] * 8 * evaluation["story"]["new_tokens"]
             cost = generate_cost(m, rule, jobs, generated / 20, 20, doc, model, {"batch_size": evaluation["batch_size"]})
             cost.seconds += forward / (3 * m.rate(rule, "finetune_tokens_per_s", model["params"]))
+            # Evaluation reads fp32 weights (an adapter merged in bf16 would lose a small update): twice the weight
+            # memory, and taken as twice the time (memory-bound decoding; compute-bound passes may be slower still).
+            cost.seconds = cost.startup + (cost.seconds - cost.startup) * FP32_EVALUATION
+            if cost.gpu_memory_gb:
+                cost.gpu_memory_gb += model["params"] * (4 - BYTES_BF16) / GB
+            cost.notes.append("evaluation in fp32: twice the weights' memory, assumed twice the time of bf16")
             cost.disk_bytes = generated * m.assume["bytes_per_token_stored"]
             out.append(cost)
         elif rule == "embeddings":

@@ -188,4 +188,5 @@ def image_loop(config: dict) -> dict[str, int]:
         "classify": len(plan.runs()),
         "image_metrics": 1,
         "image_figures": 1,
+        **({"image_conjecture": 1} if plan.conjecture_enabled() else {}),
     }
