@@ -34,12 +34,17 @@ HASHED_FEATURES = 2**17  # per n-gram kind; quality held-out accuracy 0.805 (2**
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+# Attributes that hold an id() of the running process: sklearn's vectorizers cache id(stop_words) to skip a check
+# (read with a default, so a model without it only checks again).
+PROCESS_CACHES = ("_stop_words_id",)
+
+
 def save_model(model, path) -> None:
     """Write a scorer model in skops' format (a zip of JSON and arrays), never a pickle.
 
     skops numbers the objects and names the array files by id() and stamps the zip entries with the time, so
     two runs of one config would write different bytes; the ids are renumbered in the order the schema holds
-    them and the entries get one fixed time, so one config and seed give one file.
+    them, per-process caches dropped and the entries given one fixed time, so one config and seed give one file.
     """
     skops.io.dump(model, path)
     with zipfile.ZipFile(path) as archive:
@@ -48,6 +53,8 @@ def save_model(model, path) -> None:
 
     def renumber(node):
         if isinstance(node, dict):
+            for cache in PROCESS_CACHES:
+                node.pop(cache, None)
             if "__id__" in node:
                 node["__id__"] = ids.setdefault(node["__id__"], len(ids))
             if isinstance(node.get("file"), str):
