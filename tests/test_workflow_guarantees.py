@@ -11,8 +11,8 @@ from synthloop.core.config import KINDS
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
-# A file of generation 1 (or round 1) per kind, whose run trains, samples and scores: what a second run rebuilds.
-REBUILT = {"text_loop": "chains/*/g1/generated.parquet", "image_loop": "chains/*/g1/predictions.parquet",
+# A file of generation 1 (or round 1) per kind whose jobs train, sample and score (scorer models too): a second run rebuilds them.
+REBUILT = {"text_loop": "chains/*/g1/scores/lean.parquet", "image_loop": "chains/*/g1/predictions.parquet",
            "inheritance": "arms/*-round1/s*/evaluation.parquet"}
 NOT_RESULTS = ("logs", "benchmarks")  # wall times and log lines, not results
 
