@@ -155,12 +155,14 @@ def endpoint(spec: dict) -> tuple[str, dict]:
     return url.rstrip("/") + "/chat/completions", ({"Authorization": f"Bearer {key}"} if key else {})
 
 
-def chat_completion(prompt: str, spec: dict) -> str:
-    """One chat completion; transport errors are retried, then raised (a dead endpoint must fail the job, not read as missing)."""
+def chat_completion(prompt: str, spec: dict, temperature: float = 0.0, max_tokens: int | None = None, seed: int | None = None) -> str:
+    """One chat completion; transport errors are retried, then raised (a dead endpoint must fail the job, not read as missing).
+    `seed` is sent for servers that honour it (vLLM, OpenAI), so sampled replies can be drawn again."""
     import requests
 
     url, headers = endpoint(spec)
-    body = {"model": spec["model"], "messages": [{"role": "user", "content": prompt}], "temperature": 0, "max_tokens": int(spec.get("max_new_tokens", 6))}
+    body = {"model": spec["model"], "messages": [{"role": "user", "content": prompt}], "temperature": temperature,
+            "max_tokens": int(max_tokens or spec.get("max_new_tokens", 6)), **({} if seed is None else {"seed": int(seed) % 2**31})}
     retries = int(spec.get("retries", 3))
     for attempt in range(retries + 1):
         try:

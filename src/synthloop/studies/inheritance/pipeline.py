@@ -12,7 +12,7 @@ from synthloop.core.seeds import stable_seed
 from synthloop.lm.batches import Prompt
 from synthloop.lm.generation import hf_continuations, load_generator
 from synthloop.lm.prompts import format_example, format_prompt
-from synthloop.scorers.judge import resolve_judge_model
+from synthloop.scorers.judge import chat_completion, resolve_judge_model
 from synthloop.studies.inheritance import evaluate as ev
 from synthloop.studies.inheritance.augment import culture_prompts, gender_prompts
 from synthloop.studies.inheritance.parsers import parse_option, strip_preamble, text_gender
@@ -62,28 +62,9 @@ def augmentation_prompts(entry: dict, slots: dict, seed, real: pd.DataFrame | No
 
 
 def openai_reply(instruction: str, params: dict, seed: int) -> str:
-    """One chat completion from an OpenAI-compatible endpoint at the configured temperature, with a seed
-    (honoured where the server supports it, e.g. vLLM and OpenAI); transport errors retried, then raised."""
-    import time
-
-    import requests
-
-    from synthloop.scorers.judge import endpoint as endpoint_of
-
-    spec = params["endpoint"]
-    url, headers = endpoint_of(spec)
-    body = {"model": spec["model"], "messages": [{"role": "user", "content": instruction}], "max_tokens": params["new_tokens"],
-            "temperature": params["temperature"] if params["do_sample"] else 0.0, "seed": int(seed) % 2**31}
-    for attempt in range(spec["retries"] + 1):
-        try:
-            response = requests.post(url, json=body, headers=headers, timeout=spec["timeout"])
-            response.raise_for_status()
-            return response.json()["choices"][0]["message"]["content"] or ""
-        except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
-            if attempt == spec["retries"]:
-                raise
-            time.sleep(min(2**attempt, 30))
-    return ""
+    """One chat completion from an OpenAI-compatible endpoint at the configured temperature, with a seed."""
+    temperature = params["temperature"] if params["do_sample"] else 0.0
+    return chat_completion(instruction, params["endpoint"], temperature=temperature, max_tokens=params["new_tokens"], seed=seed)
 
 
 def write_replies(source: str, instructions: list[str], params: dict, backend: str, seed: int) -> list[str]:
