@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -47,16 +46,6 @@ def device_kind(device: str) -> str:
     return next((kind for kind in ("h200", "h100", "a100") if kind.upper() in name), name.split()[-1].lower())
 
 
-def timed(fn):
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    out = fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - start
-
-
 def import_seconds(statement: str, base: str = "") -> float:
     """Seconds a fresh Python takes to run `statement` after `base` (peft after Trainer: what LoRA adds)."""
     code = "; ".join(filter(None, ["import time", base, "t = time.perf_counter()", statement, "print(time.perf_counter() - t)"]))
@@ -65,6 +54,7 @@ def import_seconds(statement: str, base: str = "") -> float:
 
 def measure(args) -> tuple[dict, dict]:
     sys.path.insert(0, str(Path(__file__).parent))
+    from block_generation import timed
     from finetune import build_model, paragraphs
 
     from synthloop.lm.generation import block_prompts, continue_batched
