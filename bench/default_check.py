@@ -18,7 +18,7 @@ generation, from the files the workflow wrote:
   (it calls ~35% of the balanced training paragraphs "right"), so this column compares the
   generated text with the real text through one instrument. Not a target; reported beside it.
 
-Targets of issue 14 for generation 0: quality >= 2.5, repeats < 5%, lean gap <= 15 points.
+Targets for generation 0: quality >= 2.5, repeats < 5%, lean gap <= 15 points.
 Then, per strategy over generations, the mean of every diversity and quality scorer's first
 metric (scores/<scorer>.parquet), to read whether `replace` loses more than the others.
 

@@ -1,4 +1,4 @@
-"""Group jobs in profiles/slurm (issue 17): a chain's fine-tune and generate of one generation are one sbatch.
+"""Group jobs in profiles/slurm: a chain's fine-tune and generate of one generation are one sbatch.
 
 A dry run through the profile (the SLURM executor plans group jobs without submitting anything) of the tiny
 study: every group holds exactly the fine-tune and the generate of one chain and generation, every such pair is

@@ -1,4 +1,4 @@
-"""Hub models on clusters (issue 17): cached ids load offline, pins reach the loaders and the manifest, adapters' bases survive a move.
+"""Hub models on clusters: cached ids load offline, pins reach the loaders and the manifest, adapters' bases survive a move.
 
 The hub cache here is a temp folder in huggingface_hub's layout (models--owner--name/refs/<ref> holding a
 commit, snapshots/<commit>/ holding the files), written by hand, so nothing is downloaded.

@@ -1,4 +1,4 @@
-"""Slices (issue 17): the full study-2 design as 18 workflows of 1,000 chains each, then the study-wide analyses.
+"""Slices: the full study-2 design as 18 workflows of 1,000 chains each, then the study-wide analyses.
 
 Unit tests on the full preset (which chains a slice holds, what it targets, bad slices named); one real
 run of a tiny study in two slices and the analysis step, checked against what each step made.

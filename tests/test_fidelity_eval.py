@@ -1,4 +1,4 @@
-"""Issue 12 item 2: every generation is scored on exactly eval_size texts (Kovač et al. §3.3: 250),
+"""Every generation is scored on exactly eval_size texts (Kovač et al. §3.3: 250),
 drawn reproducibly, whatever n·r the pool needed."""
 
 import pandas as pd

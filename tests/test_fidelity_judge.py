@@ -1,4 +1,4 @@
-"""Issue 12 item 8: the judge prompts are Kovač et al.'s appendix B.3 text, verbatim."""
+"""The judge prompts are Kovač et al.'s appendix B.3 text, verbatim."""
 
 from synthloop.scorers.judge import PROMPTS
 

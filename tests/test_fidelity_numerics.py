@@ -1,4 +1,4 @@
-"""Issue 12 item 14: training keeps fp32 weights under bf16 mixed precision (autocast); weights held
+"""Training keeps fp32 weights under bf16 mixed precision (autocast); weights held
 in bf16 lose most small updates, which this test also shows by hand."""
 
 import torch

@@ -1,4 +1,4 @@
-"""Issue 12 item 1: the accumulated pool as Kovač et al. define it (§3.1, Figure 8), checked against
+"""The accumulated pool as Kovač et al. define it (§3.1, Figure 8), checked against
 the paper's arithmetic computed here by hand, not by the module under test."""
 
 import numpy as np

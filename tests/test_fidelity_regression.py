@@ -1,4 +1,4 @@
-"""Issue 12 items 3–6: the regression's predictors and rows as Kovač et al. define them."""
+"""The regression's predictors and rows as Kovač et al. define them."""
 
 import numpy as np
 import pandas as pd

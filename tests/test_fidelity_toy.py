@@ -1,4 +1,4 @@
-"""Issue 12 item 7: Kovač et al.'s appendix C.3 histogram toy. The paper's result: only a biased
+"""Kovač et al.'s appendix C.3 histogram toy. The paper's result: only a biased
 learner whose prior the truth avoids loses the most diversity at intermediate ratios (Figure 12's
 U); without the bias, or with a truth that overlaps it, the loss grows with r."""
 

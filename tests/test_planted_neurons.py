@@ -1,4 +1,4 @@
-"""Issue 19, planted bug 2: a neuron is significant only when its p-value is below alpha.
+"""A planted bug: a neuron is significant only when its p-value is below alpha.
 
 The toy of test_neurons (units 0-3 follow the lean share, 2-5 the quality index, the other 10 of 16
 are independent random walks) is regressed here again with statsmodels' hac-panel, neuron by neuron,

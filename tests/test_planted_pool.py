@@ -1,4 +1,4 @@
-"""Issue 19, planted bug 4: the accumulate_subsample training set is a seeded random sample of the
+"""A planted bug: the accumulate_subsample training set is a seeded random sample of the
 whole pool, not its newest rows. Compared with the hypergeometric law of a random sample."""
 
 import numpy as np

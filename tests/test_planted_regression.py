@@ -1,4 +1,4 @@
-"""Issue 19, planted bug 3: the regression's "95%" interval is a 95% interval.
+"""A planted bug: the regression's "95%" interval is a 95% interval.
 
 Checked twice, independently of statsmodels' conf_int: the bounds equal coef ± t(0.975, n − k)·se
 from scipy, and on 600 simulated data sets the interval covers the true (standardised) slope at a

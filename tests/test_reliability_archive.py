@@ -1,4 +1,4 @@
-"""Issue 13, items 8-10: archives with --configfile, unsafe members, re-summed archives, restoring into a fresh clone."""
+"""Archives with --configfile, unsafe members, re-summed archives, restoring into a fresh clone."""
 
 import gzip
 import io

@@ -1,4 +1,4 @@
-"""Issue 13, items 6, 7, 15: local data files are checked early, read strictly, and tracked as inputs."""
+"""Local data files are checked early, read strictly, and tracked as inputs."""
 
 import logging
 import os
@@ -21,7 +21,7 @@ def write_csv(path, bodies):
     pd.DataFrame({"body": bodies, "party": ["D", "R"] * (len(bodies) // 2) + ["D"] * (len(bodies) % 2)}).to_csv(path, index=False)
 
 
-# -- item 7: NaN / empty texts ---------------------------------------------------------------------
+# -- NaN / empty texts -----------------------------------------------------------------------------
 
 
 def test_missing_and_blank_texts_are_dropped_and_counted(tmp_path, caplog):
@@ -43,7 +43,7 @@ def test_jsonl_null_texts_are_missing_not_the_word_none(tmp_path):
     assert list(load_documents({**SPEC, "path": str(tmp_path / "d.jsonl")})["text"]) == ["a b", "c d"]
 
 
-# -- item 15: decoding errors and missing files -----------------------------------------------------
+# -- decoding errors and missing files --------------------------------------------------------------
 
 
 def test_a_non_utf8_file_is_named_with_its_line(tmp_path):
@@ -69,7 +69,7 @@ def test_local_inputs_are_the_files_read():
     assert local_inputs({"source": "sotu"}) == [] and local_inputs({"source": "hf", "path": "org/not-local"}) == []
 
 
-# -- item 6: editing the file re-runs its dataset job -------------------------------------------------
+# -- editing the file re-runs its dataset job ---------------------------------------------------------
 
 
 @pytest.mark.workflow

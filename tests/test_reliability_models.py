@@ -1,4 +1,4 @@
-"""Issue 13, item 16: a truncated model.safetensors is named with its directory and how to re-make it."""
+"""A truncated model.safetensors is named with its directory and how to re-make it."""
 
 import shutil
 

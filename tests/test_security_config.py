@@ -1,4 +1,4 @@
-"""Issue 13, items 2, 11-14: bad config input is refused before any job starts, naming the key."""
+"""Bad config input is refused before any job starts, naming the key."""
 
 import pytest
 import yaml
@@ -13,7 +13,7 @@ def tiny():
     return yaml.safe_load(TINY_CONFIG.read_text())
 
 
-# -- item 2: resource keys reach sbatch through a shell -------------------------------------------
+# -- resource keys reach sbatch through a shell ---------------------------------------------------
 
 
 def test_shell_metacharacters_in_slurm_extra_are_refused_naming_the_key(tiny):
@@ -37,7 +37,7 @@ def test_plain_slurm_values_are_accepted(tiny):
     assert validate(tiny)["resources"]["finetune"]["slurm_extra"] == "--hint=nomultithread --exclusive"
 
 
-# -- item 11: bounds and the job-count estimate -------------------------------------------------
+# -- bounds and the job-count estimate ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_the_estimate_counts_the_chains_the_plan_builds(tiny):
         "chains.strategies"] == len(chains(config)) == 6
 
 
-# -- item 12: integer keys ------------------------------------------------------------------------
+# -- integer keys ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_integer_keys_must_be_integers(tiny, edit, key):
     assert f"config key '{key}'" in message and "not an integer" in message
 
 
-# -- item 13: plain names ---------------------------------------------------------------------------
+# -- plain names ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", [".", "..", ".hidden", "a/b", "../x", "", "a b"])
@@ -116,7 +116,7 @@ def test_names_with_inner_dots_stay_allowed(tiny):
     assert validate(tiny)["study"] == "kovac2025.v2"
 
 
-# -- item 14: misspelt keys everywhere ---------------------------------------------------------------
+# -- misspelt keys everywhere ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

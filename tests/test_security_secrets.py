@@ -1,4 +1,4 @@
-"""Issue 13, items 3 and 4: the judge's key goes only where it should; one flag governs remote code."""
+"""The judge's key goes only where it should; one flag governs remote code."""
 
 import pytest
 import yaml
@@ -18,7 +18,7 @@ def judge(**spec):
     return {"kind": "llm_judge", "backend": "openai", "model": "m", **spec}
 
 
-# -- item 3 ----------------------------------------------------------------------------------------
+# -- the judge's key -------------------------------------------------------------------------------
 
 
 def test_only_api_key_variables_are_read(monkeypatch):
@@ -57,7 +57,7 @@ def test_non_http_urls_are_refused(url):
         endpoint({"url": url})
 
 
-# -- item 4 ----------------------------------------------------------------------------------------
+# -- one flag for remote code ----------------------------------------------------------------------
 
 
 def test_vllm_engine_cannot_switch_on_remote_code(tiny):

@@ -1,0 +1,30 @@
+"""Code, configs and test names describe the project as it is: no tracked file outside the prose pages names
+the work items, sittings or review rounds it came from. (The Markdown pages are rewritten as one set.)"""
+
+import re
+import subprocess
+
+from conftest import ROOT
+
+WORK = "iss" + "ue"  # spelt in two parts so that this file does not match itself
+FORBIDDEN = re.compile(rf"\b{WORK}s? ?#?\d+|\bsessions? ?\d+|\bthis session\b|\breview rounds?\b", re.I)
+
+
+def tracked_text_files() -> list[str]:
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [f for f in files if not f.endswith((".md", ".png", ".safetensors", ".json", ".gz", ".npy", ".parquet", ".skops"))]
+
+
+def test_no_tracked_file_names_where_its_work_came_from():
+    hits = []
+    for name in tracked_text_files():
+        try:
+            text = (ROOT / name).read_text()
+        except (UnicodeDecodeError, FileNotFoundError):
+            continue
+        hits += [f"{name}:{n}: {line.strip()[:100]}" for n, line in enumerate(text.splitlines(), 1) if FORBIDDEN.search(line)]
+    assert not hits, "\n".join(hits)
+
+
+def test_the_check_sees_the_words_it_forbids():
+    assert FORBIDDEN.search(f"see {WORK} 17") and FORBIDDEN.search("Session 4 measured") and not FORBIDDEN.search("a session-scoped fixture")
