@@ -108,9 +108,11 @@ def tiny_study(tmp_path_factory):
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"the tiny study failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    FINISHED["text_loop"] = copy_study(workdir, tmp_path_factory.mktemp("study-as-finished") / "study")  # for finished_study
     return workdir
 
 
+FINISHED: dict[str, Path] = {}  # kind -> its tiny study's working directory, as the run left it
 TINY_STUDIES = {"text_loop": TINY_CONFIG, "image_loop": ROOT / "tests/configs/tiny-images.yaml", "inheritance": ROOT / "tests/configs/tiny-inheritance.yaml"}
 
 
@@ -141,13 +143,13 @@ def tiny_inheritance_model(tmp_path_factory):
 @pytest.fixture(scope="session")
 def finished_study(request, tmp_path_factory):
     """`finished_study(kind)`: the working directory of that kind's tiny study, run once for the whole session (the text
-    loop's is `tiny_study`). Tests that change files must restore them, or work on a copy (copy_study)."""
-    done: dict[str, Path] = {}
+    loop's: a copy of `tiny_study` as it finished). Tests that change files must restore them, or work on a copy (copy_study)."""
+    done = FINISHED
 
     def finished(kind: str) -> Path:
         if kind not in done:
             if kind == "text_loop":
-                done[kind] = request.getfixturevalue("tiny_study")
+                request.getfixturevalue("tiny_study")  # stores its copy as it finished, before other tests edit it
             else:
                 model = request.getfixturevalue("tiny_inheritance_model") if kind == "inheritance" else None
                 done[kind] = tmp_path_factory.mktemp(kind)
