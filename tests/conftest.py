@@ -101,7 +101,7 @@ def tiny_study(tmp_path_factory):
     <workdir>/config.yaml. Tests that change files must restore them, or work on a copy (copy_study)."""
     workdir = tmp_path_factory.mktemp("study")
     # Written as yaml.safe_dump writes it (keys sorted), as the tests that edit it write it back; a config with its
-    # keys only reordered re-runs nothing (the rules' params are canonical: test_reordered_config.py).
+    # keys only reordered re-runs nothing (the rules' params are canonical: test_workflow_guarantees.py).
     (workdir / "config.yaml").write_text(yaml.safe_dump(yaml.safe_load(TINY_CONFIG.read_text())))
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
                "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]
