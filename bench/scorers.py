@@ -79,8 +79,7 @@ def bench_judge(texts: list[str], device: str, batch_size: int) -> None:
     from synthloop.lm.models import load_causal_lm
     from synthloop.scorers import judge
 
-    source, gguf_file = judge.resolve_judge_model({})
-    (model, tokenizer), load = timed(load_causal_lm, source, False, gguf_file, torch.device(device))
+    (model, tokenizer), load = timed(load_causal_lm, judge.resolve_judge_model({"trust_remote_code": False}), torch.device(device))
     report("judge load [smollm2]", len(texts), load, note="model + tokenizer load only")
     for aspect in judge.PROMPTS:
         prompts = judge.chat_prompts(tokenizer, texts, aspect)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from conftest import ROOT, study_path
 
-from synthloop.core.hub import cached_commit, hub_sources, pinned, split_pin
+from synthloop.core.hub import ModelRef, cached_commit, hub_sources, pinned, split_pin
 from synthloop.core.provenance import manifest
 from synthloop.lm.models import adapter_base
 from synthloop.studies import validate
@@ -66,6 +66,71 @@ def test_pins_split_and_join_only_for_hub_ids(tmp_path):
     local = tmp_path / "a@b"
     local.mkdir()
     assert split_pin(str(local)) == (str(local), None)
+
+
+def test_a_model_reference_is_built_from_a_pin_a_config_entry_or_another_reference(tmp_path):
+    assert ModelRef.of("org/model@v2") == ModelRef("org/model", "v2")
+    entry = {"source": "org/model", "revision": "abc", "gguf_file": "m.Q8_0.gguf", "trust_remote_code": True}
+    ref = ModelRef.of(entry)
+    assert ref == ModelRef("org/model", "abc", "m.Q8_0.gguf", True) and ref.pinned == "org/model@abc"
+    assert ModelRef.of(ref) is ref and ModelRef.of({"tokenizer": "org/tok@v1"}, source_key="tokenizer").revision == "v1"
+    local = tmp_path / "a@b"
+    local.mkdir()
+    assert ModelRef.of(str(local)) == ModelRef(str(local))
+
+
+@pytest.mark.parametrize("trust", [True, False])
+def test_a_reference_without_its_own_flag_follows_the_study(trust, monkeypatch):
+    from synthloop.core import jobs
+
+    monkeypatch.setenv(jobs.TRUST_ENV, "1" if trust else "0")
+    assert ModelRef("org/model").trusted() is trust
+    assert ModelRef("org/model", trust_remote_code=False).trusted() is False
+
+
+def loader_calls(monkeypatch) -> list:
+    """Stand-in from_pretrained for the causal LM and tokenizer classes: record what each was given."""
+    import transformers
+
+    calls = []
+
+    def record(cls):
+        def load(source, **kwargs):
+            calls.append((cls, source, kwargs.get("revision"), kwargs.get("gguf_file"), kwargs.get("trust_remote_code")))
+            return type("Loaded", (), {"to": lambda self, device: self, "pad_token": "<pad>", "eos_token": "<eos>",
+                                       "__call__": lambda self, texts, **k: {"input_ids": [[1] * len(t.split()) for t in texts]}})()
+        return load
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", record("model"))
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", record("tokenizer"))
+    return calls
+
+
+def load_judge(spec):
+    from synthloop.lm.models import load_causal_lm
+    from synthloop.scorers.judge import resolve_judge_model
+
+    load_causal_lm(resolve_judge_model(spec))
+
+
+def count_tokens(spec):
+    from synthloop.scorers.text_metrics import score_text_length
+
+    score_text_length(["one two"], {"tokenizer": spec["model"], **{k: v for k, v in spec.items() if k != "model"}}, {})
+
+
+def load_model(spec):
+    from synthloop.lm.models import load_causal_lm
+
+    load_causal_lm(ModelRef.of(spec, source_key="model"))
+
+
+@pytest.mark.parametrize("entry", [load_model, load_judge, count_tokens])
+def test_revision_gguf_file_and_trust_reach_every_loader_together(entry, monkeypatch):
+    """Whatever names a model (a study's model, a judge, a tokenizer for token counts), the loader gets all four."""
+    calls = loader_calls(monkeypatch)
+    entry({"model": "org/model", "revision": "v7", "gguf_file": "m.gguf", "trust_remote_code": True})
+    assert calls and {call[1:] for call in calls} == {("org/model", "v7", "m.gguf", True)}
 
 
 def full_preset(edit=None) -> dict:

@@ -10,6 +10,7 @@ import yaml
 from conftest import TINY_CONFIG, validation_error
 
 from synthloop.core.config import ConfigError
+from synthloop.core.hub import ModelRef
 from synthloop.data.documents import load_documents, read_hf_dataset
 from synthloop.lm.models import load_causal_lm
 
@@ -60,6 +61,6 @@ def test_model_revision_reaches_from_pretrained(monkeypatch, tiny_lm):
 
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", spy(real_model))
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", spy(real_tokenizer))
-    model, tokenizer = load_causal_lm(str(tiny_lm), revision="v1.0")  # local directory: transformers ignores it
+    model, tokenizer = load_causal_lm(ModelRef(str(tiny_lm), revision="v1.0"))  # local directory: transformers ignores it
     assert seen == [("AutoModelForCausalLM", "v1.0"), ("AutoTokenizer", "v1.0")]
     assert model.config.n_layer == 2 and tokenizer.pad_token is not None

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from synthloop.core import jobs
+from synthloop.core.hub import ModelRef
 
 
 class Loaded(Exception):
@@ -44,7 +45,7 @@ def test_a_loader_called_without_a_flag_follows_the_study(trust, monkeypatch, tm
             load(str(tmp_path))
         assert seen.value.args == (trust,)
     with pytest.raises(Loaded) as seen:  # an explicit flag still wins (a caller that must never trust)
-        load_tokenizer(str(tmp_path), trust_remote_code=False)
+        load_tokenizer(ModelRef(str(tmp_path), trust_remote_code=False))
     assert seen.value.args == (False,)
 
 

@@ -44,7 +44,6 @@ rule finetune:
         loss_weight=config["mitigations"]["loss_weight"],
         loss_window=config["mitigations"]["loss_window"],
         seed=lambda wc: PLAN.seed(int(wc.seed), "finetune", wc.arm),
-        trust_remote_code=config["trust_remote_code"],
     script:
         "../../scripts/inheritance/finetune.py"
 

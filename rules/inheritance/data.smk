@@ -15,7 +15,6 @@ rule convert_model:
         **resources_for("finetune"),
     params:
         model=canonical(config["model"]),
-        trust_remote_code=config["trust_remote_code"],
     script:
         "../../scripts/inheritance/convert_model.py"
 

@@ -53,7 +53,6 @@ rule finetune:
         finetune=lambda wc: canonical(PLAN.finetune(wc.chain)),
         instructions=lambda wc: PLAN.instructions(wc.chain),
         seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "finetune"),
-        trust_remote_code=config["trust_remote_code"],
     script:
         "../../scripts/text_loop/finetune.py"
 

@@ -17,7 +17,6 @@ if config["base_model"].get("gguf_file"):
             **resources_for("finetune"),
         params:
             model={"source": "smollm2", "gguf_file": config["base_model"]["gguf_file"]},
-            trust_remote_code=config["trust_remote_code"],
         script:
             "../../scripts/inheritance/convert_model.py"
 

@@ -23,7 +23,6 @@ rule neuron_values:
         max_length=config["neurons"]["probe_max_length"],
         batch_size=config["neurons"]["batch_size"],
         seed=lambda wc: PLAN.neuron_probes(wc.chain)[1],
-        trust_remote_code=config["trust_remote_code"],
     script:
         "../../scripts/text_loop/neuron_values.py"
 

@@ -3,13 +3,15 @@ the commit each one resolves to in the local cache (for the manifest).
 
 A model source travels through the plan, the rules' params and a LoRA adapter's base record as one
 string, so its pin travels with it: `id@revision` (hub ids and revisions never hold '@'; a local
-path is never split). Kept import-light: the plan and the workflow parse it on every SLURM job.
+path is never split). Every loader takes a `ModelRef`, which carries that source together with the
+GGUF file inside it and the trust flag. Kept import-light: the plan and the workflow parse it on every SLURM job.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -28,6 +30,46 @@ def split_pin(source: str) -> tuple[str, str | None]:
         if is_hub_id(name) and revision:
             return name, revision
     return source, None
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One model as a loader needs it: source (hub id or local directory), revision, GGUF file, trust flag.
+
+    Built once where a config entry names a model (`ModelRef.of`), so no call site can pass a source
+    without its revision, its GGUF file or the study's trust flag. `trust_remote_code` None means the
+    running job's study setting (core.jobs.trusts_remote_code): the one top-level flag.
+    """
+
+    source: str
+    revision: str | None = None
+    gguf_file: str | None = None
+    trust_remote_code: bool | None = None
+
+    @classmethod
+    def of(cls, model: ModelRef | dict | str, trust_remote_code: bool | None = None, source_key: str = "source") -> ModelRef:
+        """From a loader argument: a ModelRef as is, a config entry ({<source_key>, revision, gguf_file,
+        trust_remote_code}), or a source string (`id@revision` split here)."""
+        if isinstance(model, ModelRef):
+            return model
+        if isinstance(model, dict):
+            entry = model
+            source, revision = split_pin(str(entry[source_key]))
+            trust = entry.get("trust_remote_code", trust_remote_code)
+            return cls(source, entry.get("revision") or revision, entry.get("gguf_file"), None if trust is None else bool(trust))
+        source, revision = split_pin(str(model))
+        return cls(source, revision, None, trust_remote_code)
+
+    @property
+    def pinned(self) -> str:
+        """`source@revision`: the string form that params and adapter records carry."""
+        return pinned(self.source, self.revision)
+
+    def trusted(self) -> bool:
+        """The flag a loader passes on: this model's own, else the running job's study setting."""
+        from synthloop.core.jobs import trusts_remote_code
+
+        return trusts_remote_code() if self.trust_remote_code is None else self.trust_remote_code
 
 
 def is_hub_id(source: str) -> bool:

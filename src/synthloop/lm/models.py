@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from synthloop.core.hub import split_pin
-from synthloop.core.jobs import gpu_request, trusts_remote_code
+from synthloop.core.hub import ModelRef
+from synthloop.core.jobs import gpu_request
 
 
 def pick_device() -> torch.device:
@@ -89,17 +90,15 @@ def check_weights(directory: str | Path) -> None:
                           "after a killed run)")
 
 
-def load_tokenizer(source: str, trust_remote_code: bool | None = None, gguf_file: str | None = None, revision: str | None = None):
-    """`revision` (or `source` given as `id@revision`) pins a hub model to a commit, tag or branch (ignored for local directories).
-    `trust_remote_code` None: the job's study setting (core.jobs.trusts_remote_code)."""
+def load_tokenizer(model: ModelRef | str):
+    """The tokenizer of a model reference (a source string is read as `ModelRef.of(source)`): its revision
+    pins a hub model to a commit, tag or branch (ignored for local directories)."""
     from transformers import AutoTokenizer
 
-    trust_remote_code = trusts_remote_code() if trust_remote_code is None else trust_remote_code
-
-    source, pin = split_pin(source)
-    kwargs = {"gguf_file": gguf_file} if gguf_file else {}
-    with hub_errors(source, revision or pin):
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, revision=revision or pin, **kwargs)
+    model = ModelRef.of(model)
+    kwargs = {"gguf_file": model.gguf_file} if model.gguf_file else {}
+    with hub_errors(model.source, model.revision):
+        tokenizer = AutoTokenizer.from_pretrained(model.source, trust_remote_code=model.trusted(), revision=model.revision, **kwargs)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -144,32 +143,29 @@ def adapter_base(adapter_dir: str | Path) -> str:
     return base
 
 
-def load_causal_lm(source: str, trust_remote_code: bool | None = None, gguf_file: str | None = None, device=None, dtype=None,
-                   revision: str | None = None):
-    """Model and tokenizer from a hub id (at `revision`, or `id@revision`) or a local directory; weights only from safetensors (or GGUF).
+def load_causal_lm(model: ModelRef | str, device=None, dtype=None):
+    """Model and tokenizer of a model reference (a source string is read as `ModelRef.of(source)`): a hub id at
+    its revision or a local directory; weights only from safetensors (or the reference's GGUF file).
 
     A LoRA adapter directory is loaded onto the model it was trained from (recursively, for a
     chain of adapters) and merged, so callers always get a plain model. A hub id is read from the
     local cache when it is there (also under HF_HUB_OFFLINE=1); failures name the id and how to pre-download it.
-    `trust_remote_code` None: the job's study setting (core.jobs.trusts_remote_code), so every loader follows the one flag.
     """
-    trust_remote_code = trusts_remote_code() if trust_remote_code is None else trust_remote_code
     from transformers import AutoModelForCausalLM
 
-    source, pin = split_pin(source)
-    revision = revision or pin
-    check_weights(source)
-    adapter = Path(source) / "adapter_config.json"
-    if adapter.exists():
+    ref = ModelRef.of(model)
+    check_weights(ref.source)
+    if (Path(ref.source) / "adapter_config.json").exists():
         from peft import PeftModel
 
-        base, _ = load_causal_lm(adapter_base(source), trust_remote_code, gguf_file, device, dtype)
-        return PeftModel.from_pretrained(base, source).merge_and_unload(), load_tokenizer(source, trust_remote_code)
+        base, _ = load_causal_lm(replace(ModelRef.of(adapter_base(ref.source)), gguf_file=ref.gguf_file, trust_remote_code=ref.trust_remote_code),
+                                 device, dtype)
+        return PeftModel.from_pretrained(base, ref.source).merge_and_unload(), load_tokenizer(replace(ref, gguf_file=None))
 
     device = device or pick_device()
     preferred = fast_math(device)  # also sets the device's math modes (TF32, attention backends)
     dtype = dtype or preferred
-    kwargs = {"gguf_file": gguf_file} if gguf_file else {"use_safetensors": True}
-    with hub_errors(source, revision):
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, trust_remote_code=trust_remote_code, revision=revision, **kwargs)
-    return model.to(device), load_tokenizer(source, trust_remote_code, gguf_file, revision)
+    kwargs = {"gguf_file": ref.gguf_file} if ref.gguf_file else {"use_safetensors": True}
+    with hub_errors(ref.source, ref.revision):
+        loaded = AutoModelForCausalLM.from_pretrained(ref.source, dtype=dtype, trust_remote_code=ref.trusted(), revision=ref.revision, **kwargs)
+    return loaded.to(device), load_tokenizer(ref)

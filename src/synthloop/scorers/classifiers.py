@@ -21,7 +21,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import LeaveOneGroupOut, train_test_split
 from sklearn.pipeline import make_pipeline, make_union
 
-from synthloop.core.jobs import trusts_remote_code
+from synthloop.core.hub import ModelRef
 from synthloop.scorers.registry import LEAN_POSITIONS, Scores
 
 # Types beyond skops' own safe set that a scorer model file may hold: our two classes, rebuilt
@@ -366,9 +366,10 @@ def score_hf_classifier(texts, spec, assets) -> Scores:
 
     from synthloop.lm.models import pick_device
 
+    model = ModelRef.of(spec, source_key="model")
     classify = pipeline(
-        "text-classification", model=spec["model"], device=pick_device(), top_k=None, truncation=True,
-        trust_remote_code=bool(spec.get("trust_remote_code", trusts_remote_code())), model_kwargs={"use_safetensors": True}, revision=spec.get("revision"),
+        "text-classification", model=model.source, device=pick_device(), top_k=None, truncation=True,
+        trust_remote_code=model.trusted(), model_kwargs={"use_safetensors": True}, revision=model.revision,
     )
     batch_size = int(spec.get("batch_size", 32))
     if spec.get("levels"):

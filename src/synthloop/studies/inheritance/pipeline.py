@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # -- models ----------------------------------------------------------------------------------------
 
 
-def convert_model(spec: dict, out_dir, trust_remote_code: bool = False) -> None:
+def convert_model(spec: dict, out_dir) -> None:
     """A GGUF model as a plain safetensors directory (loading it afterwards takes 0.1 s instead of ~21 s).
 
     A model loaded from GGUF refuses save_pretrained, so a plain model is built from its config
@@ -34,11 +34,12 @@ def convert_model(spec: dict, out_dir, trust_remote_code: bool = False) -> None:
 
     from synthloop.lm.models import load_causal_lm
 
-    source, gguf_file = resolve_judge_model({"model": spec["source"], "gguf_file": spec["gguf_file"]})
-    model, tokenizer = load_causal_lm(source, trust_remote_code, gguf_file, device=torch.device("cpu"), dtype=torch.float32)
+    ref = resolve_judge_model({"model": spec["source"], "gguf_file": spec["gguf_file"]})
+    source = ref.source
+    model, tokenizer = load_causal_lm(ref, device=torch.device("cpu"), dtype=torch.float32)
     settings = model.config.to_dict()
     settings.pop("quantization_config", None)  # the GGUF quantisation does not carry over: the weights are dequantised
-    plain = AutoModelForCausalLM.from_config(type(model.config).from_dict(settings), dtype=torch.float32, trust_remote_code=trust_remote_code)
+    plain = AutoModelForCausalLM.from_config(type(model.config).from_dict(settings), dtype=torch.float32, trust_remote_code=ref.trusted())
     missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
     if unexpected or [k for k in missing if "lm_head" not in k]:
         raise RuntimeError(f"converting {source}: missing weights {missing}, unexpected {unexpected}")
@@ -120,18 +121,18 @@ def is_adapter(source: str) -> bool:
     return (Path(source) / "adapter_config.json").exists()
 
 
-def load_exact(source: str, trust_remote_code: bool | None = None):
+def load_exact(source: str):
     """A model in fp32, a LoRA adapter merged into fp32 weights: an update of ~1e-5 (the culture recipe's
     lr 1e-6) is below half a bf16 step of most weights, so a merge into bf16 would erase it."""
     import torch
 
     from synthloop.lm.models import load_causal_lm
 
-    return load_causal_lm(source, trust_remote_code, dtype=torch.float32)
+    return load_causal_lm(source, dtype=torch.float32)
 
 
 def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, mitigation: str, loss_weight: float,
-             trust_remote_code: bool = False, loss_window: int = 256) -> dict:
+             loss_window: int = 256) -> dict:
     """LoRA (or full) fine-tuning on the arm's examples; the loss mitigation swaps in the alignment Trainer.
 
     A later round's start (the previous round's adapter) is merged in fp32 (load_exact).
@@ -139,7 +140,7 @@ def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, m
     from synthloop.lm.models import context_length, load_causal_lm
     from synthloop.lm.training import fine_tune
 
-    model, tokenizer = load_exact(init, trust_remote_code) if is_adapter(init) else load_causal_lm(init, trust_remote_code)
+    model, tokenizer = load_exact(init) if is_adapter(init) else load_causal_lm(init)
     texts = [format_example(i, r, tokenizer) for i, r in zip(train["instruction"], train["response"])]
     options = {}
     if mitigation == "loss":
