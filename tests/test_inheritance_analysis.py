@@ -61,3 +61,51 @@ def test_unbiased_gender_shares(tmp_path):
     assert shares[("architect", "male")] == 1.0
     write_unbiased_shares(sets, tmp_path / "t.csv", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 5000
+
+
+def test_type_average_is_the_mean_over_bias_types_per_ratio_and_seed():
+    from synthloop.studies.inheritance.analysis import type_average
+
+    rows = pd.DataFrame({"ratio": [0.0, 0.5, 0.5, 0.5, 0.5], "seed": [0, 0, 0, 1, 1], "group": ["Arabic male"] * 5,
+                         "bias_type": ["none", "unbiased", "contrastive_implicit", "unbiased", "contrastive_implicit"],
+                         "value": [0.1, 0.2, 0.4, 0.3, 0.7]})
+    out = type_average(rows, ["group"]).set_index(["ratio", "seed"])["value"]
+    assert out[(0.0, 0)] == pytest.approx(0.1) and out[(0.5, 0)] == pytest.approx(0.3) and out[(0.5, 1)] == pytest.approx(0.5)
+    summary = across_seeds(type_average(rows, ["group"]), ["ratio"]).set_index("ratio")
+    assert summary.loc[0.5, "mean"] == pytest.approx(0.4) and summary.loc[0.5, "count"] == 2  # the interval is across seeds
+
+
+@pytest.mark.parametrize("name", ["gender_hiring_by_type_average", "gender_story_by_type_average"])
+def test_type_averaged_figures_are_drawn(name, tmp_path):
+    out = tmp_path / f"{name}.png"
+    figure(name, synthetic_metrics(), out)
+    assert out.stat().st_size > 5000
+
+
+def test_plan_lists_the_type_averaged_figures():
+    from conftest import study_path
+
+    from synthloop.studies import validate
+    from synthloop.studies.inheritance.plan import Plan
+
+    config = validate({"study": "s", "kind": "inheritance", "seeds": [0], "model": {"source": "org/model"}, "ratios": [0.0, 0.5],
+                       "evaluation": {"tasks": {"gender": ["profession", "hiring", "story"]}}})
+    figures = Plan(config, study_path("inheritance", "s"), "results/s").figures()
+    assert {"gender_hiring_by_type_average", "gender_story_by_type_average"} <= set(figures)
+    assert "gender_profession_by_type_average" not in figures  # Figures 4 and 5a only
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_embedding_figure_is_drawn_in_its_dimensions(dims, tmp_path, monkeypatch):
+    from synthloop.studies.inheritance import analysis
+
+    rng = np.random.default_rng(0)
+    points = pd.DataFrame({"bias_type": ["real"] * 4 + ["unbiased"] * 4 + ["contextual_implicit"] * 4, "source": "x"})
+    for axis in "xyz"[:dims]:
+        points[axis] = rng.normal(size=len(points))
+    projections = []
+    original = analysis.subplots
+    monkeypatch.setattr(analysis, "subplots", lambda *a, **k: projections.append(k.get("subplot_kw", {}).get("projection")) or original(*a, **k))
+    analysis.plot_embeddings(points, tmp_path / "e.png")
+    assert projections == ["3d" if dims == 3 else None]
+    assert (tmp_path / "e.png").stat().st_size > 5000

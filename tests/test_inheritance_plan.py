@@ -55,7 +55,8 @@ def test_evaluations_and_rows_align_and_targets(config):
     for file, row in zip(plan.evaluations(), plan.evaluation_rows()):
         assert file == path("evaluation", arm=row["arm"], seed=row["seed"])
     figures = plan.figures()
-    assert {"gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "rounds", "mitigations"} == set(figures)
+    assert {"gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "gender_hiring_by_type_average", "rounds",
+            "mitigations"} == set(figures)
 
 
 def test_smollm2_is_converted_once():

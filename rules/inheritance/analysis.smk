@@ -1,4 +1,4 @@
-# Every arm's evaluation in one table; the figures of section 4 (and Figures 7b, 8, 9).
+# Every arm's evaluation in one table; the figures of section 4 (and Figures 7a, 7b, 8, 9, 13).
 
 
 rule metrics:
@@ -40,6 +40,30 @@ rule figure_by_ratio:
         **resources_for("analysis"),
     params:
         name=lambda wc: f"{wc.figure}_by_ratio",
+    script:
+        "../../scripts/inheritance/figure.py"
+
+
+rule figure_by_type_average:
+    input:
+        path("metrics"),
+    output:
+        report(
+            path("figure", figure="{figure}_by_type_average"),
+            caption="../../report/inheritance/by_type_average.rst",
+            category=STUDY,
+            subcategory="bias ratio",
+        ),
+    log:
+        log("figure_by_type_average", "{figure}"),
+    benchmark:
+        bench("figure_by_type_average", "{figure}")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        name=lambda wc: f"{wc.figure}_by_type_average",
     script:
         "../../scripts/inheritance/figure.py"
 
@@ -108,6 +132,32 @@ rule unbiased_gender_shares:
         **resources_for("analysis"),
     script:
         "../../scripts/inheritance/unbiased_gender_shares.py"
+
+
+rule value_alignment:
+    input:
+        real=path("real", bias="culture"),
+        augmentation=[entry["path"] for entry in PLAN.value_sets()],
+    output:
+        table=path("table", table="value_alignment"),
+        figure=report(
+            path("figure", figure="value_alignment"),
+            caption="../../report/inheritance/value_alignment.rst",
+            category=STUDY,
+            subcategory="analysis",
+        ),
+    log:
+        log("value_alignment"),
+    benchmark:
+        bench("value_alignment")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        sets=[{"bias_type": e["bias_type"], "seed": e["seed"]} for e in PLAN.value_sets()],
+    script:
+        "../../scripts/inheritance/value_alignment.py"
 
 
 rule embeddings:

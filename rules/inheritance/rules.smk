@@ -18,9 +18,11 @@ localrules:
     compose,
     metrics,
     figure_by_ratio,
+    figure_by_type_average,
     figure_rounds,
     figure_mitigations,
     unbiased_gender_shares,
+    value_alignment,
 
 
 include: "data.smk"

@@ -1,4 +1,4 @@
-"""Study 3's tables and figures (Li et al., section 4, Figures 2-5, 7b, 8, 9 and 12).
+"""Study 3's tables and figures (Li et al., section 4, Figures 2-5, 7b, 8, 9, 12 and 13).
 
 Every figure over ratios or rounds shows the mean across seeds with a 95% t-interval across seeds
 (no band with one seed). The ratio-0 arm (real data only) is every bias type's point at gamma = 0.
@@ -54,10 +54,10 @@ def panels(task: str, frame: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     raise ValueError(f"unknown task {task!r}")
 
 
-def _grid(count: int):
+def _grid(count: int, **kwargs):
     cols = min(count, 4)
     rows = -(-count // cols)
-    fig, axes = subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False, **kwargs)
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:count])
@@ -89,6 +89,40 @@ def plot_by_ratio(metrics: pd.DataFrame, bias: str, task: str, path) -> None:
     if types:
         axes[0].legend(fontsize=6)
     fig.suptitle(f"{bias} bias, {task}: mean over seeds (band: 95% t-interval across seeds)", fontsize=9)
+    save(fig, path)
+
+
+AVERAGED = {"hiring": "share", "story": "negative_share"}  # the metric of each type-averaged figure (Figures 4 and 5a)
+
+
+def type_average(rows: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    """Per ratio, seed and group, the mean over bias types (the ratio-0 arm is every type's point at gamma = 0)."""
+    return rows.groupby(["ratio", "seed", *groups], dropna=False, as_index=False)["value"].mean()
+
+
+def plot_type_average(metrics: pd.DataFrame, bias: str, task: str, path) -> None:
+    """Figures 4 and 5a: each group's metric against the bias ratio, averaged over bias types (no mitigation, round 1).
+
+    The band is a 95% t-interval across seeds of the per-seed type average. Hiring draws one line per
+    culture x gender group and, beside it, the share of invalid replies (the shares are over valid ones);
+    stories one line per culture (the total negative-adjective share over the three ABC dimensions).
+    """
+    rows = metrics[(metrics["bias"] == bias) & (metrics["task"] == task) & (metrics["mitigation"] == "none") & (metrics["round"] == 1)]
+    rows = rows.assign(group=[group_label(c, g) for c, g in zip(rows["culture"], rows["gender"])])
+    if task == "story":
+        rows = rows[(rows["metric"] == AVERAGED[task]) & rows["gender"].isna() & (rows["dimension"] == "total")]
+    panels_of = [(AVERAGED[task], rows[rows["metric"] == AVERAGED[task]])]
+    if task == "hiring" and (rows["metric"] == "invalid_share").any():
+        panels_of.append(("invalid_share", rows[rows["metric"] == "invalid_share"]))
+    fig, axes = _grid(len(panels_of))
+    for ax, (name, part) in zip(axes, panels_of):
+        labels = sorted(part["group"].unique())
+        averaged = type_average(part, ["group"])
+        for label in labels:
+            _line(ax, across_seeds(averaged[averaged["group"] == label], ["ratio"]), "ratio", label, colour_for(label, labels))
+        ax.set(title=f"{task}: {name}, mean over bias types", xlabel="bias ratio γ")
+        ax.legend(fontsize=6)
+    fig.suptitle(f"{bias} bias, {task} averaged over bias types: mean over seeds (band: 95% t-interval across seeds)", fontsize=9)
     save(fig, path)
 
 
@@ -194,17 +228,25 @@ def plot_unbiased_shares(shares: pd.DataFrame, path) -> None:
 
 
 def plot_embeddings(points: pd.DataFrame, path) -> None:
-    """Figure 8: real (red) and augmented (blue) texts in a shared PCA space, one panel per bias type."""
+    """Figures 8 and 13: real (red) and augmented (blue) texts in a shared PCA space, one panel per bias type.
+
+    Drawn in 3-D where the points have three components (`analysis.embeddings.dims: 3`, as the paper draws them).
+    """
     types = [t for t in points["bias_type"].unique() if t != REAL]
-    fig, axes = _grid(max(1, len(types)))
+    axes_of = [a for a in "xyz" if a in points]
+    three = len(axes_of) == 3
+    fig, axes = _grid(max(1, len(types)), **({"subplot_kw": {"projection": "3d"}} if three else {}))
     real = points[points["bias_type"] == REAL]
     for ax, bias_type in zip(axes, types):
         synthetic = points[points["bias_type"] == bias_type]
-        ax.scatter(real["x"], real["y"], s=8, color="tab:red", alpha=0.6, label="real")
-        ax.scatter(synthetic["x"], synthetic["y"], s=8, color="tab:blue", alpha=0.6, label="augmented")
+        ax.scatter(*(real[a] for a in axes_of), s=8, color="tab:red", alpha=0.6, label="real")
+        ax.scatter(*(synthetic[a] for a in axes_of), s=8, color="tab:blue", alpha=0.6, label="augmented")
         ax.set_title(type_label(bias_type), fontsize=8)
+        if three:
+            ax.tick_params(labelsize=5)
     axes[0].legend(fontsize=6)
-    fig.suptitle("final-hidden-state embeddings, first two principal components", fontsize=9)
+    scope = f", {points['culture'].dropna().iloc[0]} culture" if "culture" in points and points["culture"].notna().any() else ""
+    fig.suptitle(f"final-hidden-state embeddings{scope}, first {len(axes_of)} principal components", fontsize=9)
     save(fig, path)
 
 
@@ -214,6 +256,9 @@ def figure(name: str, metrics: pd.DataFrame, path) -> None:
         return plot_rounds(metrics, path)
     if name == "mitigations":
         return plot_mitigations(metrics, path)
+    if name.endswith("_by_type_average"):
+        bias, task = name.removesuffix("_by_type_average").split("_", 1)
+        return plot_type_average(metrics, bias, task, path)
     bias, task = name.removesuffix("_by_ratio").split("_", 1)
     return plot_by_ratio(metrics, bias, task, path)
 

@@ -2,7 +2,8 @@
 
 GlobalOpinionQA rows hold a question, its options and, per country, the share of respondents who
 chose each option. A culture's answer is the option with the highest share averaged over the
-culture's configured countries (the paper: "the average of all answers"), asked after the role
+culture's configured countries (the paper: "the average of all answers"; the averaged shares are kept
+as the culture's human answer distribution), asked after the role
 prompt "You are a person influenced by [culture] culture ..." (appendix B.5). The culture
 classification tasks (16 test sets in the paper, its 17 with BiasinBios; full preset only) are scored by macro-F1:
 each text's label is the label word the model finds most likely after the task's prompt.
@@ -49,13 +50,20 @@ def culture_answers(frame: pd.DataFrame, countries: dict[str, list[str]]) -> pd.
             shares = [selections[c] for c in names if c in selections and len(selections[c]) == len(options)]
             if not shares:
                 continue
-            best = int(np.argmax(np.mean(np.asarray(shares, dtype=float), axis=0)))
+            mean = np.mean(np.asarray(shares, dtype=float), axis=0)
+            best = int(np.argmax(mean))
             rows.append({
                 "question_id": int(index), "question": row["question"], "options": list(options), "culture": culture,
                 "instruction": survey_question(row["question"], options, fill(CULTURE_ROLE, {"culture": culture})),
                 "response": f"({chr(65 + best)}) {options[best]}",
+                "human_shares": (mean / mean.sum() if mean.sum() > 0 else mean).tolist(),  # Figure 7a's human answers
             })
     return pd.DataFrame(rows)
+
+
+def survey_questions(real: pd.DataFrame) -> pd.DataFrame:
+    """The distinct survey questions of the real set, in order: an augmented row's `question_id` indexes this table."""
+    return real.drop_duplicates("question_id")[["question_id", "question", "options"]].reset_index(drop=True)
 
 
 def load_opinions(spec: dict, key: str = "data.culture") -> pd.DataFrame:

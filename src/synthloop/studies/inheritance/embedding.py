@@ -1,10 +1,14 @@
 """Text embeddings from a model's final hidden layer: the alignment loss's phi(x), and Figure 8's projection.
 
 Figure 8 of the paper shows real and augmented texts' hidden-layer vectors reduced to three
-dimensions; synthloop reduces with PCA (the paper does not name its method) to 2 or 3 dimensions.
+dimensions, Figure 13 every bias type, for the Arabic culture and gender at the 50% ratio. synthloop
+reduces with PCA (the paper does not name its method) to 2 or 3 dimensions; the augmented texts are
+the first of each set, i.e. those the largest ratio's arm trains on (every smaller ratio takes a prefix).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -40,20 +44,40 @@ def embedded_text(frame: pd.DataFrame, answer: str) -> list[str]:
     return (frame["instruction"].astype(str) + " " + frame[answer].astype(str)).tolist()
 
 
+def trained_on(frame: pd.DataFrame) -> pd.DataFrame:
+    """The augmented rows an arm can train on: survey replies that gave one option (all biographies)."""
+    return frame[frame["parsed"].astype(bool)] if "parsed" in frame else frame
+
+
+def about_culture(frame: pd.DataFrame, culture: str) -> pd.DataFrame:
+    """Rows about one culture: its label, or either person of a contrastive prompt (Figure 13's Arabic panels)."""
+    def involves(row) -> bool:
+        slots = json.loads(row["slots"]) if isinstance(row.get("slots"), str) else {}
+        return culture in (row.get("culture"), slots.get("culture_a"), slots.get("culture_b"))
+    return frame[[involves(row) for row in frame.to_dict("records")]]
+
+
 def project(model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params: dict, seed) -> pd.DataFrame:
     """Real texts and each augmentation set's texts (up to params['texts'] each) in one shared PCA space.
 
-    Rows: bias_type ('real' for the real texts), source, and the coordinates x, y (and z).
+    Rows: bias_type ('real' for the real texts), source, the coordinates x, y (and z), and for culture
+    the one culture they are about (`params['culture']`).
     """
     from synthloop.lm.models import load_causal_lm
 
+    n = params["texts"]
+    sets = [trained_on(frame) for frame in sets]
+    if "profession" not in real and params.get("culture"):
+        real, sets = about_culture(real, params["culture"]), [about_culture(frame, params["culture"]) for frame in sets]
+        if real.empty:
+            raise ValueError(f"analysis.embeddings.culture: no real example of culture {params['culture']!r}")
     model, tokenizer = load_causal_lm(model_dir)
     model.eval()
-    n = params["texts"]
     real = real.sample(n=min(n, len(real)), random_state=stable_seed(seed, "embed-real") % 2**32)
     parts = [real.assign(bias_type=REAL, source=REAL, embedded=embedded_text(real, "response"))]
     parts += [frame.head(n).assign(source="synthetic", embedded=embedded_text(frame.head(n), "text")) for frame in sets]
-    texts = pd.concat([p[["bias_type", "source", "embedded"]] for p in parts], ignore_index=True)
+    columns = ["bias_type", "source", "embedded"] + (["culture"] if "profession" not in real and params.get("culture") else [])
+    texts = pd.concat([p.assign(culture=params.get("culture"))[columns] for p in parts], ignore_index=True)
     vectors = embed(model, tokenizer, texts["embedded"].astype(str).tolist(), params["batch_size"], params["max_length"])
     dims = min(params["dims"], len(texts), vectors.shape[1])
     coords = PCA(n_components=dims, random_state=0).fit_transform(vectors)

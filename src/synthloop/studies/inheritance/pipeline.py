@@ -15,6 +15,7 @@ from synthloop.lm.prompts import format_example, format_prompt
 from synthloop.scorers.judge import chat_completion, resolve_judge_model
 from synthloop.studies.inheritance import evaluate as ev
 from synthloop.studies.inheritance.augment import culture_prompts, gender_prompts
+from synthloop.studies.inheritance.culture import survey_questions
 from synthloop.studies.inheritance.parsers import parse_option, strip_preamble, text_gender
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def convert_model(spec: dict, out_dir) -> None:
 def augmentation_prompts(entry: dict, slots: dict, seed, real: pd.DataFrame | None = None) -> pd.DataFrame:
     if entry["bias"] == "gender":
         return gender_prompts(entry["bias_type"], entry["count"], slots, seed)
-    questions = real.drop_duplicates("question_id")[["question", "options"]].reset_index(drop=True)
+    questions = survey_questions(real)[["question", "options"]]
     return culture_prompts(entry["bias_type"], entry["count"], questions, slots, seed)
 
 

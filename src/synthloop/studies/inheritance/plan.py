@@ -17,6 +17,7 @@ from synthloop.studies.inheritance.mix import augmented_count
 from synthloop.studies.inheritance.prompts import CULTURE_BIAS_TYPES
 
 REAL_ONLY = "none"  # the bias type of a ratio-0 arm
+TYPE_AVERAGED = ("hiring", "story")  # the tasks the paper also draws averaged over bias types (Figures 4 and 5a)
 SMOLLM2 = "smollm2"
 
 
@@ -198,6 +199,12 @@ class Plan:
         keys = [k for k, e in self.augment_sets().items() if e["bias"] == "gender" and e["bias_type"] == "unbiased" and e["round"] == 1]
         return [self.path("augmentation", key=k, seed=seed) for k in keys for seed in self.seeds]
 
+    def value_sets(self) -> list[dict]:
+        """Round-1 contextual culture augmentation sets, every seed: the model answering the survey (Figure 7a)."""
+        return [{"path": self.path("augmentation", key=k, seed=seed), "bias_type": e["bias_type"], "seed": seed}
+                for k, e in self.augment_sets().items()
+                if e["bias"] == "culture" and e["round"] == 1 and e["bias_type"].startswith("contextual") for seed in self.seeds]
+
     def embedding_inputs(self, bias: str) -> dict:
         """Real texts and every round-1 augmentation set of the bias, first seed (Figure 8)."""
         keys = [k for k, e in self.augment_sets().items() if e["bias"] == bias and e["round"] == 1]
@@ -215,6 +222,8 @@ class Plan:
             for task in tasks[bias]:
                 if has_ratios:
                     names.append(f"{bias}_{task}_by_ratio")
+                if has_ratios and task in TYPE_AVERAGED:
+                    names.append(f"{bias}_{task}_by_type_average")  # Figures 4 and 5a
         if self.config["rounds"]["count"] > 1:
             names.append("rounds")
         if self.config["mitigations"]["methods"]:
@@ -226,5 +235,7 @@ class Plan:
         out += [self.path("figure", figure=name) for name in self.figures()]
         if self.unbiased_sets():
             out += [self.path("figure", figure="unbiased_gender_shares")]
+        if self.value_sets():
+            out += [self.path("figure", figure="value_alignment")]
         out += [self.path("figure", figure=f"embeddings_{bias}") for bias in self.config["biases"] if self.embedding_inputs(bias)["augmentation"]]
         return out

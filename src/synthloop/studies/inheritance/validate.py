@@ -131,6 +131,9 @@ def check_data(config: dict) -> None:
         columns = table_columns(spec["path"])
         if columns is not None:
             require_columns(columns, spec["columns"], "data.culture")
+        shown = config["analysis"]["embeddings"]["culture"]
+        if shown is not None and shown not in config["slots"]["cultures"]:
+            raise ConfigError(f"config key 'analysis.embeddings.culture': {shown!r} is not one of slots.cultures {config['slots']['cultures']}")
 
 
 def check_evaluation(config: dict) -> None:
