@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from synthloop.data import images as im
-from synthloop.loop import fifo
+from synthloop.loop import fifo, select
 from synthloop.studies.image_loop import checkpoints, classifiers, filtering, generators, steps, training
 
 RNG = np.random.default_rng(0)
@@ -67,8 +67,10 @@ def test_ddpm_trains_and_samples_class_conditionally(tmp_path):
 
 def test_entropy_and_keep_by_hand():
     assert filtering.entropy(np.array([[0.5, 0.5], [1.0, 0.0]])) == pytest.approx([np.log(2), 0.0])
-    assert list(filtering.keep_most_certain(np.array([0.3, 0.1, 0.9, 0.5]), 2)) == [True, True, False, False]
-    assert filtering.oversampled(100, 0.2) == 125  # 25 of 125 dropped: 20%
+    step = filtering.selection({"enabled": True, "share": 0.2})
+    assert select.candidates(step, 100) == 125  # 25 of 125 dropped: 20%
+    assert list(select.copies(np.array([0.3, 0.1, 0.9, 0.5]), step, 2, None)) == [1, 1, 0, 0]
+    assert filtering.selection({"enabled": False, "share": 0.2}) is None
 
 
 def real_tables():

@@ -32,6 +32,56 @@ rule compose_training_set:
         "../../scripts/text_loop/compose_training_set.py"
 
 
+# A strategy's select step (docs/selection.md): g-1's texts scored and kept or dropped before g's compose
+# reads them; its table of scores, copies and kept flags stays for audit.
+rule select_synthetic:
+    input:
+        unpack(lambda wc: PLAN.select_inputs(wc.chain, int(wc.gen))),
+    output:
+        path("selection", chain="{chain}", gen="{gen}"),
+    log:
+        log("select_synthetic", "{chain}/g{gen}"),
+    benchmark:
+        bench("select_synthetic", "{chain}/g{gen}")
+    conda:
+        "../../envs/synthloop.yaml"
+    threads: threads_for("score", 1)
+    resources:
+        **resources_for("score"),
+    params:
+        step=lambda wc: canonical(PLAN.selection(wc.chain)),
+        scorer=lambda wc: canonical(PLAN.selection_scorer(wc.chain)),
+        keep_count=lambda wc: PLAN.selection_count(wc.chain),
+        seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "select"),
+    script:
+        "../../scripts/text_loop/select_synthetic.py"
+
+
+# Every generation's realised mix of one chain (synthetic share, selection rate, source generations), checked
+# again; made for every chain of a study where some strategy selects.
+rule chain_mix:
+    input:
+        unpack(lambda wc: PLAN.mix_inputs(wc.chain)),
+    output:
+        path("chain_mix", chain="{chain}"),
+    log:
+        log("chain_mix", "{chain}"),
+    benchmark:
+        bench("chain_mix", "{chain}")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        chain_keys=lambda wc: PLAN.chains[wc.chain].keys(),
+        strategy=lambda wc: canonical(PLAN.strategy(wc.chain)),
+        ratio=lambda wc: PLAN.chains[wc.chain].ratio,
+        generations=PLAN.generations,
+        selected=lambda wc: PLAN.mix_generations(wc.chain),
+    script:
+        "../../scripts/text_loop/chain_mix.py"
+
+
 rule finetune:
     input:
         unpack(lambda wc: PLAN.finetune_inputs(wc.chain, int(wc.gen))),

@@ -91,3 +91,30 @@ rule train_quality_classifier:
         seed=lambda wc: PLAN.study_seed("quality", wc.dataset),
     script:
         "../../scripts/text_loop/train_quality_classifier.py"
+
+
+# The machine-text detector (scorer kind detector_classifier): real held-out texts against generation 0's
+# synthetic texts of the same study; its held-out AUC in a table.
+rule train_detector:
+    input:
+        unpack(lambda wc: PLAN.detector_inputs(wc.dataset)),
+    output:
+        model=path("detector_model", dataset="{dataset}"),
+        table=report(
+            path("table", table="detector_classifier_{dataset}"),
+            caption="../../report/text_loop/classifier_table.rst",
+            category=STUDY,
+            subcategory="scorer models",
+        ),
+    log:
+        log("train_detector", "{dataset}"),
+    benchmark:
+        bench("train_detector", "{dataset}")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        seed=lambda wc: PLAN.study_seed("detector", wc.dataset),
+    script:
+        "../../scripts/text_loop/train_detector.py"

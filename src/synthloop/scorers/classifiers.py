@@ -1,6 +1,7 @@
-"""Scorer models trained in the workflow: a political-lean classifier and a text-quality classifier.
+"""Scorer models trained in the workflow: a political-lean classifier, a text-quality classifier and a
+machine-text detector.
 
-Both are TF-IDF + logistic regression (scikit-learn): seconds to train on a CPU, calibrated
+All are TF-IDF + logistic regression (scikit-learn): seconds to train on a CPU, calibrated
 probabilities, no download. Presets can use pretrained Hugging Face classifiers instead
 (`hf_classifier`), e.g. the published RoBERTa lean classifier and gibberish detector.
 """
@@ -339,6 +340,41 @@ def quality_index(texts, sentence_levels) -> np.ndarray:
 def score_quality(texts, spec, assets) -> Scores:
     model = load_model(assets["quality_model"])
     return Scores(pd.DataFrame({"quality_index": quality_index(texts, lambda s: expected_level(model.predict_proba(s), model.classes_))}))
+
+
+# -- machine-text detector ---------------------------------------------------------------------
+
+SYNTHETIC_CLASS = "synthetic"  # the detector's positive class; its probability is the per-text p_synthetic
+
+
+def train_detector(real_texts, synthetic_texts, seed: int, test_size: float = 0.2):
+    """Real texts against generation-0 synthetic texts of the same study, TF-IDF + logistic regression.
+
+    Fit on a stratified 80%; the held-out ROC AUC on the other 20% is the deployed model's. The
+    probability of the synthetic class is what importance resampling weights by (Drayson et al. 2025).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    texts = np.asarray(list(real_texts) + list(synthetic_texts), dtype=object)
+    labels = np.array(["real"] * len(real_texts) + [SYNTHETIC_CLASS] * len(synthetic_texts))
+    if len(set(labels)) < 2:
+        raise ValueError(f"the detector needs real and synthetic texts; got {len(real_texts)} real and {len(synthetic_texts)} synthetic")
+    train, test = train_test_split(np.arange(len(texts)), test_size=test_size, stratify=labels, random_state=seed)
+    model = text_classifier(seed).fit(list(texts[train]), labels[train])
+    p = detector_probability(model, list(texts[test]))
+    truth = labels[test] == SYNTHETIC_CLASS
+    report = pd.DataFrame([{"split": "heldout_random_stratified", "n_train": len(train), "n_test": len(test),
+                            "n_real": int((labels == "real").sum()), "n_synthetic": int((labels == SYNTHETIC_CLASS).sum()),
+                            "auc": roc_auc_score(truth, p), "accuracy": accuracy_score(truth, p >= 0.5)}])
+    return model, report
+
+
+def detector_probability(model, texts) -> np.ndarray:
+    return model.predict_proba(list(texts))[:, list(model.classes_).index(SYNTHETIC_CLASS)]
+
+
+def score_detector(texts, spec, assets) -> Scores:
+    return Scores(pd.DataFrame({"p_synthetic": detector_probability(load_model(assets["detector_model"]), texts)}))
 
 
 # -- pretrained Hugging Face classifiers (presets on clusters) ------------------------------------

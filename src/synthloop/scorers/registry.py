@@ -37,6 +37,7 @@ class Scores:
 SCORERS: dict[str, Kind] = {
     "lean_classifier": Kind("synthloop.scorers.classifiers:score_lean", ("lean_model",)),
     "quality_classifier": Kind("synthloop.scorers.classifiers:score_quality", ("quality_model",)),
+    "detector_classifier": Kind("synthloop.scorers.classifiers:score_detector", ("detector_model",)),
     "hf_classifier": Kind("synthloop.scorers.classifiers:score_hf_classifier"),
     "perplexity": Kind("synthloop.scorers.perplexity:score_perplexity", ("causal_lm",)),
     "semantic_diversity": Kind("synthloop.scorers.embeddings:score_semantic_diversity", ("embeddings",)),

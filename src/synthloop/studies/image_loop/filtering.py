@@ -4,7 +4,7 @@ The score is the predictive entropy of the classifier's class probabilities (ave
 passes when the classifier has dropout and `mc_samples` > 1, Gal & Ghahramani). A generation samples
 n = ceil(S / (1 - r)) images and keeps the S with the lowest entropy, so the bottom r% by confidence
 are dropped and every generation still adds S images to the queue (its capacity in generations stays
-D/S). With `scorer: clip` the score is the entropy of CLIP's zero-shot class probabilities over one
+D/S): the loop's `top_fraction` selection (synthloop.loop.select) keeping the lowest 1 - r, oversampled. With `scorer: clip` the score is the entropy of CLIP's zero-shot class probabilities over one
 prompt per class (the paper's other expert; a CLIP model from the hub or a local path, clusters).
 With `scorer: combined` both experts score, and a sample's score is the mean of their two entropies
 (the paper names both experts without saying how their scores combine).
@@ -12,7 +12,6 @@ With `scorer: combined` both experts score, and a sample's score is the mean of 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -25,19 +24,13 @@ def entropy(probabilities: np.ndarray) -> np.ndarray:
     return special.entr(np.asarray(probabilities, dtype=float)).sum(axis=1)  # entr(0) = 0
 
 
-def oversampled(per_generation: int, drop_share: float) -> int:
-    """How many images to sample so that `per_generation` remain after dropping `drop_share` of them."""
-    if not 0 <= drop_share < 1:
-        raise ValueError(f"filter share {drop_share} must lie in [0, 1)")
-    return int(math.ceil(per_generation / (1.0 - drop_share) - 1e-9))
-
-
-def keep_most_certain(scores: np.ndarray, keep: int) -> np.ndarray:
-    """A boolean mask keeping the `keep` rows of lowest uncertainty score (ties broken by row order)."""
-    scores = np.asarray(scores, dtype=float)
-    mask = np.zeros(len(scores), dtype=bool)
-    mask[np.argsort(scores, kind="stable")[:keep]] = True
-    return mask
+def selection(filt: dict) -> dict | None:
+    """The configured filter as a selection step: keep the 1 - r of lowest entropy, oversampled (None: no filter)."""
+    if not filt["enabled"]:
+        return None
+    if not 0 <= filt["share"] < 1:
+        raise ValueError(f"filter share {filt['share']} must lie in [0, 1)")
+    return {"mode": "top_fraction", "fraction": 1.0 - filt["share"], "keep": "lowest", "oversample": True}
 
 
 def classifier_uncertainty(model, mc_samples: int, seed: int) -> Callable[[np.ndarray], np.ndarray]:

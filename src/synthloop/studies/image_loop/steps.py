@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from synthloop.core.seeds import stable_seed
 from synthloop.data import images as im
-from synthloop.loop import fifo
+from synthloop.loop import fifo, select
 from synthloop.scorers.fid import frechet_distance, inception_fid
 from synthloop.studies.image_loop import classifiers, filtering, generators, training
 
@@ -92,9 +92,8 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     """
     n_classes = int(real_train["label"].max()) + 1
     per_generation = int(round(ratio * len(real_train)))
-    filt = config["filter"]
-    drop = filt["share"] if filt["enabled"] else 0.0
-    n = filtering.oversampled(per_generation, drop)
+    step = filtering.selection(config["filter"])
+    n = select.candidates(step, per_generation)
     labels = sample_labels(previous["label"].to_numpy(), n, n_classes)
     if n == 0:  # p = 0: the control chain, no synthetic data
         images = np.zeros((0, *real_train.attrs["shape"]), dtype=np.uint8)
@@ -102,7 +101,7 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
         images = generators.train_and_sample(generator, im.images_of(previous), previous["label"].to_numpy(), n_classes, labels,
                                              config["generator_params"][generator], stable_seed(seed, generator, gen), checkpoint_dir)
     scores = uncertainty(images) if uncertainty is not None and n else np.zeros(n)
-    kept = filtering.keep_most_certain(scores, per_generation)
+    kept = select.copies(scores, step, per_generation, None) > 0 if step else np.ones(n, dtype=bool)
     ids = np.array([f"g{gen}-{i}" for i in range(n)])
     generated = im.to_table(images, labels, image_ids=ids, entropy=scores, kept=kept, source_generation=np.full(n, gen))
     batch = generated[kept].drop(columns=["entropy", "kept"]).reset_index(drop=True)

@@ -13,6 +13,7 @@ from functools import cached_property
 from synthloop.analysis.metrics import BASE  # the metrics table's generation of the base model before fine-tuning
 from synthloop.core.hub import pinned
 from synthloop.core.seeds import stable_seed
+from synthloop.loop.select import candidates
 from synthloop.scorers.registry import ALL_DOMAINS, SCORERS
 from synthloop.studies.base import tracked
 from synthloop.studies.text_loop.chains import (
@@ -129,7 +130,57 @@ class Plan:
         real = self.real_docs(chain_id)
         if gen == 0:
             return {"real": real}
-        return {"real": real, "previous_pool": self.file("pool", chain_id, gen - 1), "previous_generated": self.file("generated", chain_id, gen - 1)}
+        inputs = {"real": real, "previous_pool": self.file("pool", chain_id, gen - 1), "previous_generated": self.file("generated", chain_id, gen - 1)}
+        if self.selection(chain_id):
+            inputs["selection"] = self.path("selection", chain=chain_id, gen=gen)
+        return inputs
+
+    # -- selection of synthetic texts (strategies.<name>.select; synthloop.studies.text_loop.selection) --------
+    def selection(self, chain_id: str) -> dict | None:
+        """The chain's selection step, or None: every text g-1 wrote joins g's training set or pool."""
+        return self.strategy(chain_id).get("select")
+
+    def selection_count(self, chain_id: str) -> int | None:
+        """The count a generation contributes: a pool strategy's round(n*r); None for the compose strategies
+        (the step then keeps its share of what was written, or importance draws as many as were written)."""
+        strategy = self.strategy(chain_id)
+        return round(strategy["pool"]["n"] * self.chains[chain_id].ratio) if strategy["compose"] == "pool" else None
+
+    def selection_scorer(self, chain_id: str) -> dict:
+        """The step's scorer: its spec and its assets (the chain's root dataset's scorer models)."""
+        spec = self.config["scorers"][self.selection(chain_id)["scorer"]]
+        return {"spec": spec, "assets": self.scorer_assets(spec, self.chains[chain_id].dataset)}
+
+    def select_inputs(self, chain_id: str, gen: int) -> dict:
+        """What generation gen-1 wrote, and the step's scorer models (or the files of a local scorer model)."""
+        scorer = self.selection_scorer(chain_id)
+        model = scorer["spec"].get("model")
+        made = self.products([*scorer["assets"].values(), *([model] if isinstance(model, str) else [])])
+        return {"generated": self.file("generated", chain_id, gen - 1), "assets": made}
+
+    def selects(self) -> bool:
+        """Whether any chain selects: then every chain's realised mix is tabled (rule chain_mix)."""
+        return any(self.selection(cid) for cid in self.chains)
+
+    def mix_inputs(self, chain_id: str) -> dict:
+        """Every generation's training set and pool of the chain, and its selection tables."""
+        gens = self.generations
+        inputs = {"train": [self.file("train", chain_id, g) for g in gens], "pool": [self.file("pool", chain_id, g) for g in gens]}
+        inputs["selection"] = [self.file("selection", chain_id, g) for g in self.mix_generations(chain_id)]
+        return inputs
+
+    def mix_generations(self, chain_id: str) -> list[int]:
+        """The generations whose selection table the chain's own compose read (a branch's earlier ones are its parent's)."""
+        return [g for g in self.generations[1:] if self.selection(self.owner(chain_id, g))]
+
+    # -- the machine-text detector (scorer kind detector_classifier) ------------------------------------------
+    def detector_inputs(self, dataset: str) -> dict:
+        """Real texts (the held-out documents) and generation 0's synthetic texts of every root chain of `dataset`."""
+        generated = [self.path("generated", chain=cid, gen=0) for cid, c in self.chains.items()
+                     if not c.parent and not c.domains and root_dataset(self.config, c.dataset) == dataset]
+        if not generated:
+            raise ValueError(f"the detector of dataset {dataset!r} needs generation 0 of a chain on it; the study has none")
+        return {"real": self.path("heldout_docs", dataset=dataset), "generated": generated}
 
     def prompts(self, chain_id: str) -> str:
         """Block generation's prompts: the chain's generation-0 training set (a branch's is its parent's)."""
@@ -139,6 +190,7 @@ class Plan:
         """Instruction mode: the n*r texts the next pool needs, and at least eval_size for scoring."""
         strategy = self.strategy(chain_id)
         needed = round(strategy["pool"]["n"] * self.chains[chain_id].ratio) if strategy["compose"] == "pool" else 0
+        needed = candidates(strategy.get("select"), needed)  # an oversampled selection keeps `needed` of more
         return max(needed, self.config["generate"]["eval_size"])
 
     def eval_size(self) -> int | None:
@@ -203,6 +255,7 @@ class Plan:
         sources = {
             "lean_model": lambda: self.path("lean_model", dataset=dataset),
             "quality_model": lambda: self.path("quality_model", dataset=dataset),
+            "detector_model": lambda: self.path("detector_model", dataset=dataset),
             "causal_lm": lambda: self.base_source() if spec.get("model", "base") == "base" else pinned(spec["model"], spec.get("revision")),
             "embeddings": lambda: embeddings(spec["embedder"]),
         }
@@ -273,7 +326,8 @@ class Plan:
     def classifier_tables(self) -> list[str]:
         datasets = sorted({root_dataset(self.config, d) for d in self.datasets()})
         kinds = {self.config["scorers"][s]["kind"] for s in self.scorers}
-        wanted = [k for k in ("lean_classifier", "quality_classifier") if k in kinds]
+        kinds |= {self.config["scorers"][c["scorer"]]["kind"] for c in map(self.selection, self.chains) if c}
+        wanted = [k for k in ("lean_classifier", "quality_classifier", "detector_classifier") if k in kinds]
         return [self.path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]
 
     # -- study-specific analyses -----------------------------------------------------------------
@@ -336,4 +390,6 @@ class Plan:
         theory = [self.path(name, toy=toy) for toy in self.config["theory"]["toys"] for name in ("theory_table", "theory_figure")]
         figures = [self.path("figure", scorer=s) for s in self.scorers]
         base = [self.path("base_generated", dataset=d) for d in self.base_datasets()]
-        return [self.path("metrics"), *self.generated_texts(), *base, *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean]
+        mixes = [self.path("chain_mix", chain=cid) for cid in self.chains] * self.selects()
+        return [self.path("metrics"), *self.generated_texts(), *base, *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean,
+                *mixes]

@@ -20,6 +20,7 @@ from synthloop.studies.text_loop.chains import (
     subset_datasets,
 )
 from synthloop.studies.text_loop.clusters import check_real_supply
+from synthloop.studies.text_loop.selection import check as check_selection
 from synthloop.studies.text_loop.slices import check as check_slice
 
 JOBS_PER_GENERATION = 4  # compose, fine-tune, generate, score: the jobs every chain has in every generation
@@ -34,6 +35,7 @@ def check(config: dict) -> None:
     check_job_count(config, job_factors(config))
     check_real_supply(config)
     check_slice(config)
+    check_selection(config)
 
 
 def prepare(config: dict) -> None:
@@ -175,7 +177,8 @@ def job_factors(config: dict) -> list[tuple[str, int]]:
                ("chains.strategies" + " + chains.branches" * bool(spec.get("branches")), most + len(spec.get("branches") or []))]
     if pooled:
         factors.append(("chains.ratios", len(spec.get("ratios") or [])))
-    return [*factors, ("generations", config["generations"]), ("jobs per generation", JOBS_PER_GENERATION)]
+    selects = any(config["strategies"][name].get("select") for name in used)
+    return [*factors, ("generations", config["generations"]), ("jobs per generation", JOBS_PER_GENERATION + selects)]
 
 
 def scorer_keys(kind: str) -> list[str]:
