@@ -7,7 +7,7 @@ CORES   ?= 2
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: install run test lint bench archive clean-results
+.PHONY: install run test lint docs bench archive clean-results
 
 install: $(STAMP)
 
@@ -31,12 +31,18 @@ lint: install
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/snakefmt --check Snakefile rules
 	$(VENV)/bin/snakemake --lint --quiet all > /dev/null
+	@# The documentation: no words of where the work came from, no stale path, no paragraph twice, the reference current.
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_tracked_words.py tests/test_doc_paths.py tests/test_doc_paragraphs.py tests/test_config_reference.py
 	@# A cluster preset that reads a data file the user supplies cannot be parsed without it: said, not hidden.
 	@for preset in presets/*.yaml; do \
 	  out=$$($(VENV)/bin/snakemake --lint --configfile $$preset 2>&1) && continue; \
 	  if echo "$$out" | grep -q "data file .* does not exist"; then echo "lint: $$preset not linted here: it needs its data file ($$(echo "$$out" | grep -o "data file '[^']*'"))"; \
 	  else echo "$$out" | tail -20; echo "snakemake --lint failed for $$preset"; exit 1; fi; \
 	done
+
+# The configuration reference, made from schemas/*.yaml (tests/test_config_reference.py checks it is current).
+docs: install
+	$(PY) -m synthloop.core.reference > docs/config-reference.md
 
 bench: install
 	$(PY) bench/block_generation.py

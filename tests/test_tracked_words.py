@@ -1,5 +1,5 @@
-"""Code, configs and test names describe the project as it is: no tracked file outside the prose pages names
-the work items or sittings it came from. (The Markdown pages are rewritten as one set.)"""
+"""Code, configs, test names and the documentation describe the project as it is: no tracked file names the work
+items or sittings it came from."""
 
 import re
 import subprocess
@@ -12,7 +12,7 @@ FORBIDDEN = re.compile(rf"\b{WORK}s? ?#?\d+|\b{SITTING}s? ?\d+|\bthis {SITTING}\
 
 def tracked_text_files() -> list[str]:
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    return [f for f in files if not f.endswith((".md", ".png", ".safetensors", ".json", ".gz", ".npy", ".parquet", ".skops"))]
+    return [f for f in files if not f.endswith((".png", ".safetensors", ".json", ".gz", ".npy", ".parquet", ".skops"))]
 
 
 def test_no_tracked_file_names_where_its_work_came_from():
