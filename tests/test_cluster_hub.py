@@ -256,6 +256,7 @@ def test_hub_sources_of_other_study_kinds():
     config = validate(yaml.safe_load((ROOT / "presets" / "li2025-bias-inheritance.yaml").read_text()))
     assert [(s["key"], s["repo"], s["type"]) for s in hub_sources(config)] == [
         ("model.source", "meta-llama/Llama-3.1-8B-Instruct", "model"),
+        ("scaling.generators.qwen7b.model.source", "Qwen/Qwen2.5-7B-Instruct", "model"),
         ("data.gender.path", "LabHC/bias_in_bios", "dataset"),
         ("data.culture.path", "Anthropic/llm_global_opinions", "dataset"),
     ]

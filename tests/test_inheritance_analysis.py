@@ -109,3 +109,36 @@ def test_embedding_figure_is_drawn_in_its_dimensions(dims, tmp_path, monkeypatch
     analysis.plot_embeddings(points, tmp_path / "e.png")
     assert projections == ["3d" if dims == 3 else None]
     assert (tmp_path / "e.png").stat().st_size > 5000
+
+
+def scaling_metrics() -> pd.DataFrame:
+    """A scaling generator's arms beside the study's own: real only, two types at 50%, one mitigated."""
+    base = synthetic_metrics()
+    tables, rows = [], []
+    for bias_type, ratio, mitigation in [("none", 0.0, "none"), ("unbiased", 0.5, "none"), ("contrastive_implicit", 0.5, "none"),
+                                         ("unbiased", 0.5, "token")]:
+        for seed in (0, 1):
+            tables.append(pd.DataFrame([
+                {"task": "hiring", "metric": "share", "gender": g, "culture": c, "dimension": None, "value": v, "n": 8}
+                for (c, g), v in zip([("Arabic", "male"), ("Arabic", "female"), ("Spanish", "male"), ("Spanish", "female")], [0.1, 0.2, 0.3, 0.4])
+            ] + [{"task": "hiring", "metric": "invalid_share", "gender": None, "culture": None, "dimension": None, "value": 0.1, "n": 8}] + [
+                {"task": "salary", "metric": "mean", "gender": g, "culture": None, "dimension": None, "value": 90000.0 + seed, "n": 6} for g in ("male", "female")
+            ]))
+            rows.append({"arm": f"gender-{bias_type}-r{ratio:g}-{mitigation}-round1-big", "seed": seed, "bias": "gender", "bias_type": bias_type,
+                         "ratio": ratio, "mitigation": mitigation, "round": 1, "generator": "big"})
+    return pd.concat([base, collect(tables, rows)], ignore_index=True)
+
+
+def test_scaling_figure_and_its_gender_shares(tmp_path, monkeypatch):
+    from synthloop.studies.inheritance import analysis
+
+    metrics = scaling_metrics()
+    values = analysis.scaling_values(metrics[metrics["generator"] == "big"], "hiring", "share")
+    assert set(values.loc[values["gender"] == "male", "value"].round(9)) == {0.4}  # Arabic 0.1 + Spanish 0.3
+    assert set(values.loc[values["gender"] == "female", "value"].round(9)) == {0.6}
+    figure("scaling_big", metrics, tmp_path / "s.png")
+    assert (tmp_path / "s.png").stat().st_size > 5000
+    drawn = []
+    monkeypatch.setattr(analysis, "_line", lambda ax, summary, *a: drawn.append(summary))
+    figure("gender_hiring_by_ratio", metrics, tmp_path / "h.png")
+    assert drawn and all(summary.empty or summary["count"].max() == 3 for summary in drawn)  # the study's three seeds: no scaling arm

@@ -232,3 +232,28 @@ def test_real_examples_of_a_smaller_arm_are_a_subset(slots):
     big = balanced_sample(real, 48, slots["professions"], slots["genders"], seed=4, key="k")
     small = balanced_sample(real, 24, slots["professions"], slots["genders"], seed=4, key="k")
     assert set(small["text"]) <= set(big["text"])
+
+
+def test_scaling_real_and_test_sets_hold_the_scaling_professions():
+    """Section 4.5's block reads its own professions: the stand-in pool and the salary test set are of those, balanced."""
+    from conftest import study_path
+
+    from synthloop.studies import validate
+    from synthloop.studies.inheritance.mix import compose
+    from synthloop.studies.inheritance.plan import Plan
+    from synthloop.studies.inheritance.realset import gender_real
+
+    config = validate({"study": "s", "kind": "inheritance", "seeds": [0], "model": {"source": "org/model"}, "ratios": [0.0, 0.5],
+                       "data": {"gender": {"source": "template", "standin_per_group": {"train": 5, "test": 2}}},
+                       "evaluation": {"salary": {"per_profession": 2}, "profession": {"per_profession": 2}},
+                       "scaling": {"generators": {"big": {"model": {"source": "org/big"}}}, "professions": ["nurse", "dentist"],
+                                   "workplaces": ["hospital", "clinic"], "total": 16}})
+    plan = Plan(config, study_path("inheritance", "s"), "results/s")
+    p = plan.gender_real_params(scaling=True)
+    real, test = gender_real(p["data"], p["slots"], p["evaluation"], seed=0)
+    assert set(real["profession"]) == set(test["profession"]) == {"nurse", "dentist"}
+    salary = test[test["task"] == "salary"]
+    assert salary.groupby(["profession", "gender"]).size().to_dict() == {(p, g): 1 for p in ("dentist", "nurse") for g in ("female", "male")}
+    name = "gender-none-r0-none-round1-big"
+    table = compose(plan.arm(name), real, None, plan.total(name), plan.slots(name), seed=0)
+    assert len(table) == 16 and table.groupby(["profession", "gender"]).size().eq(4).all()

@@ -85,3 +85,66 @@ def test_mitigated_types_per_bias():
     assert mitigated == ["culture-contextual_single_explicit-r0.5-mask-round1", "gender-unbiased-r0.5-mask-round1"]
     with pytest.raises(ConfigError, match=r"mitigations\.bias_types\.culture\[0\]"):
         validate({**base, "mitigations": {"methods": ["mask"], "bias_types": {"culture": ["contextual_implicit"]}}})
+
+
+def scaling_config(**scaling):
+    return validate({
+        "study": "s", "kind": "inheritance", "seeds": [0], "model": {"source": "org/model"},
+        "bias_types": ["unbiased", "contrastive_implicit"], "ratios": [0.0, 0.5], "total": {"gender": 24},
+        "data": {"gender": {"source": "template"}},
+        "scaling": {"generators": {"big": {"model": {"source": "org/big"}},
+                                   "api": {"model": {"source": "org/learner"}, "backend": "openai", "endpoint": {"url": "http://h/v1", "model": "gpt-4o-mini"}}},
+                    "professions": ["nurse", "dentist"], "workplaces": ["hospital", "clinic"], "total": 40, "ratio": 0.5, **scaling},
+    })
+
+
+def test_scaling_generators_add_their_own_arms_learner_data_and_augmentation():
+    config = scaling_config()
+    plan = Plan(config, path, "results/s")
+    big = sorted(name for name, arm in plan.arms.items() if arm.generator == "big")
+    assert big == ["gender-contrastive_implicit-r0.5-mask-round1-big", "gender-contrastive_implicit-r0.5-none-round1-big",
+                   "gender-contrastive_implicit-r0.5-token-round1-big", "gender-none-r0-none-round1-big",
+                   "gender-unbiased-r0.5-mask-round1-big", "gender-unbiased-r0.5-none-round1-big", "gender-unbiased-r0.5-token-round1-big"]
+    assert "gender-unbiased-r0.5-none-round1" in plan.arms  # the study's own arms stay as they are
+    name = "gender-unbiased-r0.5-token-round1-big"
+    assert plan.init_model(name, 0) == "org/big" and plan.total(name) == 40 and plan.tasks(name) == ["hiring", "salary"]
+    assert plan.slots(name)["professions"] == ["nurse", "dentist"] and plan.slots(name)["workplaces"] == ["hospital", "clinic"]
+    assert plan.compose_inputs(name, 0) == {"real": path("real", bias="gender-scaling"),
+                                            "augmentation": path("augmentation", key="gender-unbiased-round1-big", seed=0)}
+    assert plan.evaluate_inputs(name, 0)["test"] == path("test", bias="gender-scaling")
+    assert plan.augment_set("gender-unbiased-round1-big") == {"bias": "gender", "bias_type": "unbiased", "round": 1, "count": 20, "generator": "big"}
+    assert plan.generator("gender-unbiased-round1-big", 0) == "org/big" and plan.backend("gender-unbiased-round1-big") == "hf"
+    assert plan.backend("gender-unbiased-round1-api") == "openai"
+    assert plan.augment_params("gender-unbiased-round1-api")["endpoint"]["model"] == "gpt-4o-mini"
+    assert plan.augment_params("gender-unbiased-round1")["endpoint"]["model"] is None  # the study's own sets: augment.endpoint
+    assert plan.arm("gender-unbiased-r0.5-none-round1") == {"bias": "gender", "bias_type": "unbiased", "ratio": 0.5, "mitigation": "none", "round": 1}
+    assert {"scaling_big", "scaling_api"} <= set(plan.figures())
+    assert plan.unbiased_sets() == [path("augmentation", key="gender-unbiased-round1", seed=0)]  # Figure 7b: the study's model only
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"generators": {"a-b": {"model": {"source": "org/m"}}}}, r"scaling\.generators\.a-b'"),
+    ({"generators": {"g": {"model": {"source": "smollm2"}}}}, r"scaling\.generators\.g\.model"),
+    ({"generators": {"g": {"model": {"source": "org/m"}, "backend": "openai"}}}, r"scaling\.generators\.g\.endpoint\.url"),
+    ({"workplaces": ["hospital"]}, r"scaling\.workplaces"),
+    ({"professions": ["nurse", "astronaut"], "workplaces": ["a", "b"]}, r"scaling\.professions"),
+    ({"total": 1}, r"scaling\.ratio"),
+])
+def test_bad_scaling_config_names_the_key(change, key):
+    from synthloop.core.config import ConfigError
+
+    with pytest.raises(ConfigError, match=key):
+        scaling_config(**change)
+
+
+def test_full_preset_plans_both_generators_arms():
+    import yaml
+    from conftest import ROOT
+
+    config = validate(yaml.safe_load((ROOT / "presets" / "li2025-bias-inheritance.yaml").read_text()))
+    plan = Plan(config, study_path("inheritance", config["study"]), "results/x")
+    generators = {arm.generator for arm in plan.arms.values()}
+    assert generators == {None, "qwen7b"}
+    scaling = [arm for arm in plan.arms.values() if arm.generator]
+    assert {arm.ratio for arm in scaling} == {0.0, 0.5} and {arm.mitigation for arm in scaling} == {"none", "token", "mask"}
+    assert len({arm.bias_type for arm in scaling}) == 8 and plan.total(scaling[0].name) == 7 * 2 * 6400

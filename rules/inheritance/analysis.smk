@@ -111,6 +111,30 @@ rule figure_mitigations:
         "../../scripts/inheritance/figure.py"
 
 
+rule figure_scaling:
+    input:
+        path("metrics"),
+    output:
+        report(
+            path("figure", figure="scaling_{generator}"),
+            caption="../../report/inheritance/scaling.rst",
+            category=STUDY,
+            subcategory="scaling",
+        ),
+    log:
+        log("figure_scaling", "{generator}"),
+    benchmark:
+        bench("figure_scaling", "{generator}")
+    conda:
+        "../../envs/synthloop.yaml"
+    resources:
+        **resources_for("analysis"),
+    params:
+        name=lambda wc: f"scaling_{wc.generator}",
+    script:
+        "../../scripts/inheritance/figure.py"
+
+
 rule unbiased_gender_shares:
     input:
         PLAN.unbiased_sets(),

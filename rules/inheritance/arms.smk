@@ -17,7 +17,7 @@ rule compose:
     params:
         arm=lambda wc: PLAN.arm(wc.arm),
         total=lambda wc: PLAN.total(wc.arm),
-        slots=canonical(config["slots"]),
+        slots=lambda wc: canonical(PLAN.slots(wc.arm)),
         seed=lambda wc: PLAN.compose_seed(wc.arm, int(wc.seed)),
     script:
         "../../scripts/inheritance/compose.py"
@@ -66,7 +66,7 @@ rule evaluate:
     params:
         tasks=lambda wc: PLAN.tasks(wc.arm),
         evaluation=lambda wc: PLAN.evaluation_params(wc.arm),
-        slots=canonical(config["slots"]),
+        slots=lambda wc: canonical(PLAN.slots(wc.arm)),
         seed=lambda wc: PLAN.seed(int(wc.seed), "evaluate"),
     script:
         "../../scripts/inheritance/evaluate.py"

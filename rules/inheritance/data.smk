@@ -40,6 +40,29 @@ rule gender_real:
         "../../scripts/inheritance/gender_real.py"
 
 
+if PLAN.scaling_data():
+
+    rule scaling_real:
+        input:
+            **PLAN.data_inputs("gender"),
+        output:
+            real=path("real", bias="gender-scaling"),
+            test=path("test", bias="gender-scaling"),
+        log:
+            log("scaling_real"),
+        benchmark:
+            bench("scaling_real")
+        conda:
+            "../../envs/synthloop.yaml"
+        resources:
+            **resources_for("analysis"),
+        params:
+            **PLAN.gender_real_params(scaling=True),
+            seed=PLAN.study_seed("gender_real"),
+        script:
+            "../../scripts/inheritance/gender_real.py"
+
+
 rule culture_real:
     input:
         **PLAN.data_inputs("culture"),
@@ -77,8 +100,8 @@ rule augment:
         source=lambda wc: PLAN.generator(wc.key, wc.seed),
         backend=lambda wc: PLAN.backend(wc.key),
         entry=lambda wc: PLAN.augment_set(wc.key),
-        slots=canonical(config["slots"]),
-        augment=canonical(config["augment"]),
+        slots=lambda wc: canonical(PLAN.augment_slots(wc.key)),
+        augment=lambda wc: canonical(PLAN.augment_params(wc.key)),
         seed=lambda wc: PLAN.seed(int(wc.seed), "augment", wc.key),
     script:
         "../../scripts/inheritance/augment.py"

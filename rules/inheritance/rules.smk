@@ -12,6 +12,7 @@ wildcard_constraints:
     key="[A-Za-z0-9_.-]+",
     seed=r"\d+",
     figure="[A-Za-z0-9_.-]+",
+    generator="[A-Za-z0-9]+",
 
 
 localrules:
@@ -21,6 +22,7 @@ localrules:
     figure_by_type_average,
     figure_rounds,
     figure_mitigations,
+    figure_scaling,
     unbiased_gender_shares,
     value_alignment,
 

@@ -15,13 +15,13 @@ from synthloop.core.vocabulary import REAL
 from synthloop.studies.inheritance.plan import REAL_ONLY
 from synthloop.studies.inheritance.prompts import BIAS_TYPE_NUMBER
 
-ARM_COLUMNS = ["arm", "seed", "bias", "bias_type", "ratio", "mitigation", "round"]
+ARM_COLUMNS = ["arm", "seed", "bias", "bias_type", "ratio", "mitigation", "round", "generator"]
 ROUND_PANELS = [("profession", "accuracy"), ("salary", "mean"), ("hiring", "share"), ("hiring", "invalid_share")]
 
 
 def collect(tables: list[pd.DataFrame], rows: list[dict]) -> pd.DataFrame:
     """Every arm's evaluation table with its arm's keys (`rows`, one per table, in the same order)."""
-    parts = [table.assign(**{k: row[k] for k in ARM_COLUMNS}) for table, row in zip(tables, rows)]
+    parts = [table.assign(**{k: row.get(k) for k in ARM_COLUMNS}) for table, row in zip(tables, rows)]  # generator: None but for scaling arms
     return pd.concat(parts, ignore_index=True)[ARM_COLUMNS + [c for c in parts[0].columns if c not in ARM_COLUMNS]]
 
 
@@ -250,8 +250,53 @@ def plot_embeddings(points: pd.DataFrame, path) -> None:
     save(fig, path)
 
 
+SCALING_PANELS = [("hiring", "share", "hiring share (sum over cultures)"), ("hiring", "invalid_share", "hiring: invalid replies"),
+                  ("salary", "mean", "mean salary ($)")]
+
+
+def scaling_values(rows: pd.DataFrame, task: str, name: str) -> pd.DataFrame:
+    """One value per arm, seed and gender (None for the invalid share): a gender's hiring share is summed over cultures."""
+    part = rows[(rows["task"] == task) & (rows["metric"] == name)].assign(gender=lambda d: d["gender"].fillna("all"))
+    reduce = "sum" if (task, name) == ("hiring", "share") else "mean"
+    return part.groupby(["arm", "seed", "bias_type", "mitigation", "gender"], as_index=False)["value"].agg(reduce)
+
+
+def plot_scaling(metrics: pd.DataFrame, generator: str, path) -> None:
+    """Figures 6 and 14: a scaling generator's hiring and salary per gender, real only and per bias type at the scaling
+    ratio, one bar per mitigation (none, then Figure 14's)."""
+    rows = metrics[metrics["generator"] == generator]
+    types = sorted({t for t in rows["bias_type"] if t != REAL_ONLY}, key=lambda t: BIAS_TYPE_NUMBER[t])
+    methods = ["none", *sorted(m for m in rows["mitigation"].unique() if m != "none")]
+    present = [p for p in SCALING_PANELS if ((rows["task"] == p[0]) & (rows["metric"] == p[1])).any()]
+    groups = [(p, g) for p in present for g in sorted(scaling_values(rows, p[0], p[1])["gender"].unique(), reverse=True)]
+    fig, axes = _grid(max(1, len(groups)))
+    cases = [REAL_ONLY, *types]
+    width = 0.8 / len(methods)
+    for ax, ((task, name, title), gender) in zip(axes, groups):
+        values = scaling_values(rows, task, name)
+        values = values[values["gender"] == gender]
+        for k, method in enumerate(methods):
+            summaries = [across_seeds(values[(values["bias_type"] == case) & (values["mitigation"] == ("none" if case == REAL_ONLY else method))]
+                                      .assign(key=0), ["key"]) for case in cases]
+            means = [s["mean"].iloc[0] if len(s) and (method == "none" or case != REAL_ONLY) else np.nan for s, case in zip(summaries, cases)]
+            errors = [(s["high"] - s["mean"]).iloc[0] if len(s) and s["count"].iloc[0] > 1 else 0.0 for s in summaries]
+            x = np.arange(len(cases)) + (k - (len(methods) - 1) / 2) * width
+            ax.bar(x, means, width, yerr=np.nan_to_num(errors), label=method, color=colour_for(method, methods))
+        ax.set_xticks(np.arange(len(cases)), ["real"] + [str(BIAS_TYPE_NUMBER[t]) for t in types], fontsize=7)
+        ax.set_title(f"{title}, {gender}" if gender != "all" else title, fontsize=8)
+        ax.set_xlabel("bias type (real: γ = 0)", fontsize=7)
+    if groups:
+        axes[0].legend(fontsize=6)
+    fig.suptitle(f"scaling ({generator}): mean over seeds (bars: 95% t-interval across seeds)", fontsize=9)
+    save(fig, path)
+
+
 def figure(name: str, metrics: pd.DataFrame, path) -> None:
-    """The figure called `name` (see Plan.figures) from the collected metrics."""
+    """The figure called `name` (see Plan.figures) from the collected metrics; only scaling figures draw scaling arms."""
+    if name.startswith("scaling_"):
+        return plot_scaling(metrics, name.removeprefix("scaling_"), path)
+    if "generator" in metrics:
+        metrics = metrics[metrics["generator"].isna()]
     if name == "rounds":
         return plot_rounds(metrics, path)
     if name == "mitigations":

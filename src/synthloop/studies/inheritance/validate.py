@@ -30,6 +30,40 @@ def check(config: dict) -> None:
         for key in ("url", "model"):
             if not config["augment"]["endpoint"][key]:
                 raise ConfigError(f"config key 'augment.endpoint.{key}': required when augment.backend is 'openai'")
+    check_scaling(config)
+
+
+def check_scaling(config: dict) -> None:
+    """Scaling generators: a plain model each (no GGUF conversion), an endpoint where they write through one, their
+    professions' workplaces, stand-in texts or dataset codes, and a ratio that leaves real and augmented examples."""
+    scaling = config["scaling"]
+    for name, spec in scaling["generators"].items():
+        key = f"scaling.generators.{name}"
+        if not name.isalnum() or not name.isascii():
+            raise ConfigError(f"config key '{key}': a scaling generator's name is letters and digits only (it ends its arms' names)")
+        if spec["model"]["source"] == "smollm2" or spec["model"]["gguf_file"]:
+            raise ConfigError(f"config key '{key}.model': a scaling learner is a hub id or a local model directory, not a GGUF file")
+        check_local_model(f"{key}.model.source", spec["model"]["source"])
+        if spec["backend"] == "openai":
+            endpoint = {**config["augment"]["endpoint"], **spec["endpoint"]}
+            for field in ("url", "model"):
+                if not endpoint.get(field):
+                    raise ConfigError(f"config key '{key}.endpoint.{field}': required when its backend is 'openai' (or set augment.endpoint.{field})")
+    if not scaling["generators"]:
+        return
+    if len(scaling["workplaces"]) != len(scaling["professions"]):
+        raise ConfigError(f"config key 'scaling.workplaces': one per profession ({len(scaling['professions'])}), got {len(scaling['workplaces'])}")
+    if augmented_count(scaling["total"], scaling["ratio"]) in (0, scaling["total"]):
+        raise ConfigError(f"config key 'scaling.ratio': {scaling['ratio']} of {scaling['total']} leaves no augmented or no real example")
+    spec = config["data"]["gender"]
+    if spec["source"] == "template":
+        missing = [p for p in scaling["professions"] if p not in WORK]
+        if missing:
+            raise ConfigError(f"config key 'scaling.professions': the stand-in biographies have no texts for {missing} (they have {sorted(WORK)})")
+    elif spec["profession_values"]:
+        missing = [p for p in scaling["professions"] if p not in spec["profession_values"]]
+        if missing:
+            raise ConfigError(f"config key 'data.gender.profession_values': no value for the scaling professions {missing}")
 
 
 def check_ratios(config: dict) -> None:
