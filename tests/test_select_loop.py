@@ -170,3 +170,26 @@ def test_the_image_filter_keeps_what_it_kept_before_selection_was_a_loop_stage(p
     before = np.zeros(n, dtype=bool)
     before[np.argsort(entropy, kind="stable")[:per_generation]] = True
     assert np.array_equal(select.copies(entropy, step, per_generation, None) > 0, before)
+
+
+# -- the measured effect against the unselected chains ------------------------------------------------
+
+
+def test_the_effect_is_the_seed_paired_difference_with_an_interval():
+    rows = [{"strategy": s, "seed": seed, "generation": g, "scorer": "quality", "metric": "quality_index", "value": v}
+            for s, values in {"replace": [1.0, 2.0, 3.0], "replace-top": [1.5, 2.5, 4.0]}.items()
+            for seed, v in enumerate(values) for g in (-1, 1)]
+    table = selection.effect(pd.DataFrame(rows), {"replace-top": "replace"})
+    assert table["generation"].tolist() == [1]  # the base model's row (generation -1) is no generation of the loop
+    row = table.iloc[0]
+    assert row["difference"] == pytest.approx(2 / 3) and row["value"] == pytest.approx(8 / 3) and row["baseline_value"] == 2.0
+    half = 4.302652729911275 * np.std([0.5, 0.5, 1.0], ddof=1) / np.sqrt(3)  # t(0.975, 2) x standard error
+    assert (row["difference_ci_low"], row["difference_ci_high"]) == pytest.approx((2 / 3 - half, 2 / 3 + half))
+
+
+def test_each_selecting_strategy_is_compared_with_the_unselected_one_of_its_compose():
+    config = validate(tiny(**{"replace-top": {"compose": "replace", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}},
+                              "accumulate-top": {"compose": "accumulate", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}}}))
+    config["chains"]["strategies"].append("accumulate")
+    plan = Plan(config, study_path("text_loop", "tiny"), "results/tiny")
+    assert plan.selection_baselines() == {"replace-top": "replace", "accumulate-top": "accumulate"}

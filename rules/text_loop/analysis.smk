@@ -55,3 +55,30 @@ rule figure:
         **resources_for("analysis"),
     script:
         "../../scripts/text_loop/figure.py"
+
+
+# Each selection mode against the unselected chains of the same compose (docs/selection.md), over seeds.
+if PLAN.selects():
+
+    rule selection_effect:
+        input:
+            path("metrics"),
+        output:
+            report(
+                path("table", table="selection_effect"),
+                caption="../../report/text_loop/metrics_table.rst",
+                category=STUDY,
+                subcategory="selection",
+            ),
+        log:
+            log("selection_effect"),
+        benchmark:
+            bench("selection_effect")
+        conda:
+            "../../envs/synthloop.yaml"
+        resources:
+            **resources_for("analysis"),
+        params:
+            pairs=PLAN.selection_baselines(),
+        script:
+            "../../scripts/text_loop/selection_effect.py"

@@ -162,6 +162,14 @@ class Plan:
         """Whether any chain selects: then every chain's realised mix is tabled (rule chain_mix)."""
         return any(self.selection(cid) for cid in self.chains)
 
+    def selection_baselines(self) -> dict[str, str]:
+        """Each selecting chain strategy's unselected counterpart: the first chain strategy with the same compose and no step."""
+        strategies = self.config["strategies"]
+        names = list(dict.fromkeys(c.strategy for c in self.chains.values()))
+        plain = [n for n in names if not strategies[n].get("select")]
+        pairs = {n: [p for p in plain if strategies[p]["compose"] == strategies[n]["compose"]] for n in names if strategies[n].get("select")}
+        return {n: same[0] for n, same in pairs.items() if same}
+
     def mix_inputs(self, chain_id: str) -> dict:
         """Every generation's training set and pool of the chain, and its selection tables."""
         gens = self.generations
@@ -391,5 +399,6 @@ class Plan:
         figures = [self.path("figure", scorer=s) for s in self.scorers]
         base = [self.path("base_generated", dataset=d) for d in self.base_datasets()]
         mixes = [self.path("chain_mix", chain=cid) for cid in self.chains] * self.selects()
+        mixes += [self.path("table", table="selection_effect")] * bool(self.selection_baselines() and not self.config.get("slice"))
         return [self.path("metrics"), *self.generated_texts(), *base, *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean,
                 *mixes]

@@ -95,3 +95,25 @@ def check(config: dict) -> None:
                               "(a threshold keeps an unknown number, importance always draws the pool's count, block generation writes one text per prompt)")
         if config["chains"].get("mixed"):
             raise ConfigError(f"config key '{key}': selection is not supported with chains.mixed (one step would skew the domains' shares)")
+
+
+def effect(metrics: pd.DataFrame, pairs: dict[str, str]) -> pd.DataFrame:
+    """Per selecting strategy, scorer, metric and generation: its mean over seeds and its difference from the
+    unselected strategy (paired by seed), each with a 95% t-interval across seeds."""
+    from synthloop.scorers.registry import mean_ci
+
+    frame = metrics[metrics["generation"] >= 0]
+    keys = ["scorer", "metric", "generation", "seed"]
+    rows = []
+    for strategy, baseline in pairs.items():
+        mine = frame[frame["strategy"] == strategy].set_index(keys)["value"]
+        theirs = frame[frame["strategy"] == baseline].set_index(keys)["value"]
+        joined = pd.concat({"value": mine, "baseline": theirs}, axis=1, join="inner").reset_index()
+        for (scorer, metric, generation), group in joined.groupby(["scorer", "metric", "generation"], sort=True):
+            value, low, high, n = mean_ci(group["value"])
+            base, base_low, base_high, _ = mean_ci(group["baseline"])
+            diff, diff_low, diff_high, _ = mean_ci(group["value"] - group["baseline"])
+            rows.append({"strategy": strategy, "baseline": baseline, "scorer": scorer, "metric": metric, "generation": int(generation),
+                         "seeds": n, "value": value, "ci_low": low, "ci_high": high, "baseline_value": base, "baseline_ci_low": base_low,
+                         "baseline_ci_high": base_high, "difference": diff, "difference_ci_low": diff_low, "difference_ci_high": diff_high})
+    return pd.DataFrame(rows)
