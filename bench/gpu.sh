@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU figures of the README in one go: fine-tuning GPT-2 small, synthloop vs the
+# The GPU figures of docs/performance.md in one go: fine-tuning GPT-2 small, synthloop vs the
 # published pad-to-512 recipe; block generation on the model that run trained, batched vs the
 # published one-block-at-a-time loop, in float32 (token identity) and bfloat16 (the workflow's
 # dtype on a GPU); and the tests that need a GPU. Writes every log to $OUT (default /tmp/gpu-bench).
