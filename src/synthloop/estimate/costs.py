@@ -326,7 +326,7 @@ def inheritance(m: Model, counts: dict[str, int]) -> list[RuleCost]:
             texts = sum(e["count"] for e in sets.values()) / max(1, len(sets))
             out.append(generate_cost(m, rule, jobs, texts, config["augment"]["new_tokens"], 200, model, config["augment"]))
         elif rule == "finetune":
-            per_bias = [config["total"][a.bias] * config["train"][a.bias]["epochs"] * doc for a in plan.arms.values()]
+            per_bias = [plan.total(name) * config["train"][a.bias]["epochs"] * doc for name, a in plan.arms.items()]
             train = {**next(iter(config["train"].values()))}
             out.append(finetune_cost(m, rule, jobs, sum(per_bias) / len(per_bias), [model], train))
         elif rule == "evaluate":

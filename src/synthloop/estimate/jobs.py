@@ -154,7 +154,8 @@ def inheritance(config: dict) -> dict[str, int]:
     plan = Plan(config, path_helper(results), results)
     runs = len(plan.arms) * len(plan.seeds)
     biases = {arm.bias for arm in plan.arms.values()}
-    figures = Counter("by_ratio" if name.endswith("_by_ratio") else name for name in plan.figures())
+    figures = Counter(next((k for k in ("by_ratio", "by_type_average") if name.endswith(f"_{k}")), "scaling" if name.startswith("scaling_") else name)
+                      for name in plan.figures())
     return {
         "convert_model": int(plan.converts_model()),
         "gender_real": int("gender" in biases),
@@ -165,6 +166,10 @@ def inheritance(config: dict) -> dict[str, int]:
         "evaluate": runs,
         "metrics": 1,
         "figure_by_ratio": figures["by_ratio"],
+        "figure_by_type_average": figures["by_type_average"],
+        "figure_scaling": figures["scaling"],
+        "scaling_real": int(plan.scaling_data()),
+        "value_alignment": int(bool(plan.value_sets())),
         "figure_rounds": figures["rounds"],
         "figure_mitigations": figures["mitigations"],
         "unbiased_gender_shares": int(bool(plan.unbiased_sets())),

@@ -8,8 +8,6 @@ the first of each set, i.e. those the largest ratio's arm trains on (every small
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import torch
@@ -51,10 +49,9 @@ def trained_on(frame: pd.DataFrame) -> pd.DataFrame:
 
 def about_culture(frame: pd.DataFrame, culture: str) -> pd.DataFrame:
     """Rows about one culture: its label, or either person of a contrastive prompt (Figure 13's Arabic panels)."""
-    def involves(row) -> bool:
-        slots = json.loads(row["slots"]) if isinstance(row.get("slots"), str) else {}
-        return culture in (row.get("culture"), slots.get("culture_a"), slots.get("culture_b"))
-    return frame[[involves(row) for row in frame.to_dict("records")]]
+    from synthloop.studies.inheritance.mix import about
+
+    return frame[[culture in about(row).split("|") for row in frame.to_dict("records")]]
 
 
 def project(model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params: dict, seed) -> pd.DataFrame:

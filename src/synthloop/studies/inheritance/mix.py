@@ -8,6 +8,7 @@ augmentation set takes a prefix of it, so a 10% arm's augmented examples are par
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -92,13 +93,23 @@ def compose_culture(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: 
     real = pd.concat(parts) if parts else real_pool.head(0)
     table = pd.concat(
         [
-            pd.DataFrame({"instruction": real["instruction"], "response": real["response"], "augmented": 0, "source": REAL, "culture": real["culture"]}),
+            pd.DataFrame({"instruction": real["instruction"], "response": real["response"], "augmented": 0, "source": REAL, "culture": real["culture"],
+                          "about": real["culture"]}),
             pd.DataFrame({"instruction": [mitigate_text(t, mitigation, "culture", slots) for t in chosen["instruction"]],
-                          "response": chosen["text"].tolist(), "augmented": 1, "source": "synthetic", "culture": chosen["culture"].tolist()}),
+                          "response": chosen["text"].tolist(), "augmented": 1, "source": "synthetic", "culture": chosen["culture"].tolist(),
+                          "about": [about(row) for row in chosen.to_dict("records")]}),
         ],
         ignore_index=True,
     )
     return shuffle(table, seed).assign(ratio=ratio, realised_ratio=n_aug / total, dropped=dropped)
+
+
+def about(row: dict) -> str:
+    """The cultures an augmented survey example is about, '|'-joined: its culture, or both of a contrastive pair."""
+    if isinstance(row.get("culture"), str):
+        return row["culture"]
+    slots = json.loads(row["slots"]) if isinstance(row.get("slots"), str) else {}
+    return "|".join(c for c in (slots.get("culture_a"), slots.get("culture_b")) if c)
 
 
 def shuffle(table: pd.DataFrame, seed) -> pd.DataFrame:

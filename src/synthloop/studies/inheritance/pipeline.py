@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from pathlib import Path
@@ -132,12 +133,35 @@ def load_exact(source: str):
     return load_causal_lm(source, dtype=torch.float32)
 
 
+CULTURE_MODELS = "culture_models.json"  # in an arm's model directory: the cultures with a model of their own there
+
+
+def culture_models(model_dir) -> list[str] | None:
+    """The cultures of per-culture models in an arm's model directory (None: one model)."""
+    marker = Path(model_dir) / CULTURE_MODELS
+    return json.loads(marker.read_text()) if marker.exists() else None
+
+
 def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, mitigation: str, loss_weight: float,
              loss_window: int = 256) -> dict:
     """LoRA (or full) fine-tuning on the arm's examples; the loss mitigation swaps in the alignment Trainer.
 
-    A later round's start (the previous round's adapter) is merged in fp32 (load_exact).
+    A later round's start (the previous round's adapter) is merged in fp32 (load_exact). With
+    `params['per_culture_epochs']` (culture arms) one model per culture is trained from `init` on the
+    examples about that culture (a contrastive example about two cultures trains both), for that culture's
+    epochs, each in `out_dir/<culture>`.
     """
+    params = dict(params)
+    per_culture = params.pop("per_culture_epochs", None)
+    if per_culture:
+        reports = {}
+        for culture, epochs in per_culture.items():
+            part = train[[culture in str(about).split("|") for about in train["about"]]].reset_index(drop=True)
+            reports[culture] = finetune(part, init, Path(out_dir) / culture, {**params, "epochs": epochs}, stable_seed(seed, culture),
+                                        mitigation, loss_weight, loss_window)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / CULTURE_MODELS).write_text(json.dumps(list(per_culture)))
+        return reports
     from synthloop.lm.models import context_length, load_causal_lm
     from synthloop.lm.training import fine_tune
 
@@ -157,42 +181,67 @@ def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, m
 # -- evaluation ------------------------------------------------------------------------------------
 
 
-def evaluate(model_dir: str, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every configured task on one model: tidy metric rows and the raw replies.
+def task_answers(model_dir, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed,
+                 culture: str | None = None) -> dict[str, pd.DataFrame]:
+    """Each task's answers by one model (with `culture`: only that culture's stories and culture tasks).
 
     Every arm is evaluated in fp32 with TF32 matmuls off (an adapter merged in fp32), so that arms differ
     by their weights only and a small update is not rounded away at inference.
     """
     import torch
 
-    from synthloop.studies.inheritance import culture
+    from synthloop.studies.inheritance import culture as cult
 
-    model, tokenizer = load_exact(model_dir)
+    model, tokenizer = load_exact(str(model_dir))
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     model.eval()
     batch = evaluation["batch_size"]
-    metrics, replies = [], []
+    out = {}
     if "profession" in tasks:
-        answers = ev.classify_professions(model, tokenizer, test[test["task"] == "profession"], slots["professions"], {**evaluation["profession"], "batch_size": batch})
-        metrics += ev.profession_metrics(answers)
-        replies.append(answers.assign(task="profession"))
+        out["profession"] = ev.classify_professions(model, tokenizer, test[test["task"] == "profession"], slots["professions"],
+                                                    {**evaluation["profession"], "batch_size": batch})
     if "hiring" in tasks:
-        answers = ev.run_hiring(model, tokenizer, ev.hiring_items(slots, evaluation["hiring"]["repeats"], seed), {**evaluation["hiring"], "batch_size": batch})
-        metrics += ev.hiring_metrics(answers, slots)
-        replies.append(answers.assign(task="hiring", candidates=answers["candidates"].map(lambda c: ", ".join(x["name"] for x in c))))
+        out["hiring"] = ev.run_hiring(model, tokenizer, ev.hiring_items(slots, evaluation["hiring"]["repeats"], seed), {**evaluation["hiring"], "batch_size": batch})
     if "salary" in tasks:
-        answers = ev.run_salary(model, tokenizer, test[test["task"] == "salary"], {**evaluation["salary"], "batch_size": batch})
-        metrics += ev.salary_metrics(answers)
-        replies.append(answers)
+        out["salary"] = ev.run_salary(model, tokenizer, test[test["task"] == "salary"], {**evaluation["salary"], "batch_size": batch})
     if "story" in tasks:
-        answers = ev.run_story(model, tokenizer, ev.story_items(slots, evaluation["story"]["names_per_group"], seed), {**evaluation["story"], "batch_size": batch})
-        metrics += ev.story_metrics(answers)
-        replies.append(answers.assign(task="story"))
+        items = ev.story_items(slots, evaluation["story"]["names_per_group"], seed)
+        items = items[items["culture"] == culture].reset_index(drop=True) if culture else items
+        out["story"] = ev.run_story(model, tokenizer, items, {**evaluation["story"], "batch_size": batch})
     if "culture_tasks" in tasks:
-        answers = pd.concat([culture.run_culture_task(model, tokenizer, culture.task_items(spec, seed), spec, batch) for spec in evaluation["culture_tasks"]])
-        metrics += culture.culture_task_metrics(answers)
-        replies.append(answers)
+        specs = [spec for spec in evaluation["culture_tasks"] if culture in (None, spec["culture"])]
+        out["culture_tasks"] = pd.concat([cult.run_culture_task(model, tokenizer, cult.task_items(spec, seed), spec, batch) for spec in specs])
+    return out
+
+
+def evaluate(model_dir: str, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every configured task on the arm's model (or each culture's tasks on its own model): tidy metric rows and the raw replies."""
+    from synthloop.studies.inheritance import culture as cult
+
+    cultures = culture_models(model_dir)
+    if cultures is None:
+        answers = task_answers(model_dir, tasks, test, evaluation, slots, seed)
+    else:
+        parts = [task_answers(Path(model_dir) / c, tasks, test, evaluation, slots, seed, culture=c) for c in cultures]
+        answers = {task: pd.concat([part[task] for part in parts], ignore_index=True) for task in parts[0]}
+    metrics, replies = [], []
+    for task, frame in answers.items():
+        if task == "profession":
+            metrics += ev.profession_metrics(frame)
+            replies.append(frame.assign(task="profession"))
+        elif task == "hiring":
+            metrics += ev.hiring_metrics(frame, slots)
+            replies.append(frame.assign(task="hiring", candidates=frame["candidates"].map(lambda c: ", ".join(x["name"] for x in c))))
+        elif task == "salary":
+            metrics += ev.salary_metrics(frame)
+            replies.append(frame)
+        elif task == "story":
+            metrics += ev.story_metrics(frame)
+            replies.append(frame.assign(task="story"))
+        else:
+            metrics += cult.culture_task_metrics(frame)
+            replies.append(frame)
     table = pd.DataFrame(metrics, columns=ev.METRIC_COLUMNS)
     return table, pd.concat(replies, ignore_index=True).astype({"reply": "string"}) if replies else pd.DataFrame()
 

@@ -236,7 +236,12 @@ class Plan:
         return canonical({"batch_size": evaluation["batch_size"], **{task: evaluation[task] for task in self.tasks(name)}})
 
     def train_params(self, name: str) -> dict:
-        return self.config["train"][self.arms[name].bias]
+        """The arm's recipe; a culture arm with per-culture models also carries each culture's epochs."""
+        bias, train = self.arms[name].bias, self.config["train"]
+        if bias != "culture" or not train["per_culture_epochs"]:
+            return train[bias]
+        epochs = {c: train["per_culture_epochs"].get(c, train["culture"]["epochs"]) for c in self.config["slots"]["cultures"]}
+        return {**train["culture"], "per_culture_epochs": epochs}
 
     def total(self, name: str) -> int:
         arm = self.arms[name]

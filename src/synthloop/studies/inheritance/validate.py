@@ -172,6 +172,9 @@ def check_data(config: dict) -> None:
 
 def check_evaluation(config: dict) -> None:
     evaluation = config["evaluation"]
+    for culture in config["train"]["per_culture_epochs"] or {}:
+        if culture not in config["slots"]["cultures"]:
+            raise ConfigError(f"config key 'train.per_culture_epochs.{culture}': not one of slots.cultures {config['slots']['cultures']}")
     if "culture" in config["biases"] and "culture_tasks" in evaluation["tasks"]["culture"] and not evaluation["culture_tasks"]:
         raise ConfigError("config key 'evaluation.culture_tasks': evaluation.tasks.culture lists culture_tasks but none are configured")
     for i, task in enumerate(evaluation["culture_tasks"]):
