@@ -17,9 +17,12 @@ def test_threshold_keeps_every_item_at_or_beyond_the_threshold():
     assert list(low) == [0, 1, 0, 1, 0, 1]
 
 
-def test_threshold_refuses_a_missing_score():
-    with pytest.raises(ValueError, match="NaN"):
-        select.copies(np.array([0.1, np.nan]), {"mode": "threshold", "threshold": 0.0}, None, None)
+def test_an_item_without_a_score_is_never_kept():
+    scores = np.array([0.1, np.nan, 0.3])
+    assert list(select.copies(scores, {"mode": "threshold", "threshold": 0.0}, None, None)) == [1, 0, 1]
+    assert list(select.copies(scores, {"mode": "threshold", "threshold": 1.0, "keep": "lowest"}, None, None)) == [1, 0, 1]
+    for keep in ("highest", "lowest"):
+        assert list(select.copies(scores, {"mode": "top_fraction", "fraction": 0.67, "keep": keep}, None, None)) == [1, 0, 1]
 
 
 def test_top_fraction_keeps_the_best_rounded_share_ties_to_the_earlier_row():

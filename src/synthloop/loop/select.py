@@ -12,6 +12,7 @@ top_fraction:  the round(fraction * n) items of highest (or lowest) score; ties 
 importance:    `count` items drawn with replacement with probability proportional to (1 - p)^beta, where
                p is the scorer's probability that the item is synthetic (Drayson et al. 2025); beta = 0
                draws uniformly, larger beta favours the items least like machine text.
+An item without a score (NaN, e.g. a text with no sentence to grade) passes no threshold and ranks last.
 """
 
 from __future__ import annotations
@@ -63,8 +64,6 @@ def copies(scores: np.ndarray, spec: dict, count: int | None, rng: np.random.Gen
     n, mode, keep = len(scores), spec["mode"], spec.get("keep", "highest")
     out = np.zeros(n, dtype=int)
     if mode == "threshold":
-        if np.any(np.isnan(scores)):
-            raise ValueError("a threshold selection got a missing score (NaN)")
         return ((scores >= spec["threshold"]) if keep == "highest" else (scores <= spec["threshold"])).astype(int)
     if mode == "top_fraction":
         wanted = count if spec.get("oversample") and count is not None else int(round(spec["fraction"] * n))
