@@ -193,3 +193,16 @@ def test_each_selecting_strategy_is_compared_with_the_unselected_one_of_its_comp
     config["chains"]["strategies"].append("accumulate")
     plan = Plan(config, study_path("text_loop", "tiny"), "results/tiny")
     assert plan.selection_baselines() == {"replace-top": "replace", "accumulate-top": "accumulate"}
+
+
+@pytest.mark.parametrize("kind", ["text_loop", "image_loop"])
+def test_an_oversampled_step_contributes_the_configured_count_in_both_loops(kind):
+    """The pool's round(n*r) texts and the FIFO's S images: ceil(count / kept share) sampled, exactly count kept."""
+    if kind == "image_loop":
+        step = filtering.selection({"enabled": True, "share": 0.25})
+    else:
+        step = {"mode": "top_fraction", "scorer": "quality", "fraction": 0.75, "keep": "highest", "oversample": True}
+    for count in (1, 30, 299):
+        n = select.candidates(step, count)
+        kept = select.copies(np.random.default_rng(count).random(n), step, count, None)
+        assert n == math.ceil(count / 0.75) and kept.sum() == count and kept.max() == 1
