@@ -26,7 +26,8 @@ def _resolve(node: dict, defs: dict) -> dict:
     merged, props = {}, {}
     for part in [*parts, node]:
         merged.update({k: v for k, v in part.items() if k not in ("$ref", "allOf", "properties")})
-        props.update(part.get("properties", {}))
+        for key, node_of_key in part.get("properties", {}).items():  # allOf parts each add to a key (a default here, a type there)
+            props[key] = {**props.get(key, {}), **node_of_key}
     if props:
         merged["properties"] = props
     return merged
