@@ -10,7 +10,7 @@ decay, seed, hence the same batches in the same order):
   (each example ends in EOS; each batch is padded only to its longest example);
 - packed (--packing): the synthloop examples, padding-free (DataCollatorWithFlattening: each
   batch is one row, position ids restart per document so attention stays within a document),
-  with EOS labels masked like the other two so the losses compare. Not in training.py yet.
+  with EOS labels masked like the other two so the losses compare. Not in synthloop.lm.training.
 
 Prints useful (non-pad) tokens/s of each, the ratio, and each run's mean and last logged
 training loss: the losses should agree within noise (dropout masks depend on tensor shapes).

@@ -4,7 +4,7 @@ texts, the final lean of their chains against the initial lean, and eight lean b
 Lean is one continuous value per text on 0 (left) .. 100 (right), from the configured lean scorer
 (synthloop.scorers.registry.LEAN_MEASURES): the lean classifier's expected position (100·p(right) with
 left/right labels), or the judge's 0-100 score (its -1, not political, is missing). Left is below
-50, right above, as in synthloop.domains.lean_sides; the buckets are eight equal-width bins.
+50, right above, as in `lean_sides` below; the buckets are eight equal-width bins.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def bucket_shares(values, n: int = N_BUCKETS) -> np.ndarray:
 
 
 def left_share(values) -> float:
-    """Share of texts left of centre among those on either side (domains.lean_sides)."""
+    """Share of texts left of centre among those on either side (lean_sides below)."""
     sides = lean_sides(pd.DataFrame({"lean": np.asarray(values, dtype=float)}), "lean", threshold=CENTRE)
     return float((sides == "left").sum() / sides.notna().sum()) if sides.notna().any() else np.nan
 
