@@ -93,6 +93,8 @@ def plot_by_ratio(metrics: pd.DataFrame, bias: str, task: str, path) -> None:
 
 
 AVERAGED = {"hiring": "share", "story": "negative_share"}  # the metric of each type-averaged figure (Figures 4 and 5a)
+AVERAGED_TITLES = {"share": "hiring share (of valid replies)", "invalid_share": "invalid hiring replies (share of all)",
+                   "negative_share": "negative adjectives (total over ABC dimensions)"}
 
 
 def type_average(rows: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
@@ -120,7 +122,8 @@ def plot_type_average(metrics: pd.DataFrame, bias: str, task: str, path) -> None
         averaged = type_average(part, ["group"])
         for label in labels:
             _line(ax, across_seeds(averaged[averaged["group"] == label], ["ratio"]), "ratio", label, colour_for(label, labels))
-        ax.set(title=f"{task}: {name}, mean over bias types", xlabel="bias ratio γ")
+        ax.set(title=AVERAGED_TITLES[name], xlabel="bias ratio γ")
+        ax.title.set_fontsize(8)
         ax.legend(fontsize=6)
     fig.suptitle(f"{bias} bias, {task} averaged over bias types: mean over seeds (band: 95% t-interval across seeds)", fontsize=9)
     save(fig, path)
