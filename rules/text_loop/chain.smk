@@ -24,7 +24,7 @@ rule compose_training_set:
         **resources_for("analysis"),
     params:
         gen=lambda wc: int(wc.gen),
-        strategy=lambda wc: canonical(PLAN.strategy(wc.chain)),
+        strategy=lambda wc: canonical(PLAN.compose_strategy(wc.chain)),
         ratio=lambda wc: PLAN.chains[wc.chain].ratio,
         seed=lambda wc: PLAN.seed(wc.chain, wc.gen, "compose"),
         real_seed=lambda wc: PLAN.seed(wc.chain, "real"),
@@ -74,7 +74,7 @@ rule chain_mix:
         **resources_for("analysis"),
     params:
         chain_keys=lambda wc: PLAN.chains[wc.chain].keys(),
-        strategy=lambda wc: canonical(PLAN.strategy(wc.chain)),
+        strategy=lambda wc: canonical(PLAN.compose_strategy(wc.chain)),
         ratio=lambda wc: PLAN.chains[wc.chain].ratio,
         generations=PLAN.generations,
         selected=lambda wc: PLAN.mix_generations(wc.chain),

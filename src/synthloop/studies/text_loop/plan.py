@@ -78,6 +78,11 @@ class Plan:
     def strategy(self, chain_id: str) -> dict:
         return self.config["strategies"][self.chains[chain_id].strategy]
 
+    def compose_strategy(self, chain_id: str) -> dict:
+        """The strategy as compose reads it: without its select step (the step's table is an input), so editing the
+        step re-runs no generation-0 compose."""
+        return {k: v for k, v in self.strategy(chain_id).items() if k != "select"}
+
     def instructions(self, chain_id: str) -> dict[str, str] | None:
         """Instruction mode: each domain's instruction (one for a one-dataset chain); None for block generation."""
         if self.config["generate"]["mode"] != "instruction":
