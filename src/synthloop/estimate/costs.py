@@ -23,7 +23,7 @@ RESOURCE_KIND = {  # the `resources_for` kind each rule asks for (rules/<kind>/*
     "finetune": "finetune", "train_base_model": "finetune", "convert_base_model": "finetune", "convert_model": "finetune",
     "synthesize": "finetune", "classify": "finetune", "train_feature_net": "finetune",
     "generate": "generate", "generate_base": "generate", "augment": "generate", "evaluate": "generate",
-    "score": "score", "score_base": "score", "clusters": "score", "lean_scores": "score", "neuron_values": "score", "embeddings": "score",
+    "score": "score", "score_base": "score", "select_synthetic": "score", "clusters": "score", "lean_scores": "score", "neuron_values": "score", "embeddings": "score",
 }
 
 
