@@ -7,6 +7,7 @@ Ids join their keys with '-': a ratio is `r<ratio>`, a seed `s<seed>`, a round `
 from __future__ import annotations
 
 REAL = "real"  # real data: the origin of a real row, and the id part of what is trained on real data alone
+SYNTHETIC = "synthetic"  # the origin of a row a model wrote
 BASE_GENERATION = -1  # the generation number of the base model before any fine-tuning, in every table
 REAL_GENERATION = -2  # the generation number of real texts in a table that puts them beside generations (the lean buckets)
 

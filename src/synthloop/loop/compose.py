@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthloop.core.vocabulary import REAL, REAL_GENERATION
+from synthloop.core.vocabulary import REAL, REAL_GENERATION, SYNTHETIC
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation"]
 
@@ -23,7 +23,7 @@ def real_set(documents: pd.DataFrame) -> pd.DataFrame:
 
 
 def synthetic_set(generated: pd.DataFrame) -> pd.DataFrame:
-    return generated.assign(origin="synthetic", source_generation=generated["generation"])[COLUMNS]
+    return generated.assign(origin=SYNTHETIC, source_generation=generated["generation"])[COLUMNS]
 
 
 def compose(method: str, real: pd.DataFrame, previous_pool: pd.DataFrame, previous_generated: pd.DataFrame, rng: np.random.Generator,

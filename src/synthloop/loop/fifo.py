@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from synthloop.core.vocabulary import REAL, REAL_GENERATION
+from synthloop.core.vocabulary import REAL, REAL_GENERATION, SYNTHETIC
 
 HIDDEN = ("subgroup",)  # evaluation-only columns that must never reach a training set
 
@@ -61,7 +61,7 @@ def training_set(real: pd.DataFrame, queue: pd.DataFrame) -> pd.DataFrame:
     """Real rows plus the queue's synthetic rows, without any evaluation-only column."""
     parts = [real.drop(columns=[c for c in HIDDEN if c in real.columns]).assign(origin=REAL, source_generation=REAL_GENERATION)]
     if len(queue):
-        parts.append(queue.drop(columns=[c for c in HIDDEN if c in queue.columns]).assign(origin="synthetic"))
+        parts.append(queue.drop(columns=[c for c in HIDDEN if c in queue.columns]).assign(origin=SYNTHETIC))
     out = pd.concat(parts, ignore_index=True)
     out.attrs = dict(real.attrs)
     return out
@@ -69,6 +69,6 @@ def training_set(real: pd.DataFrame, queue: pd.DataFrame) -> pd.DataFrame:
 
 def queue_of(training: pd.DataFrame) -> pd.DataFrame:
     """The synthetic part of a training set: the queue it was composed from, in arrival order."""
-    out = training[training["origin"] == "synthetic"].reset_index(drop=True)
+    out = training[training["origin"] == SYNTHETIC].reset_index(drop=True)
     out.attrs = dict(training.attrs)
     return out

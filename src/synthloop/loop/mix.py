@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthloop.core.vocabulary import REAL_GENERATION
+from synthloop.core.vocabulary import REAL_GENERATION, SYNTHETIC
 
-SYNTHETIC = "synthetic"
 TOLERANCE = 0.01  # one percentage point, beyond rounding
 
 

@@ -29,9 +29,8 @@ import pandas as pd
 from synthloop.core.seeds import stable_seed
 
 COLUMNS = ["doc_id", "text", "origin", "source_generation", "domain"]
-from synthloop.core.vocabulary import REAL, REAL_GENERATION
+from synthloop.core.vocabulary import REAL, REAL_GENERATION, SYNTHETIC
 
-SYNTHETIC = "synthetic"
 MODES = ("accumulate", "accumulate_subsample", "replace")
 
 
