@@ -1,4 +1,4 @@
-"""A paper's finding against per-seed values: verdicts, and study 4's findings recovered from a planted metrics table."""
+"""A paper's finding against per-seed values: verdicts, and studies 3 and 4's findings recovered from planted metrics tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from synthloop.analysis.claims import claim_row, verdict
 from synthloop.studies.image_loop.claims import MD_MARGIN, claims
+from synthloop.studies.inheritance import claims as inheritance_claims
 
 
 @pytest.mark.parametrize(("low", "high", "expect", "margin", "seeds", "want"), [
@@ -71,3 +72,35 @@ def test_a_planted_amplification_is_reported_with_its_size_and_sign():
 def test_the_bias_finding_needs_both_arms():
     with pytest.raises(ValueError, match="arms.bias"):
         claims(planted(0.0, {"biased": 0.0, "unbiased": 0.0}).query("bias == 'biased'"))
+
+
+def planted_gaps(widen: float, mitigated: float, seeds=(0, 1, 2)) -> pd.DataFrame:
+    """An inheritance metrics table: male minus female profession accuracy is 0.1 at ratio 0, grows by `widen` at
+    ratio 0.5 for the biased type (not for the unbiased one), and is `mitigated` lower under the loss mitigation."""
+    arms = [("none", 0.0, "none", 0.1), ("unbiased", 0.5, "none", 0.1), ("contrastive_single_explicit", 0.5, "none", 0.1 + widen),
+            ("contrastive_single_explicit", 0.5, "loss", 0.1 + widen - mitigated)]
+    rows = []
+    for (bias_type, ratio, mitigation, gap), seed in itertools.product(arms, seeds):
+        noise = 0.002 * (seed - 1)
+        for gender, value in (("male", 0.6 + gap / 2 + noise), ("female", 0.6 - gap / 2)):
+            rows.append({"arm": f"{bias_type}-{ratio}-{mitigation}", "seed": seed, "bias": "gender", "bias_type": bias_type, "ratio": ratio,
+                         "mitigation": mitigation, "round": 1, "task": "profession", "metric": "accuracy", "gender": gender,
+                         "value": value, "n": 10})
+    return pd.DataFrame(rows)
+
+
+def test_a_planted_gap_widening_and_its_mitigation_are_recovered_with_their_sizes():
+    table = inheritance_claims.claims(planted_gaps(widen=0.2, mitigated=0.15)).set_index("scope")
+    biased = table.loc["profession contrastive_single_explicit"]
+    assert biased["mean"] == pytest.approx(0.2, abs=0.003) and biased["verdict"] == "reproduced"
+    unbiased = table.loc["profession unbiased"]
+    assert unbiased["mean"] == pytest.approx(0.0, abs=1e-12) and unbiased["verdict"] == "reproduced"
+    loss = table.loc["profession contrastive_single_explicit ratio 0.5"]
+    assert loss["mean"] == pytest.approx(-0.15) and loss["verdict"] == "reproduced"
+
+
+def test_a_gap_that_narrows_is_not_read_as_inheritance():
+    """Male and female swapped would turn a widening into a narrowing: the verdict says so."""
+    table = inheritance_claims.claims(planted_gaps(widen=-0.2, mitigated=-0.1)).set_index("scope")
+    assert table.loc["profession contrastive_single_explicit", "verdict"] == "not reproduced"
+    assert table.loc["profession contrastive_single_explicit ratio 0.5", "verdict"] == "not reproduced"

@@ -13,7 +13,11 @@ fixed before the run). Verdicts:
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 
 from synthloop.scorers.registry import mean_ci
 
@@ -43,3 +47,13 @@ def claim_row(claim: str, scope: str, per_seed, expect: str, margin: float | Non
     mean, low, high, seeds = mean_ci(per_seed)
     return {"claim": claim, "scope": scope, "expect": expect, "margin": margin, "mean": mean, "low": low, "high": high,
             "seeds": seeds, "verdict": verdict(low, high, expect, margin, seeds)}
+
+
+def command_line(claims, doc: str, results_help: str, argv: list[str] | None = None) -> None:
+    """A study's claims module run as a command: its table from results/<study>/metrics.parquet, as CSV or Markdown."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", type=Path, help=results_help)
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table instead of CSV")
+    args = parser.parse_args(argv)
+    table = claims(pd.read_parquet(args.results / "metrics.parquet"))
+    print(table.to_markdown(index=False, floatfmt=".3f") if args.markdown else table.to_csv(index=False), end="\n")

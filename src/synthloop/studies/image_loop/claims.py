@@ -16,12 +16,9 @@ threshold for "significantly". It was fixed before any validation run and is not
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import pandas as pd
 
-from synthloop.analysis.claims import COLUMNS, claim_row
+from synthloop.analysis.claims import COLUMNS, claim_row, command_line
 
 MD_MARGIN = 0.05
 ACCURACY = "accuracy rises from generation 0 to the last (section 4.2, Figs. 3-4)"
@@ -57,14 +54,5 @@ def claims(metrics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(accuracy_rows(metrics) + bias_rows(metrics), columns=COLUMNS)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", type=Path, help="results/<study> of an image_loop study with arms.bias [biased, unbiased]")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table instead of CSV")
-    args = parser.parse_args()
-    table = claims(pd.read_parquet(args.results / "metrics.parquet"))
-    print(table.to_markdown(index=False, floatfmt=".3f") if args.markdown else table.to_csv(index=False), end="\n")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(claims, __doc__, "results/<study> of an image_loop study with arms.bias [biased, unbiased]")
