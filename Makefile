@@ -31,8 +31,8 @@ lint: install
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/snakefmt --check Snakefile rules
 	$(VENV)/bin/snakemake --lint --quiet all > /dev/null
-	@# The documentation: no words of where the work came from, no stale path, no paragraph twice, the reference current.
-	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_tracked_words.py tests/test_doc_paths.py tests/test_doc_paragraphs.py tests/test_config_reference.py
+	@# The documentation: no words of where the work came from, no stale path (in a page or a comment), no paragraph twice, the reference current.
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_tracked_words.py tests/test_doc_paths.py tests/test_comment_paths.py tests/test_doc_paragraphs.py tests/test_config_reference.py
 	@# A cluster preset that reads a data file the user supplies cannot be parsed without it: said, not hidden.
 	@for preset in presets/*.yaml; do \
 	  out=$$($(VENV)/bin/snakemake --lint --configfile $$preset 2>&1) && continue; \

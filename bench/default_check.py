@@ -13,7 +13,7 @@ generation, from the files the workflow wrote:
   label's share in the chain's generation-0 training set (train.parquet joined on doc_id with
   data/<dataset>/finetune.parquet, column label);
 - lean gap (same classifier): the same difference against the lean classifier's own shares on
-  the chain's generation-0 training texts (models/<dataset>/lean_classifier.skops). The labels
+  the chain's generation-0 training texts (results/<study>/models/<dataset>/lean_classifier.skops). The labels
   are the speakers' parties and the classifier does not recover them on real paragraphs either
   (it calls ~35% of the balanced training paragraphs "right"), so this column compares the
   generated text with the real text through one instrument. Not a target; reported beside it.

@@ -102,7 +102,7 @@ def published(model, tokenizer, texts, workdir: Path, params: dict, seed: int) -
 
 
 def synthloop_run(model, tokenizer, texts, workdir: Path, params: dict, seed: int) -> dict:
-    """synthloop.lm.training.fine_tune, as scripts/finetune.py calls it (its own timing covers trainer.train())."""
+    """synthloop.lm.training.fine_tune, as scripts/text_loop/finetune.py calls it (its own timing covers trainer.train())."""
     from synthloop.lm.training import fine_tune
 
     sync()
