@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from synthloop.analysis.claims import claim_row, verdict
+from synthloop.core.intervals import mean_ci, t_half_width
 from synthloop.studies.image_loop.claims import MD_MARGIN, claims
 from synthloop.studies.inheritance import claims as inheritance_claims
 
@@ -104,3 +105,11 @@ def test_a_gap_that_narrows_is_not_read_as_inheritance():
     table = inheritance_claims.claims(planted_gaps(widen=-0.2, mitigated=-0.1)).set_index("scope")
     assert table.loc["profession contrastive_single_explicit", "verdict"] == "not reproduced"
     assert table.loc["profession contrastive_single_explicit ratio 0.5", "verdict"] == "not reproduced"
+
+
+def test_one_t_interval_for_grouped_tables_and_single_columns():
+    """t_half_width (grouped tables' bounds) and mean_ci (one column) agree, and one value has no grouped interval."""
+    half = t_half_width([0.1, 0.1], [3, 1])
+    assert half[0] == pytest.approx(4.302652729911275 * 0.1 / np.sqrt(3)) and np.isnan(half[1])
+    mean, low, high, n = mean_ci([0.1, 0.2, 0.3])
+    assert (high - low) / 2 == pytest.approx(half[0]) and n == 3

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
+from synthloop.core.intervals import mean_ci
 from synthloop.data.documents import sotu_paragraphs
 from synthloop.scorers.classifiers import (
     QUALITY_LEVELS,
@@ -17,7 +18,7 @@ from synthloop.scorers.classifiers import (
     split_sentences,
     train_quality,
 )
-from synthloop.scorers.registry import Scores, mean_ci, summarise
+from synthloop.scorers.registry import Scores, summarise
 
 
 @pytest.fixture(scope="module")

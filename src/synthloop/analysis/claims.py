@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthloop.scorers.registry import mean_ci
+from synthloop.core.intervals import mean_ci
 
 EXPECT = ("increase", "decrease", "none")
 MIN_SEEDS = 3

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from synthloop.core import figures
+from synthloop.core.intervals import t_half_width
 from synthloop.scorers.registry import ALL_DOMAINS  # one-domain chains; mixed chains have a row per domain
 
 KEYS = ["chain", "dataset", "cluster", "strategy", "ratio", "seed", "generation", "scorer", "domain", "metric"]
@@ -70,7 +70,7 @@ def across_seeds(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     groups = by_seed.groupby(["line", "domain", "generation"])
     out = groups.agg(value=("value", "mean"), sd=("value", "std"), n=("value", "size"),
                      text_low=("ci_low", "mean"), text_high=("ci_high", "mean")).reset_index()
-    half = stats.t.ppf(0.5 + level / 2, out["n"].clip(lower=2) - 1) * out["sd"] / np.sqrt(out["n"])
+    half = t_half_width(out["sd"], out["n"], level)
     several = out["n"] > 1
     out["ci_low"] = np.where(several, out["value"] - half, out["text_low"])
     out["ci_high"] = np.where(several, out["value"] + half, out["text_high"])

@@ -61,27 +61,12 @@ def run_scorer(texts: list[str], spec: dict, assets: dict[str, str]) -> Scores:
     return SCORERS[spec["kind"]].load()(list(texts), spec, assets)
 
 
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and a t-interval; NaNs (missing scores) are left out and counted by the caller."""
-    import numpy as np
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    n = len(values)
-    if n == 0:
-        return np.nan, np.nan, np.nan, 0
-    mean = float(values.mean())
-    if n < 2 or np.all(values == values[0]):
-        return mean, mean, mean, n
-    half = stats.t.ppf((1 + confidence) / 2, n - 1) * stats.sem(values)
-    return mean, mean - half, mean + half, n
-
-
 def summarise(scores: Scores) -> pd.DataFrame:
     """Tidy rows: metric, value, ci_low, ci_high, n, missing."""
     import numpy as np
     import pandas as pd
+
+    from synthloop.core.intervals import mean_ci
 
     rows = []
     for metric in scores.per_text.columns:

@@ -8,11 +8,10 @@ seeds (no band with one seed).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from synthloop.core import figures
+from synthloop.core.intervals import t_half_width
 from synthloop.scorers.fairness import accuracy, fairness_metrics
 
 LABELS = {"accuracy": "accuracy", "meo": "MEO (eq. 2)", "di": "DI (eq. 3)", "md": "MD (eq. 4)", "fid": "FID"}
@@ -70,7 +69,7 @@ def fid_by_generation(fid: pd.DataFrame) -> pd.DataFrame:
 def across_seeds(rows: pd.DataFrame, by: list[str], value: str, level: float = 0.95) -> pd.DataFrame:
     """Mean over seeds per group, with a t interval across seeds (NaN bounds with one seed)."""
     out = rows.groupby(by)[value].agg(mean="mean", sd="std", n="count").reset_index()
-    half = stats.t.ppf(0.5 + level / 2, (out["n"] - 1).clip(lower=1)) * out["sd"] / np.sqrt(out["n"])
+    half = t_half_width(out["sd"], out["n"], level)
     out["low"], out["high"] = out["mean"] - half, out["mean"] + half
     return out
 

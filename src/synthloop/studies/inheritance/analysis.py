@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from synthloop.core.figures import colour_for, integer_ticks, save, subplots
+from synthloop.core.intervals import t_half_width
 from synthloop.core.vocabulary import REAL
 from synthloop.studies.inheritance.plan import REAL_ONLY
 from synthloop.studies.inheritance.prompts import BIAS_TYPE_NUMBER
@@ -28,7 +28,7 @@ def collect(tables: list[pd.DataFrame], rows: list[dict]) -> pd.DataFrame:
 def across_seeds(frame: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd.DataFrame:
     """Mean of `value` per key over seeds, with a t-interval across seeds (NaN with one seed)."""
     out = frame.groupby(keys, dropna=False)["value"].agg(["mean", "std", "count"]).reset_index()
-    half = stats.t.ppf(0.5 + level / 2, out["count"].clip(lower=2) - 1) * out["std"] / np.sqrt(out["count"])
+    half = t_half_width(out["std"], out["count"], level)
     out["low"], out["high"] = out["mean"] - half, out["mean"] + half
     return out
 

@@ -100,7 +100,7 @@ def check(config: dict) -> None:
 def effect(metrics: pd.DataFrame, pairs: dict[str, str]) -> pd.DataFrame:
     """Per selecting strategy, scorer, metric and generation: its mean over seeds and its difference from the
     unselected strategy (paired by seed), each with a 95% t-interval across seeds."""
-    from synthloop.scorers.registry import mean_ci
+    from synthloop.core.intervals import mean_ci
 
     frame = metrics[metrics["generation"] >= 0]
     keys = ["scorer", "metric", "generation", "seed"]
