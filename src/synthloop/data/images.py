@@ -112,6 +112,32 @@ def colourise(gray: np.ndarray, colour_index: np.ndarray, colours: list[str]) ->
     return np.round(255 * gray[..., None] * rgb[:, None, None, :]).astype(np.uint8)
 
 
+def colour_index(images: np.ndarray, colours: list[str]) -> np.ndarray:
+    """The palette colour each painted image (N, H, W, 3) is in: the colour closest in direction to its summed pixels.
+
+    Inverts colourise exactly (its pixels are a stroke intensity times the colour), so a synthetic image's
+    subgroup can be read from the image itself.
+    """
+    palette = np.array([COLOURS[c] for c in colours], dtype=float)
+    palette /= np.linalg.norm(palette, axis=1, keepdims=True)
+    totals = np.asarray(images, dtype=float).reshape(len(images), -1, 3).sum(axis=1)
+    totals /= np.maximum(np.linalg.norm(totals, axis=1, keepdims=True), 1e-12)
+    return (totals @ palette.T).argmax(axis=1)
+
+
+def colour_shares(table: pd.DataFrame, colours: list[str]) -> pd.DataFrame:
+    """Per class, the share of a table's images in each colour, read from the pixels (colour_index): the dataset bias."""
+    read = np.asarray(colours)[colour_index(images_of(table), colours)] if len(table) else np.array([], dtype=str)
+    counts = pd.crosstab(table["label"].to_numpy(), read).reindex(columns=colours, fill_value=0)
+    return counts.div(counts.sum(axis=1), axis=0).rename_axis(index="label", columns="colour")
+
+
+def repaint(images: np.ndarray, colour: str) -> np.ndarray:
+    """Painted images (N, H, W, 3) in another colour: the stroke is the brightest channel, painted again by colourise."""
+    gray = np.asarray(images, dtype=float).max(axis=-1) / 255.0
+    return colourise(gray, np.zeros(len(images), dtype=np.int64), [colour])
+
+
 def resize(images: np.ndarray, size: int) -> np.ndarray:
     """Bilinear resize of uint8 (N, H, W, C) images to size x size (no-op at the native size)."""
     if images.shape[1] == size and images.shape[2] == size:

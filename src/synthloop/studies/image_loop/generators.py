@@ -3,7 +3,8 @@
 dcgan: the paper's generator for MNIST and CIFAR (Radford et al.), conditioned by a label
 embedding in the generator and a projection discriminator. ddpm: diffusers' UNet2DModel with a
 class embedding (`num_class_embeds`) and a DDPMScheduler; sampling may use fewer denoising steps
-than training (`inference_steps`), which the CPU miniatures do. Both train for a fixed number of
+than training (`inference_steps`), which the CPU miniatures do. control: no model, the positive control
+(control_sample). Both train for a fixed number of
 steps with checkpoints every `checkpoint_every` steps, resumable like the classifiers
 (checkpoints.run_steps).
 """
@@ -22,7 +23,7 @@ from synthloop.lm.models import pick_device
 from synthloop.studies.image_loop import checkpoints
 from synthloop.studies.image_loop.training import as_images, as_tensor
 
-GENERATORS = ("dcgan", "ddpm", "sd_lora")
+GENERATORS = ("dcgan", "ddpm", "sd_lora", "control")
 
 
 class Generator(nn.Module):
@@ -186,3 +187,37 @@ def _sample_ddpm(unet, scheduler, labels, rng, params, shape):
                 x = scheduler.step(unet(x, t, class_labels=chunk).sample, t, x, generator=rng).prev_sample
             chunks.append(as_images(x.cpu()))
     return np.concatenate(chunks)
+
+
+CONTROL = "control"
+
+
+def control_colour(params: dict, colours: list[str]) -> str:
+    """The colour the control paints: its configured one, or the colour after the class's dominant one (colours[(class + 1) % n])."""
+    return params["colour"] or colours[(params["class"] + 1) % len(colours)]
+
+
+def control_sample(images: np.ndarray, labels: np.ndarray, sample_labels: np.ndarray, params: dict, colours: list[str], seed: int) -> np.ndarray:
+    """The positive control's samples: real images of each requested class, a planted share of one class repainted.
+
+    Each class's samples cycle through seeded permutations of its real images (so their colours follow
+    the real data's), then exactly round(n * share) of the `class` samples not already in the painted
+    colour are repainted in it. That colour's share of the class moves by exactly round(n * share) / n
+    (fewer when not enough samples are in other colours), measured by images.colour_shares.
+    """
+    from synthloop.data.images import colour_index, repaint
+
+    rng = np.random.default_rng(stable_seed(seed, CONTROL))
+    out = np.empty((len(sample_labels), *images.shape[1:]), dtype=np.uint8)
+    for c in np.unique(sample_labels):
+        slots, members = np.flatnonzero(sample_labels == c), np.flatnonzero(labels == c)
+        if not len(members):
+            raise ValueError(f"the control generator has no real image of class {c} to sample")
+        picks = np.concatenate([rng.permutation(members) for _ in range(-(-len(slots) // len(members)))])[: len(slots)]
+        out[slots] = images[picks]
+    colour = control_colour(params, colours)
+    target = np.flatnonzero(sample_labels == params["class"])
+    others = target[np.asarray(colours)[colour_index(out[target], colours)] != colour] if len(target) else target
+    painted = rng.permutation(others)[: min(len(others), int(np.floor(len(target) * params["share"] + 0.5)))]
+    out[painted] = repaint(out[painted], colour)
+    return out

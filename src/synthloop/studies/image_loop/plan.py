@@ -164,8 +164,9 @@ class Plan:
 
     def synthesis_config(self, name: str) -> dict:
         """Only what a synthesize job reads (its own generator's settings), so other edits re-run nothing."""
-        generator = self.chains[name].generator
-        return {"fifo": self.config["fifo"], "filter": self.config["filter"], "generator_params": {generator: self.config["generator_params"][generator]}}
+        generator, colourise = self.chains[name].generator, self.config["data"]["colourise"]
+        return {"fifo": self.config["fifo"], "filter": self.config["filter"], "generator_params": {generator: self.config["generator_params"][generator]},
+                "colours": colourise["colours"] if colourise else None}
 
     def classify_config(self, name: str) -> dict:
         """Only what a classify job reads: the classifiers, their options in this chain's weights arm, and training."""

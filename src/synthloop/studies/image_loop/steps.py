@@ -97,6 +97,9 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     labels = sample_labels(previous["label"].to_numpy(), n, n_classes)
     if n == 0:  # p = 0: the control chain, no synthetic data
         images = np.zeros((0, *real_train.attrs["shape"]), dtype=np.uint8)
+    elif generator == generators.CONTROL:  # the positive control samples the real data, never its own output
+        images = generators.control_sample(im.images_of(real_train), real_train["label"].to_numpy(), labels, config["generator_params"][generator],
+                                           config["colours"], stable_seed(seed, generator, gen))
     else:
         images = generators.train_and_sample(generator, im.images_of(previous), previous["label"].to_numpy(), n_classes, labels,
                                              config["generator_params"][generator], stable_seed(seed, generator, gen), checkpoint_dir)
@@ -113,6 +116,8 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     summary = {"generation": gen, "generator": generator, "ratio": ratio, "sampled": n, "kept": int(kept.sum()),
                "fid": fid, "queue_rows": len(queue), "queue_generations": sorted(int(g) for g in queue["source_generation"].unique()),
                "train_rows": len(train)}
+    if config.get("colours"):  # the dataset bias of what entered: per class, the kept samples' colour shares read from their pixels
+        summary["colour_shares"] = {str(k): v for k, v in im.colour_shares(batch, config["colours"]).to_dict("index").items()}
     log.info("generation %d: %s", gen, summary)
     return train, generated, summary
 

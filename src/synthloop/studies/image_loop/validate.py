@@ -74,6 +74,14 @@ def check_data(config: dict) -> None:
         for cls, weights in colourise["ratios"].items():
             if len(weights) != n or sum(weights) <= 0:
                 raise ConfigError(f"config key 'data.colourise.ratios.{cls}': needs {n} non-negative weights (one per colour) with a positive sum")
+    if "control" in config["generators"]:
+        control = config["generator_params"]["control"]
+        if not colourise:
+            raise ConfigError("config key 'generators': the control generator repaints coloured digits; set data.colourise or remove 'control'")
+        if control["colour"] is not None and control["colour"] not in colourise["colours"]:
+            raise ConfigError(f"config key 'generator_params.control.colour': {control['colour']!r} is not one of data.colourise.colours {colourise['colours']}")
+        if data["source"] == "digits" and control["class"] > 9:
+            raise ConfigError(f"config key 'generator_params.control.class': the digits have classes 0-9, not {control['class']}")
     if "sd_lora" in config["generators"] and data["size"] < 64:
         raise ConfigError(f"config key 'data.size': {data['size']} is too small for Stable Diffusion (sd_lora); allowed: >= 64")
 

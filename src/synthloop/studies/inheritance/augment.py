@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 
 import pandas as pd
 
 from synthloop.core.seeds import stable_seed
 from synthloop.studies.inheritance.prompts import CONTRASTIVE_OPTIONS, CULTURE_DESCRIPTORS, GENDER_TEMPLATES, fill, survey_question
+from synthloop.studies.inheritance.realset import standin_biography
 
 
 def cycle(values, count: int, rng: random.Random) -> list:
@@ -120,3 +122,36 @@ def culture_prompts(bias_type: str, count: int, questions: pd.DataFrame, slots: 
             }
         )
     return pd.DataFrame(out)
+
+
+def planted_flags(count: int, share: float) -> list[bool]:
+    """`count` flags of which exactly floor(count * share) are set, spread so that any prefix of k holds floor(k * share).
+
+    Smaller ratios train on a prefix of the augmentation set, so the planted share holds in every arm.
+    """
+    return [math.floor((i + 1) * share + 1e-9) > math.floor(i * share + 1e-9) for i in range(count)]
+
+
+def template_biographies(prompts: pd.DataFrame, slots: dict, spec: dict, seed) -> list[str]:
+    """The `template` backend, a positive control: stand-in biographies (realset.standin_biography) with a planted skew.
+
+    For a biased type, of each profession's biographies in `spec['stereotypes']` exactly
+    floor(n * spec['skew']) are about that profession's stereotyped gender (spread by planted_flags)
+    and the rest about the other genders in turn, whatever the prompt asked; the `unbiased` type and
+    unlisted professions get every gender in turn (balanced, no skew). So the gender share of an
+    augmentation set, counted by parsers.text_gender, is known before the run.
+    """
+    rng = random.Random(seed)
+    genders, workplaces = list(slots["genders"]), dict(zip(slots["professions"], slots["workplaces"]))
+    texts: list[str | None] = [None] * len(prompts)
+    for profession, index in prompts.groupby("profession", sort=True).indices.items():
+        stereotype = None if (prompts["bias_type"] == "unbiased").all() else spec["stereotypes"].get(profession)
+        if stereotype is None:
+            written = cycle(genders, len(index), rng)
+        else:
+            others = iter(cycle([g for g in genders if g != stereotype], len(index), rng))
+            written = [stereotype if flag else next(others) for flag in planted_flags(len(index), spec["skew"])]
+        for i, gender in zip(index, written):
+            name = rng.choice(slots["names"][rng.choice(slots["cultures"])][gender])
+            texts[i] = standin_biography(profession, gender, name, workplaces[profession], rng)
+    return texts

@@ -15,7 +15,7 @@ from synthloop.lm.generation import hf_continuations, load_generator
 from synthloop.lm.prompts import format_example, format_prompt
 from synthloop.scorers.judge import chat_completion, resolve_judge_model
 from synthloop.studies.inheritance import evaluate as ev
-from synthloop.studies.inheritance.augment import culture_prompts, gender_prompts
+from synthloop.studies.inheritance.augment import culture_prompts, gender_prompts, template_biographies
 from synthloop.studies.inheritance.culture import survey_questions
 from synthloop.studies.inheritance.parsers import parse_option, strip_preamble, text_gender
 
@@ -102,7 +102,11 @@ def augment(source: str, entry: dict, slots: dict, params: dict, backend: str, s
     """
     count = entry["count"] if entry["bias"] == "gender" else math.ceil(entry["count"] * (1 + params["culture_spare"]))
     prompts = augmentation_prompts({**entry, "count": count}, slots, stable_seed(seed, "round", entry["round"]), real)
-    raw = write_replies(source, prompts["instruction"].tolist(), params, backend, stable_seed(seed, "write", entry["bias_type"], entry["round"]))
+    write_seed = stable_seed(seed, "write", entry["bias_type"], entry["round"])
+    if backend == "template":  # the positive control: biographies with a planted gender skew, no model
+        raw = template_biographies(prompts, slots, params["template"], write_seed)
+    else:
+        raw = write_replies(source, prompts["instruction"].tolist(), params, backend, write_seed)
     frame = prompts.assign(raw=raw, round=entry["round"])
     if entry["bias"] == "gender":
         frame["text"] = [strip_preamble(t) for t in raw]

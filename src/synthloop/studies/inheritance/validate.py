@@ -23,6 +23,7 @@ def check(config: dict) -> None:
     check_job_count(config, [("arms", len(every)), ("seeds", len(config["seeds"])), ("jobs per arm", JOBS_PER_ARM)],
                     extra=len(config["seeds"]) * len({a.augment_key for a in every if a.ratio > 0}) + 10)
     check_bias_types(config)
+    check_template(config)
     check_slots(config)
     check_data(config)
     check_evaluation(config)
@@ -31,6 +32,26 @@ def check(config: dict) -> None:
             if not config["augment"]["endpoint"][key]:
                 raise ConfigError(f"config key 'augment.endpoint.{key}': required when augment.backend is 'openai'")
     check_scaling(config)
+
+
+def check_template(config: dict) -> None:
+    """The template backend (positive control) writes stand-in biographies only: gender, known professions and genders."""
+    if config["augment"]["backend"] != "template":
+        return
+    if "culture" in config["biases"]:
+        raise ConfigError("config key 'augment.backend': 'template' writes gender biographies only; remove 'culture' from biases or use hf, vllm or openai")
+    slots = config["slots"]
+    for key, values, known in (("slots.professions", slots["professions"], WORK), ("slots.genders", slots["genders"], PRONOUNS)):
+        missing = [v for v in values if v not in known]
+        if missing:
+            raise ConfigError(f"config key '{key}': augment.backend 'template' has no biographies for {missing}; it has {sorted(known)}")
+    for profession, gender in config["augment"]["template"]["stereotypes"].items():
+        if profession not in slots["professions"]:
+            raise ConfigError(f"config key 'augment.template.stereotypes.{profession}': not one of slots.professions {slots['professions']}")
+        if gender not in slots["genders"]:
+            raise ConfigError(f"config key 'augment.template.stereotypes.{profession}': {gender!r} is not one of slots.genders {slots['genders']}")
+        if len(slots["genders"]) < 2:
+            raise ConfigError("config key 'slots.genders': a planted skew needs at least two genders")
 
 
 def check_scaling(config: dict) -> None:
