@@ -29,8 +29,8 @@ from synthloop.estimate.jobs import counts
 from synthloop.estimate.report import text
 from synthloop.studies import validate
 
-MINIATURES = ["config", "kovac2025-mini", "kovac2025-domains-mini", "kovac2025-lean-mini", "li2025-mini", "zhang2024-mini",
-              "wang2024-cpu-smollm2"]
+MINIATURES = ["config", "kovac2025-mini", "kovac2025-domains-mini", "kovac2025-lean-mini", "kovac2025-selection-mini", "li2025-mini",
+              "zhang2024-mini", "wang2024-cpu-smollm2"]
 SLICES = {
     "kovac2025-recursive-loops": {"slice": {"dataset": "twitter", "ratio": 0.0625, "seed": 0}, "generations": 2},
     "wang2024-bias-amplification": {"slice": {"dataset": "center"}},
@@ -128,6 +128,21 @@ def test_the_estimate_is_recorded_in_the_manifest(tmp_path):
     assert record["estimate"]["jobs"] == sum(counts(config).values())
     assert record["estimate"]["rules"]["finetune"]["jobs"] == 48
     assert "estimate" not in manifest(config, ROOT, tmp_path, hub_cache_dir=tmp_path)
+
+
+def test_the_selection_stage_is_counted_and_scored():
+    """The selection miniature: a select job per selecting chain and generation after the first (3 strategies x 3 seeds x 2),
+    the detector, a realised-mix table per chain and the effect table; the step is priced as scoring, not as an analysis."""
+    config = validate(yaml.safe_load((ROOT / "presets/kovac2025-selection-mini.yaml").read_text()))
+    found = counts(config)
+    assert (found["select_synthetic"], found["train_detector"], found["chain_mix"], found["selection_effect"]) == (18, 1, 12, 1)
+    rules = {r.rule: r for r in estimate(config).rules}
+    assert rules["select_synthetic"].startup > rules["chain_mix"].startup and rules["select_synthetic"].seconds > rules["chain_mix"].seconds
+    plain = copy.deepcopy(config)
+    for spec in plain["strategies"].values():
+        spec.pop("select", None)
+    found = counts(plain)
+    assert not {"select_synthetic", "chain_mix", "selection_effect"} & set(found) and found["train_detector"] == 1  # still a scorer
 
 
 def test_start_up_is_named_where_it_dominates():

@@ -230,6 +230,10 @@ def text_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
                                      generate))
         elif rule in ("score", "score_base"):
             out.append(score_cost(m, rule, jobs, scored / weight, scored_tokens / max(scored, 1), base))
+        elif rule == "select_synthetic":  # one scorer on every text a generation wrote (not on the scored sample)
+            steps = [spec["select"]["scorer"] for spec in config["strategies"].values() if spec.get("select")]
+            out.append(score_cost(m, rule, jobs, gen_texts / weight, scored_tokens / max(scored, 1), base,
+                                  [config["scorers"][name] for name in dict.fromkeys(steps)]))
         elif rule == "train_base_model":
             s = config["base_model"].get("scratch", {})
             tokens = s.get("steps", 400) * s.get("batch_size", 16) * s.get("context", 256)
@@ -273,11 +277,13 @@ def training_docs(strategy: dict, g: int, real_n: int, ratio: float | None) -> t
     return real_n, 1.0
 
 
-def score_cost(m: Model, rule: str, jobs: int, texts: float, tokens_per_text: float, base: dict) -> RuleCost:
-    """Every scorer on one text set: each embedder once, perplexity and classifiers a forward pass, the rest on the CPU."""
+def score_cost(m: Model, rule: str, jobs: int, texts: float, tokens_per_text: float, base: dict, specs: list[dict] | None = None) -> RuleCost:
+    """Every scorer (or those of `specs`) on one text set: each embedder once, perplexity and classifiers a forward pass,
+    the rest on the CPU."""
     config = m.config
+    specs = list(config["scorers"].values()) if specs is None else specs
     forward, extra, disk, compile_s = [], 0.0, 0.0, 0.0
-    for spec in config["scorers"].values():
+    for spec in specs:
         kind = spec["kind"]
         if kind == "perplexity":
             forward.append((base if spec.get("model", "base") == "base" else m.model(spec["model"]), texts * tokens_per_text))
@@ -294,7 +300,7 @@ def score_cost(m: Model, rule: str, jobs: int, texts: float, tokens_per_text: fl
         elif kind == "gaussianity":
             compile_s = m.assume["gaussianity_compile_s"]
         extra += texts / m.assume["score_texts_per_s_cpu"]
-    for name in sorted({s["embedder"] for s in config["scorers"].values() if "embedder" in s}):
+    for name in sorted({s["embedder"] for s in specs if "embedder" in s}):
         embedder = config["embedders"].get(name, {"model": "minilm"})
         forward.append((m.model(embedder["model"]), texts * tokens_per_text))
         dims = m.assume["embedding_dim"]

@@ -53,6 +53,8 @@ def text_loop(config: dict) -> dict[str, int]:
     owned = sum(plan.owns(cid, g) for cid in plan.chains for g in plan.generations)
     jobs = Counter({rule: owned for rule in ("compose_training_set", "finetune", "generate", "score")})
     jobs["chain_metrics"] = len(plan.chains)
+    # A selecting chain's step runs before each generation after the first that the chain composes itself.
+    jobs["select_synthetic"] = sum(plan.owns(cid, g) for cid in plan.chains if plan.selection(cid) for g in plan.generations[1:])
     base = plan.base_datasets()
     jobs["generate_base"] = jobs["score_base"] = len(base)
 
@@ -63,6 +65,8 @@ def text_loop(config: dict) -> dict[str, int]:
     for cid in standing.values():
         reads.update(plan.score_inputs(cid, 0)["assets"])
         reads.update(plan.products([plan.real_docs(cid)]))
+    for cid in {c.datasets + (c.strategy,): cid for cid, c in plan.chains.items() if plan.selection(cid)}.values():
+        reads.update(plan.select_inputs(cid, 1)["assets"])
     for dataset in base:
         reads.update(plan.base_score_inputs(dataset)["assets"])
         reads.update(plan.base_generate_inputs(dataset)["model"])
@@ -83,6 +87,9 @@ def text_loop(config: dict) -> dict[str, int]:
             jobs["neuron_analysis"] = 1
             jobs["neuron_values"] = len({v["chain"] for v in versions})
             reads.update(plan.neuron_probes(cid)[0] for cid in {v["chain"] for v in versions})
+        if plan.selects():  # every chain's realised mix, and each selecting strategy against its unselected one
+            jobs["chain_mix"] = len(plan.chains)
+            jobs["selection_effect"] = int(bool(plan.selection_baselines()))
         if plan.partitions:
             jobs["lean_analysis"] = 1
             reads.update(plan.path("finetune_docs", dataset=d) for d in plan.partitions)
@@ -93,13 +100,14 @@ def text_loop(config: dict) -> dict[str, int]:
         reads.update(plan.cluster_quality_inputs(dataset))
 
     made = [p for p in (product(r) for r in reads) if p]
-    models = {(name, w["dataset"]) for name, w in made if name in ("lean_model", "quality_model")}
+    trainers = {"lean_model": "train_lean_classifier", "quality_model": "train_quality_classifier", "detector_model": "train_detector"}
+    models = {(name, w["dataset"]) for name, w in made if name in trainers}
     for name, w in made:  # the classifier tables (lean_classifier_<dataset>) come with their models
         kind, _, dataset = w.get("table", "").partition("_classifier_")
-        if name == "table" and kind in ("lean", "quality"):
+        if name == "table" and f"{kind}_model" in trainers:
             models.add((f"{kind}_model", dataset))
-    jobs["train_lean_classifier"] = len({d for kind, d in models if kind == "lean_model"})
-    jobs["train_quality_classifier"] = len({d for kind, d in models if kind == "quality_model"})
+    for model, rule in trainers.items():
+        jobs[rule] = len({d for kind, d in models if kind == model})
 
     finetune_docs = {w["dataset"] for name, w in made if name == "finetune_docs"}
     partitions = finetune_docs & set(plan.partitions)
