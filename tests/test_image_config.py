@@ -34,6 +34,8 @@ def test_mini_has_the_designed_size():
         (lambda c: c.update(generators=["dcgan", "vae"]), "config key 'generators[1]': 'vae' is not allowed"),
         (lambda c: c.update(classifiers=["mlp", "alexnet"]), "config key 'classifiers[1]': unknown classifier 'alexnet'; allowed: mlp, lenet, cnn, resnet"),
         (lambda c: c["filter"].update(classifier="resnet"), "config key 'filter.classifier': 'resnet' is not a configured classifier"),
+        (lambda c: c["filter"].update(mode="threshold"), "config key 'filter.threshold': filter mode threshold needs"),
+        (lambda c: c["filter"].update(mode="importance"), "config key 'filter.mode': 'importance' is not allowed; allowed values: ['top_fraction', 'threshold']"),
         (lambda c: c["data"].update(colourise=None), "config key 'data.colourise': fairness metrics are asked for"),
         (lambda c: c.update(data={"source": "hf", "path": "uoft-cs/cifar100", "label_column": "coarse_label"}),
          "config key 'data.subgroup_column': fairness metrics are asked for (fairness.enabled) but the dataset has no subgroups"),

@@ -115,6 +115,30 @@ def test_the_plan_adds_selection_only_where_a_strategy_selects():
     assert plan.detector_inputs("sotu")["generated"] == [f"results/tiny/chains/{c}/g0/generated.parquet" for c in plan.chains]
 
 
+def test_the_chain_table_gathers_the_rows_compose_wrote(tmp_path):
+    """Compose writes each generation's row as JSON (NaN kept, as the compose script writes it); the chain's table is
+    those rows under the chain's keys, read from the generations' owners (a branch's earlier ones are its parent's)."""
+    import json
+
+    texts = generated(0, 4)
+    gen0 = selection.compose({"compose": "replace"}, 0, real(), None, None, None, None, 0, 0, "c")
+    gen1 = selection.compose({"compose": "replace"}, 1, real(), gen0[1], texts, table_for(texts, [1, 0, 2, 1]), None, 0, 0, "c")
+    paths = []
+    for g, (_, _, row) in enumerate([gen0, gen1]):
+        paths.append(tmp_path / f"g{g}.json")
+        paths[-1].write_text(json.dumps(row))
+    rows = [json.loads(path.read_text()) for path in paths]
+    table = selection.chain_mix({"chain": "c", "seed": 0}, rows)
+    assert table.equals(pd.DataFrame([{"chain": "c", "seed": 0, **gen0[2]}, {"chain": "c", "seed": 0, **gen1[2]}]))
+    assert math.isnan(table["candidates"].iloc[0]) and table["selected_copies"].iloc[1] == 4
+    config = tiny(**{"replace-top": {"compose": "replace", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}}})
+    config["chains"]["branches"] = [{"from": "replace-top", "strategy": "replace", "at": 2}]
+    plan = Plan(validate(config), study_path("text_loop", "tiny"), "results/tiny")
+    branch = next(cid for cid, c in plan.chains.items() if c.parent)
+    assert plan.mix_inputs(branch) == {"rows": [f"results/tiny/chains/sotu-replace-top-s0/g{g}/mix.json" for g in (0, 1)]
+                                       + [f"results/tiny/chains/{branch}/g2/mix.json"]}
+
+
 def test_a_study_without_selection_plans_no_selection_file():
     plan = Plan(validate(yaml.safe_load(TINY_CONFIG.read_text())), study_path("text_loop", "tiny"), "results/tiny")
     assert not plan.selects() and not [t for t in plan.targets() if "mix" in t or "detector" in t]
@@ -170,6 +194,17 @@ def test_the_image_filter_keeps_what_it_kept_before_selection_was_a_loop_stage(p
     before = np.zeros(n, dtype=bool)
     before[np.argsort(entropy, kind="stable")[:per_generation]] = True
     assert np.array_equal(select.copies(entropy, step, per_generation, None) > 0, before)
+
+
+@pytest.mark.parametrize("kind", ["text_loop", "image_loop"])
+def test_a_threshold_step_keeps_the_items_past_its_cut_in_both_loops(kind):
+    """Text: quality at least the cut; images: entropy at most it (the certain ones). Nothing is oversampled."""
+    if kind == "image_loop":
+        step, scores, want = filtering.selection({"enabled": True, "share": 0.2, "mode": "threshold", "threshold": 0.5}), [0.1, 0.5, 0.9, 2.0], [1, 1, 0, 0]
+    else:
+        step, scores, want = {"mode": "threshold", "scorer": "quality", "threshold": 2.5, "keep": "highest"}, [1.0, 2.5, 2.9, 0.3], [0, 1, 1, 0]
+    assert select.candidates(step, 4) == 4
+    assert select.copies(np.array(scores), step, 4, None).tolist() == want
 
 
 # -- the measured effect against the unselected chains ------------------------------------------------

@@ -25,9 +25,14 @@ def entropy(probabilities: np.ndarray) -> np.ndarray:
 
 
 def selection(filt: dict) -> dict | None:
-    """The configured filter as a selection step: keep the 1 - r of lowest entropy, oversampled (None: no filter)."""
+    """The configured filter as a selection step: keep the 1 - r of lowest entropy, oversampled, or (mode
+    threshold) every sample of entropy at most the threshold (None: no filter)."""
     if not filt["enabled"]:
         return None
+    if filt.get("mode") == "threshold":
+        if filt.get("threshold") is None:
+            raise ValueError("filter mode threshold needs filter.threshold")
+        return {"mode": "threshold", "threshold": float(filt["threshold"]), "keep": "lowest"}
     if not 0 <= filt["share"] < 1:
         raise ValueError(f"filter share {filt['share']} must lie in [0, 1)")
     return {"mode": "top_fraction", "fraction": 1.0 - filt["share"], "keep": "lowest", "oversample": True}

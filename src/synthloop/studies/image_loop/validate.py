@@ -58,6 +58,8 @@ def check_filter(config: dict) -> None:
     chosen = config["filter"]["classifier"]
     if chosen is not None and chosen not in config["classifiers"]:
         raise ConfigError(f"config key 'filter.classifier': {chosen!r} is not a configured classifier; allowed: {config['classifiers']}")
+    if config["filter"].get("mode") == "threshold" and config["filter"].get("threshold") is None:
+        raise ConfigError("config key 'filter.threshold': filter mode threshold needs the largest entropy (nats) a kept sample may have")
 
 
 def check_data(config: dict) -> None:
