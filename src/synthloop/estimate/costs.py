@@ -377,7 +377,8 @@ def image_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
     out = []
     for rule, jobs in counts.items():
         if rule == "synthesize":
-            per = [config["generator_params"][g]["steps"] * step[g] + examples * config["ratios"][0] * sample[g] for g in config["generators"]]
+            per = [config["generator_params"][g].get("steps", 0) * step.get(g, 0) + examples * config["ratios"][0] * sample.get(g, 0)
+                   for g in config["generators"]]  # the control generator trains nothing and samples copies: no cost of its own
             seconds = sum(per) / len(per) * factor(rule)
             out.append(RuleCost(rule, jobs, m.on_gpu(rule), seconds + m.imports("finetune"), m.imports("finetune"),
                                 m.gpu_memory(rule, 10), examples * config["ratios"][0] * data.get("size", 8) ** 2 * 3))
