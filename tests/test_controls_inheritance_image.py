@@ -163,3 +163,18 @@ def test_report_turns_planted_errors_into_their_md_and_meo(digits):
 def test_bad_control_settings_name_their_key(edit, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         image_config(**edit)
+
+
+def test_control_commands_report_planted_equal_to_recovered():
+    """The commands of docs/validation.md's positive controls, on their presets' designs with one seed."""
+    from synthloop.studies import load
+    from synthloop.studies.image_loop.control import planted_and_recovered as image_control
+    from synthloop.studies.inheritance.control import planted_and_recovered as inheritance_control
+
+    text = inheritance_control(load("presets/control-li2025.yaml"), 0)
+    assert np.allclose(text["planted"], text["recovered"])
+    biased = text[text["bias_type"] != "unbiased"].groupby("ratio")["recovered"].mean()
+    assert biased.is_monotonic_increasing and biased.iloc[-1] > biased.iloc[0]
+    assert np.allclose(text.loc[text["bias_type"] == "unbiased", "recovered"], 0.5)
+    image = image_control(load("presets/control-zhang2024.yaml"), 0)
+    assert np.allclose(image["planted move"], image["recovered move"]) and (image["largest move of another class"] == 0).all()
