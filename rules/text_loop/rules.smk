@@ -27,6 +27,8 @@ localrules:
     regress_mixed,
     mixed_clusters,
     neuron_analysis,
+    lean_control,
+    cluster_control,
 
 
 wildcard_constraints:
@@ -45,6 +47,7 @@ include: "neurons.smk"
 include: "theory.smk"
 include: "clusters.smk"
 include: "lean.smk"
+include: "controls.smk"
 
 
 TARGETS.extend(PLAN.targets())

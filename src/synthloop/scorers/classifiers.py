@@ -151,7 +151,19 @@ def evaluate_lean(texts, labels, groups, seed: int, test_size: float = 0.2) -> p
 def _fit_and_score(name, texts, labels, train, test, seed) -> dict:
     predicted = text_classifier(seed).fit(texts[train], labels[train]).predict(texts[test])
     return {"split": name, "n_train": len(train), "n_test": len(test), "accuracy": accuracy_score(labels[test], predicted),
-            "macro_f1": f1_score(labels[test], predicted, average="macro"), "folds_skipped": 0}
+            "macro_f1": f1_score(labels[test], predicted, average="macro"), "folds_skipped": 0, **right_rates(labels[test], predicted)}
+
+
+def right_rates(truth, predicted) -> dict:
+    """tpr_right = P(predicted right | right), fpr_right = P(predicted right | not right), and the test documents of
+    each side: what turns a true right share p into the measured one, p·TPR + (1−p)·FPR (study 1's positive
+    control corrects for them, and counts their sampling error in its interval)."""
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    right = truth == "right"
+    rates = {"tpr_right": np.nan, "fpr_right": np.nan, "n_right": int(right.sum()), "n_other": int((~right).sum())}
+    if right.any() and not right.all():
+        rates.update(tpr_right=float((predicted[right] == "right").mean()), fpr_right=float((predicted[~right] == "right").mean()))
+    return rates
 
 
 def train_lean(texts, labels, seed: int):

@@ -176,15 +176,8 @@ class Plan:
         return {n: same[0] for n, same in pairs.items() if same}
 
     def mix_inputs(self, chain_id: str) -> dict:
-        """Every generation's training set and pool of the chain, and its selection tables."""
-        gens = self.generations
-        inputs = {"train": [self.file("train", chain_id, g) for g in gens], "pool": [self.file("pool", chain_id, g) for g in gens]}
-        inputs["selection"] = [self.file("selection", chain_id, g) for g in self.mix_generations(chain_id)]
-        return inputs
-
-    def mix_generations(self, chain_id: str) -> list[int]:
-        """The generations whose selection table the chain's own compose read (a branch's earlier ones are its parent's)."""
-        return [g for g in self.generations[1:] if self.selection(self.owner(chain_id, g))]
+        """The realised-mix row every generation's compose wrote (a branch's earlier ones are its parent's)."""
+        return {"rows": [self.file("mix_row", chain_id, g) for g in self.generations]}
 
     # -- the machine-text detector (scorer kind detector_classifier) ------------------------------------------
     def detector_inputs(self, dataset: str) -> dict:
@@ -343,6 +336,22 @@ class Plan:
         wanted = [k for k in ("lean_classifier", "quality_classifier", "detector_classifier") if k in kinds]
         return [self.path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]
 
+    # -- positive controls (studies.text_loop.controls) --------------------------------------------------
+    def lean_control_scorers(self) -> list[str]:
+        """The lean classifiers that measure a lean control (generate.backend control); none without one."""
+        if self.config["generate"].get("backend") != "control":
+            return []
+        return [s for s in self.scorers if self.config["scorers"][s]["kind"] == "lean_classifier"]
+
+    def lean_control_tables(self) -> list[str]:
+        """Each lean control scorer's classifier table (its held-out TPR and FPR), in lean_control_scorers' order."""
+        dataset = root_dataset(self.config, self.config["chains"]["dataset"])
+        return [self.path("table", table=f"lean_classifier_{dataset}") for _ in self.lean_control_scorers()]
+
+    def control_ratios(self) -> list[float]:
+        """The chains' synthetic ratios a cluster control plants one slope for each of (1.0 where chains have none)."""
+        return sorted({c.ratio for c in self.chains.values() if c.ratio is not None}) or [1.0]
+
     # -- study-specific analyses -----------------------------------------------------------------
     def neuron_versions(self) -> list[dict]:
         """Every model version in chain and generation order, with its values file; mixed chains have
@@ -405,5 +414,7 @@ class Plan:
         base = [self.path("base_generated", dataset=d) for d in self.base_datasets()]
         mixes = [self.path("chain_mix", chain=cid) for cid in self.chains] * self.selects()
         mixes += [self.path("table", table="selection_effect")] * bool(self.selection_baselines() and not self.config.get("slice"))
+        mixes += [self.path("table", table="lean_control")] * bool(self.lean_control_scorers())
+        mixes += [self.path("table", table="cluster_control")] * bool(self.config["regression"].get("control"))
         return [self.path("metrics"), *self.generated_texts(), *base, *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean,
                 *mixes]

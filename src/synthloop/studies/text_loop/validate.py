@@ -20,6 +20,7 @@ from synthloop.studies.text_loop.chains import (
     subset_datasets,
 )
 from synthloop.studies.text_loop.clusters import check_real_supply
+from synthloop.studies.text_loop.controls import check as check_controls
 from synthloop.studies.text_loop.selection import check as check_selection
 from synthloop.studies.text_loop.slices import check as check_slice
 
@@ -36,6 +37,7 @@ def check(config: dict) -> None:
     check_real_supply(config)
     check_slice(config)
     check_selection(config)
+    check_controls(config)
 
 
 def prepare(config: dict) -> None:
