@@ -43,6 +43,8 @@ def check(config: dict) -> None:
     if "control" in generate:
         if generate["mode"] != "blocks":
             raise ConfigError(f"config key 'generate.backend': control writes real documents in place of block continuations; generate.mode is {generate['mode']!r}, not blocks")
+        if not isinstance(config["chains"].get("dataset"), str):
+            raise ConfigError(f"config key 'chains.dataset': a lean control runs on one dataset, not {config['chains'].get('dataset')!r}")
         share = generate["control"]["right_share"]
         if isinstance(share, list) and len(share) != config["generations"]:
             raise ConfigError(f"config key 'generate.control.right_share': {len(share)} shares for {config['generations']} generations; give one per generation or a single number")

@@ -345,8 +345,11 @@ class Plan:
 
     def lean_control_tables(self) -> list[str]:
         """Each lean control scorer's classifier table (its held-out TPR and FPR), in lean_control_scorers' order."""
-        dataset = root_dataset(self.config, self.config["chains"]["dataset"])
-        return [self.path("table", table=f"lean_classifier_{dataset}") for _ in self.lean_control_scorers()]
+        scorers = self.lean_control_scorers()
+        if not scorers:
+            return []
+        dataset = root_dataset(self.config, self.config["chains"]["dataset"])  # one dataset: controls.check
+        return [self.path("table", table=f"lean_classifier_{dataset}") for _ in scorers]
 
     def control_ratios(self) -> list[float]:
         """The chains' synthetic ratios a cluster control plants one slope for each of (1.0 where chains have none)."""
