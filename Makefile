@@ -7,7 +7,7 @@ CORES   ?= 2
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: install run test lint docs bench archive clean-results
+.PHONY: install run test lint docs bench archive validate clean-results
 
 install: $(STAMP)
 
@@ -43,6 +43,18 @@ lint: install
 # The configuration reference, made from schemas/*.yaml (tests/test_config_reference.py checks it is current).
 docs: install
 	$(PY) -m synthloop.core.reference > docs/config-reference.md
+
+# The validation runs of docs/validation.md, each followed by its table of claims (tens of minutes each on 2 cores);
+# `make validate VALIDATE=li2025` runs one.
+VALIDATE ?= zhang2024 li2025
+CLAIMS_zhang2024 := synthloop.studies.image_loop.claims
+CLAIMS_li2025    := synthloop.studies.inheritance.claims
+
+validate: install
+	@for study in $(VALIDATE); do \
+	  $(VENV)/bin/snakemake --cores $(CORES) --configfile presets/validate-$$study.yaml || exit 1; \
+	done
+	@$(foreach study,$(VALIDATE),$(PY) -m $(CLAIMS_$(study)) results/validate-$(study) --markdown &&) true
 
 bench: install
 	$(PY) bench/block_generation.py
