@@ -14,6 +14,7 @@ rule compose_training_set:
     output:
         train=path("train", chain="{chain}", gen="{gen}"),
         pool=path("pool", chain="{chain}", gen="{gen}"),
+        mix=path("mix_row", chain="{chain}", gen="{gen}"),
     log:
         log("compose_training_set", "{chain}/g{gen}"),
     benchmark:
@@ -57,8 +58,8 @@ rule select_synthetic:
         "../../scripts/text_loop/select_synthetic.py"
 
 
-# Every generation's realised mix of one chain (synthetic share, selection rate, source generations), checked
-# again; made for every chain of a study where some strategy selects.
+# Every generation's realised mix of one chain (synthetic share, selection rate, source generations), as each
+# generation's compose wrote and checked it; made for every chain of a study where some strategy selects.
 rule chain_mix:
     input:
         unpack(lambda wc: PLAN.mix_inputs(wc.chain)),
@@ -74,10 +75,6 @@ rule chain_mix:
         **resources_for("analysis"),
     params:
         chain_keys=lambda wc: PLAN.chains[wc.chain].keys(),
-        strategy=lambda wc: canonical(PLAN.compose_strategy(wc.chain)),
-        ratio=lambda wc: PLAN.chains[wc.chain].ratio,
-        generations=PLAN.generations,
-        selected=lambda wc: PLAN.mix_generations(wc.chain),
     script:
         "../../scripts/text_loop/chain_mix.py"
 

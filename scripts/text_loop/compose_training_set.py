@@ -1,6 +1,8 @@
 from synthloop.core.jobs import start
 
 log = start(snakemake)
+import json
+
 import pandas as pd
 
 from synthloop.studies.text_loop.selection import compose
@@ -11,3 +13,5 @@ train, pool, mix = compose(p.strategy, p.gen, pd.read_parquet(inputs.real), *pre
 log.info("training set: %d texts, %s; pool: %d texts; mix: %s", len(train), train["origin"].value_counts().to_dict(), len(pool), mix)
 train.to_parquet(snakemake.output.train)
 pool.to_parquet(snakemake.output.pool)
+with open(snakemake.output.mix, "w") as out:  # NaN stays NaN: the chain's table reads it back as pandas wrote it
+    json.dump(mix, out)

@@ -273,7 +273,7 @@ def training_docs(strategy: dict, g: int, real_n: int, ratio: float | None) -> t
     if compose == "accumulate":
         return (g + 1) * real_n, g / (g + 1)
     if compose == "preserve":
-        return real_n, 1 - strategy.get("real_fraction", 0.1)
+        return real_n, 1 - strategy["real_fraction"]
     return real_n, 1.0
 
 

@@ -1,7 +1,8 @@
 """The realised mix of a composed training set, and the check that it is the configured one.
 
 Every row says what a generation trains on: its synthetic share, which generations its texts come
-from, and, with a selection step, the share of candidates the step kept. The checked share is the
+from, and, with a selection step, the share of candidates the step kept. Compose writes its generation's
+row (an empty set's shares are NaN); a chain's table gathers them. The checked share is the
 one the configuration fixes: the training set's for replace (1) and preserve (1 - real_fraction), the
 newest pool addition's for pool strategies (round(n*r) synthetic of n); accumulate fixes none. A
 realised share off the configured one by more than one percentage point beyond rounding (half an
@@ -14,16 +15,13 @@ import numpy as np
 import pandas as pd
 
 from synthloop.core.vocabulary import REAL_GENERATION, SYNTHETIC
+from synthloop.loop.pool import synthetic_share
 
 TOLERANCE = 0.01  # one percentage point, beyond rounding
 
 
 class MixError(ValueError):
     """A training set whose realised synthetic share is not the configured one."""
-
-
-def shares(frame: pd.DataFrame) -> float:
-    return float((frame["origin"] == SYNTHETIC).mean()) if len(frame) else 0.0
 
 
 def configured(strategy: dict, gen: int, ratio: float | None) -> float | None:
@@ -34,7 +32,7 @@ def configured(strategy: dict, gen: int, ratio: float | None) -> float | None:
     if method == "replace":
         return 1.0
     if method == "preserve":
-        return 1.0 - strategy.get("real_fraction", 0.1)
+        return 1.0 - strategy["real_fraction"]  # the schema's default is in every validated strategy
     if method == "pool":
         return float(ratio)
     return None
@@ -48,7 +46,7 @@ def checked_set(strategy: dict, gen: int, train: pd.DataFrame, pool: pd.DataFram
         synthetic = int((pool["source_generation"].to_numpy() == gen - 1).sum())
         fresh = n - int(round(n * ratio))
         return (synthetic / (synthetic + fresh) if synthetic + fresh else 0.0), synthetic + fresh
-    return shares(train), len(train)
+    return synthetic_share(train), len(train)
 
 
 def row(strategy: dict, gen: int, ratio: float | None, train: pd.DataFrame, pool: pd.DataFrame,
@@ -59,7 +57,7 @@ def row(strategy: dict, gen: int, ratio: float | None, train: pd.DataFrame, pool
     return {
         "generation": gen,
         "train_rows": len(train),
-        "synthetic_share": shares(train),
+        "synthetic_share": synthetic_share(train),
         "configured_share": configured(strategy, gen, ratio),
         "checked_share": realised,
         "checked_rows": size,

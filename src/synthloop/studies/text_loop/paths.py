@@ -12,6 +12,7 @@ PATHS = {
     # one (chain, generation)
     "train": "results/{study}/chains/{chain}/g{gen}/train.parquet",
     "pool": "results/{study}/chains/{chain}/g{gen}/pool.parquet",
+    "mix_row": "results/{study}/chains/{chain}/g{gen}/mix.json",
     "model": "results/{study}/chains/{chain}/g{gen}/model",
     "generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",
     "selection": "results/{study}/chains/{chain}/g{gen}/selection.parquet",

@@ -1,6 +1,6 @@
 """A text-loop strategy's selection step (strategies.<name>.select): score what generation g-1 wrote, keep
 some of it (synthloop.loop.select), compose generation g's training set from what was kept, and check the
-realised mix (synthloop.loop.mix). The per-text table of scores, copies and kept flags is written per
+realised mix (synthloop.loop.mix) that compose writes and a chain's table gathers. The per-text table of scores, copies and kept flags is written per
 generation, so any selection can be audited after the run.
 """
 
@@ -61,14 +61,9 @@ def compose(strategy: dict, gen: int, real: pd.DataFrame, previous_pool, previou
     return train, pool, row
 
 
-def chain_mix(keys: dict, strategy: dict, ratio: float | None, generations: list[dict]) -> pd.DataFrame:
-    """The chain's table: one realised-mix row per generation (each checked again) under the chain's keys."""
-    rows = []
-    for entry in generations:
-        row = mix.row(strategy, entry["generation"], ratio, entry["train"], entry["pool"], entry.get("selection"))
-        mix.check(row, keys["chain"])
-        rows.append({**keys, **row})
-    return pd.DataFrame(rows)
+def chain_mix(keys: dict, rows: list[dict]) -> pd.DataFrame:
+    """The chain's table: the realised-mix row each generation's compose wrote (and checked), under the chain's keys."""
+    return pd.DataFrame([{**keys, **row} for row in rows])
 
 
 def check(config: dict) -> None:
