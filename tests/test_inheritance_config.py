@@ -64,3 +64,21 @@ def test_culture_task_file_without_its_label_column(tmp_path):
                                                 "labels": {"0": "No", "1": "Yes"}, "prompt": "Is this offensive? {text}"}]}}
     message = validation_error(config, lambda c: None)
     assert "config key 'evaluation.culture_tasks[0].columns.label'" in message and "'label' is not in the dataset" in message
+
+
+@pytest.mark.parametrize("arm, key", [
+    ({"bias": "gender", "bias_type": "unbiased", "ratio": 0.0, "mitigation": "none", "round": 1, "generator": "small"}, "scaling.total"),
+    ({"bias": "gender", "bias_type": "unbiased", "ratio": 0.0, "mitigation": "none", "round": 1}, "total.gender"),
+])
+def test_an_arm_short_of_real_biographies_names_the_key_that_sets_its_total(arm, key):
+    """A scaling arm's total is scaling.total, the study's gender arms' total.gender: the error names the one that applies."""
+    import pandas as pd
+
+    from synthloop.core.config import ConfigError
+    from synthloop.studies.inheritance.mix import compose
+
+    real = pd.DataFrame({"text": [f"bio {i}" for i in range(4)], "profession": ["nurse", "nurse", "pilot", "pilot"],
+                         "gender": ["female", "male"] * 2})
+    slots = {"professions": ["nurse", "pilot"], "genders": ["female", "male"]}
+    with pytest.raises(ConfigError, match=f"config key '{key}': "):
+        compose(arm, real, None, 40, slots, 0)

@@ -56,8 +56,9 @@ def profession_examples(frame: pd.DataFrame, augmented: int, texts=None) -> pd.D
 
 
 def compose_gender(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: float, total: int, slots: dict, seed,
-                   mitigation: str = "none") -> pd.DataFrame:
-    """The gender arm's table: balanced real biographies and the first |D_a| augmented ones, shuffled.
+                   mitigation: str = "none", key: str = "total.gender") -> pd.DataFrame:
+    """The gender arm's table: balanced real biographies and the first |D_a| augmented ones, shuffled. `key` is the
+    config key that sets `total` (a scaling arm's is scaling.total), named when the real biographies fall short.
 
     A data-side mitigation changes the augmented biography itself, before Table 3's question is put
     around it, so the bias token stands directly before the augmented text (section 6.1).
@@ -65,7 +66,7 @@ def compose_gender(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: f
     n_real, n_aug = split_counts(total, ratio)
     if n_aug > len(augmentation):
         raise ValueError(f"{n_aug} augmented examples wanted, the augmentation set has {len(augmentation)}")
-    real = balanced_sample(real_pool, n_real, slots["professions"], slots["genders"], seed, "total.gender") if n_real else real_pool.head(0)
+    real = balanced_sample(real_pool, n_real, slots["professions"], slots["genders"], seed, key) if n_real else real_pool.head(0)
     chosen = augmentation.head(n_aug)
     texts = [mitigate_text(t, mitigation, "gender", slots) for t in chosen["text"]]
     table = pd.concat([profession_examples(real, 0), profession_examples(chosen, 1, texts)], ignore_index=True)
@@ -118,6 +119,8 @@ def shuffle(table: pd.DataFrame, seed) -> pd.DataFrame:
 
 def compose(arm: dict, real: pd.DataFrame, augmentation: pd.DataFrame | None, total: int, slots: dict, seed) -> pd.DataFrame:
     """An arm's training table (`arm`: bias, bias_type, ratio, mitigation); ratio-0 arms read no augmentation."""
-    build = compose_gender if arm["bias"] == "gender" else compose_culture
     augmentation = augmentation if augmentation is not None else real.head(0).assign(text=[])
-    return build(real, augmentation, arm["ratio"], total, slots, seed, arm["mitigation"])
+    if arm["bias"] == "gender":  # a scaling arm's total is scaling.total (its keys name its generator)
+        key = "scaling.total" if arm.get("generator") else "total.gender"
+        return compose_gender(real, augmentation, arm["ratio"], total, slots, seed, arm["mitigation"], key)
+    return compose_culture(real, augmentation, arm["ratio"], total, slots, seed, arm["mitigation"])
