@@ -21,6 +21,12 @@ def test_every_key_of_every_kind_is_listed_with_its_default_and_description():
     assert all(f"`kind: {kind}`" in page for kind in config.KINDS)
 
 
+
+def test_every_key_of_every_schema_says_what_it_means():
+    """The schemas' descriptions are the one statement of a key's meaning: none is left without one."""
+    assert reference.missing_descriptions() == []
+
+
 def test_a_schema_change_changes_the_reference(monkeypatch):
     """The test above can fail: a new key with a description appears in the page."""
     original = config.schema_for
