@@ -29,7 +29,9 @@ def build_model(args):
     tokenizer = train_tokenizer(texts, 2048 if args.size == "tiny" else 8192)
     sizes = {"tiny": dict(n_layer=2, n_head=4, n_embd=96), "gpt2": dict(n_layer=12, n_head=12, n_embd=768)}[args.size]
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id, **sizes)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=1024, eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id, **sizes
+    )
     model = GPT2LMHeadModel(config).to(args.device, getattr(torch, args.dtype))
     return model, tokenizer
 
@@ -62,7 +64,9 @@ def main():
     parser.add_argument("--new", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="bfloat16: what the workflow uses on a GPU")
-    parser.add_argument("--backend", choices=["hf", "vllm"], default="hf", help="vllm: time synthloop.lm.vllm_backend instead (needs --model)")
+    parser.add_argument(
+        "--backend", choices=["hf", "vllm"], default="hf", help="vllm: time synthloop.lm.vllm_backend instead (needs --model)"
+    )
     args = parser.parse_args()
     if args.backend == "vllm" and not args.model:
         parser.error("--backend vllm needs --model: vLLM loads a saved model directory")

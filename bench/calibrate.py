@@ -79,23 +79,34 @@ def measure(args) -> tuple[dict, dict]:
     generate_rate = sum(map(len, out)) / seconds
     kind = device_kind(args.device)
     name = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    entry = {"device": kind, "params": params, "finetune_tokens_per_s": round(finetune_rate), "generate_tokens_per_s": round(generate_rate),
-             "source": "measured",
-             "basis": f"python bench/calibrate.py --device {args.device} --size {args.size} on {name}, torch {torch.__version__}, "
-                      f"{date.today().isoformat()}: fine_tune of {len(texts)} SOTU paragraphs (1 epoch, batch {args.batch_size}); "
-                      f"continue_batched of {len(prompts)} prompts x 64 new tokens"}
-    startup = {"imports_s": {k: round(import_seconds(s, IMPORTS["finetune"] if k == "lora" else ""), 2) for k, s in IMPORTS.items()},
-               # a load rate only from a model large enough for bytes to dominate (GPT-2 small: ~0.4 GB; the tiny one is all overhead)
-               "model_load_gb_per_s": round(size_gb / load_s, 3) if size_gb >= 0.1 else None}
+    entry = {
+        "device": kind,
+        "params": params,
+        "finetune_tokens_per_s": round(finetune_rate),
+        "generate_tokens_per_s": round(generate_rate),
+        "source": "measured",
+        "basis": f"python bench/calibrate.py --device {args.device} --size {args.size} on {name}, torch {torch.__version__}, "
+        f"{date.today().isoformat()}: fine_tune of {len(texts)} SOTU paragraphs (1 epoch, batch {args.batch_size}); "
+        f"continue_batched of {len(prompts)} prompts x 64 new tokens",
+    }
+    startup = {
+        "imports_s": {k: round(import_seconds(s, IMPORTS["finetune"] if k == "lora" else ""), 2) for k, s in IMPORTS.items()},
+        # a load rate only from a model large enough for bytes to dominate (GPT-2 small: ~0.4 GB; the tiny one is all overhead)
+        "model_load_gb_per_s": round(size_gb / load_s, 3) if size_gb >= 0.1 else None,
+    }
     return entry, startup
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--size", choices=["tiny", "gpt2"], default=None, help="random-init model: tiny (CPU default) or GPT-2 small (CUDA default)")
+    parser.add_argument(
+        "--size", choices=["tiny", "gpt2"], default=None, help="random-init model: tiny (CPU default) or GPT-2 small (CUDA default)"
+    )
     parser.add_argument("--docs", type=int, default=None, help="SOTU paragraphs fine-tuned on (default: 96 on CPU, 512 on CUDA)")
-    parser.add_argument("--prompt-docs", type=int, default=None, help="paragraphs whose 64-token blocks are generation prompts (12 CPU, 64 CUDA)")
+    parser.add_argument(
+        "--prompt-docs", type=int, default=None, help="paragraphs whose 64-token blocks are generation prompts (12 CPU, 64 CUDA)"
+    )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--calibration", help="the calibration to add the entry to (default: the shipped one)")
     parser.add_argument("--out", type=Path, help="where to write it (default: calibration-<device>.yaml)")

@@ -66,8 +66,16 @@ def job_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def dry_run(snakefile: Path, workdir: Path, configfile: Path | None = None, config: list[str] = (), profile: Path | None = None,
-            mem_cap_gb: float | None = None, timeout: float | None = None, extra: list[str] = ()):
+def dry_run(
+    snakefile: Path,
+    workdir: Path,
+    configfile: Path | None = None,
+    config: list[str] = (),
+    profile: Path | None = None,
+    mem_cap_gb: float | None = None,
+    timeout: float | None = None,
+    extra: list[str] = (),
+):
     """Wall and CPU (user + system) seconds and peak resident MB of the dry-run process, and its job counts.
     mem_cap_gb: its address space is capped (prlimit execs the dry run, so the figures are still its own);
     timeout: killed after that many seconds."""
@@ -115,9 +123,13 @@ def describe(study: str, config: dict) -> str:
     chains = config["chains"]
     if study == "clusters":
         datasets = chains["dataset"] if isinstance(chains["dataset"], list) else [chains["dataset"]]
-        return (f"{len(datasets)} datasets x {chains['clusters']['n']} clusters x {len(chains['ratios'])} ratios x "
-                f"{len(config['seeds'])} seed(s) x {config['generations']} generations (presets/kovac2025-mini.yaml scaled)")
-    return f"{len(chains['strategies'])} strategies x {len(config['seeds'])} seeds x {config['generations']} generations (config.yaml scaled)"
+        return (
+            f"{len(datasets)} datasets x {chains['clusters']['n']} clusters x {len(chains['ratios'])} ratios x "
+            f"{len(config['seeds'])} seed(s) x {config['generations']} generations (presets/kovac2025-mini.yaml scaled)"
+        )
+    return (
+        f"{len(chains['strategies'])} strategies x {len(config['seeds'])} seeds x {config['generations']} generations (config.yaml scaled)"
+    )
 
 
 def print_profile(profile: Path, top: int) -> None:
@@ -144,8 +156,10 @@ def dry_run_slices(preset: Path, by: str, only: list[str] | None, mem_cap_gb: fl
     config = load(preset)
     found = [s for s, _ in slices(config, tuple(by.split(",")))]
     found = [s for s in found if not only or name(s) in only]
-    print(f"{config['study']}: {len(found)} slice(s) by {by}; cap {mem_cap_gb} GB address space, {timeout:.0f} s; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"{config['study']}: {len(found)} slice(s) by {by}; cap {mem_cap_gb} GB address space, {timeout:.0f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"{'slice':<20}{'jobs':>8}{'wall s':>9}{'CPU s':>8}{'peak MB':>9}")
     total, failures = [0, 0.0, 0.0, 0.0], 0
     with tempfile.TemporaryDirectory(prefix="bench-slices-") as tmp:
@@ -153,7 +167,9 @@ def dry_run_slices(preset: Path, by: str, only: list[str] | None, mem_cap_gb: fl
             configfile = slice_config(preset, selection, Path(tmp) / "configs")
             began = time.perf_counter()
             try:
-                (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", Path(tmp) / name(selection), configfile, mem_cap_gb=mem_cap_gb, timeout=timeout)
+                (wall, cpu, peak), jobs = dry_run(
+                    ROOT / "Snakefile", Path(tmp) / name(selection), configfile, mem_cap_gb=mem_cap_gb, timeout=timeout
+                )
             except RuntimeError as failed:  # over the cap or the time limit: a row that says so, and on to the next slice
                 print(f"{name(selection):<20}{'FAILED':>8}{time.perf_counter() - began:>9.1f}  {str(failed)[-300:]!r}", flush=True)
                 failures += 1
@@ -177,8 +193,10 @@ def dry_run_analysis(preset: Path, clusters: int | None, mem_cap_gb: float, time
         tmp = Path(tmp)
         (tmp / "study.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
         config = load(tmp / "study.yaml")
-        patterns = {"generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",  # as rules/text_loop/*.smk register them
-                    "chain_metrics": "results/{study}/chains/{chain}/metrics.parquet"}
+        patterns = {
+            "generated": "results/{study}/chains/{chain}/g{gen}/generated.parquet",  # as rules/text_loop/*.smk register them
+            "chain_metrics": "results/{study}/chains/{chain}/metrics.parquet",
+        }
         plan = Plan(config, lambda name, **w: patterns.get(name, "results/{study}/" + name).format(study=config["study"], **w), "results")
         made = [*plan.generated_texts(), *(patterns["chain_metrics"].format(study=config["study"], chain=c) for c in plan.chains)]
         workdir = tmp / "run"
@@ -186,18 +204,25 @@ def dry_run_analysis(preset: Path, clusters: int | None, mem_cap_gb: float, time
         for file in made:
             (workdir / file).parent.mkdir(parents=True, exist_ok=True)
             (workdir / file).touch()
-        print(f"{config['study']} with {len(plan.chains)} chains: {len(made)} chain files made empty in {time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"{config['study']} with {len(plan.chains)} chains: {len(made)} chain files made empty in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
         configfile = slice_config(tmp / "study.yaml", None, tmp / "configs")
         rules = workflow_rules(configfile, ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)])
         allowed = [r for r in rules if r not in CHAIN_RULES]
         try:
-            (wall, cpu, peak), jobs = dry_run(ROOT / "Snakefile", workdir, configfile, mem_cap_gb=mem_cap_gb, timeout=timeout,
-                                              extra=["--allowed-rules", *allowed])
+            (wall, cpu, peak), jobs = dry_run(
+                ROOT / "Snakefile", workdir, configfile, mem_cap_gb=mem_cap_gb, timeout=timeout, extra=["--allowed-rules", *allowed]
+            )
         except RuntimeError as failed:
             print(failed, flush=True)  # now, not after the files are removed
             raise
-        print(f"analysis dry run: {jobs['total']} jobs ({', '.join(f'{r} {n}' for r, n in jobs.items() if r != 'total')}); "
-              f"{wall:.1f} s wall, {cpu:.1f} s CPU, {peak:.0f} MB peak", flush=True)
+        print(
+            f"analysis dry run: {jobs['total']} jobs ({', '.join(f'{r} {n}' for r, n in jobs.items() if r != 'total')}); "
+            f"{wall:.1f} s wall, {cpu:.1f} s CPU, {peak:.0f} MB peak",
+            flush=True,
+        )
         print(f"removing the {len(made)} files ...", flush=True)  # minutes on a busy disk: the figures are already out
 
 
@@ -216,7 +241,9 @@ def main():
     parser.add_argument("--only", action="append", help="--slices: only this slice (repeatable)")
     parser.add_argument("--mem-cap-gb", type=float, default=6.0, help="--slices: address-space cap per dry run")
     parser.add_argument("--timeout", type=float, default=1800, help="--slices: seconds per dry run")
-    parser.add_argument("--analysis", action="store_true", help="--slices: plan the study-wide analyses over every slice's (empty) chain files instead")
+    parser.add_argument(
+        "--analysis", action="store_true", help="--slices: plan the study-wide analyses over every slice's (empty) chain files instead"
+    )
     parser.add_argument("--analysis-clusters", type=int, help="--analysis: clusters per dataset (scale the study down)")
     args = parser.parse_args()
     if args.slices and args.analysis:
@@ -252,10 +279,14 @@ def main():
     print(f"synthloop study: {describe(args.study, study)}")
     print("per rule: " + ", ".join(f"{rule} {count}" for rule, count in study_jobs.items() if rule != "total"))
     for name, jobs in (("synthloop", study_jobs), ("trivial", trivial_jobs)):
-        print(f"{name + ' dry run:':<19}{jobs['total']:>7} jobs  {best[name]:7.2f} s wall  {cpu[name]:7.2f} s CPU  {peak[name]:7.0f} MB peak  ({1000 * best[name] / jobs['total']:.2f} ms/job)")
+        print(
+            f"{name + ' dry run:':<19}{jobs['total']:>7} jobs  {best[name]:7.2f} s wall  {cpu[name]:7.2f} s CPU  {peak[name]:7.0f} MB peak  ({1000 * best[name] / jobs['total']:.2f} ms/job)"
+        )
     if args.repeats > 1:
         print("all wall times: " + "; ".join(f"{name} " + ", ".join(f"{t[0]:.2f}" for t in ts) for name, ts in times.items()))
-    print(f"ratio synthloop / trivial: {best['synthloop'] / best['trivial']:.2f}x wall, {cpu['synthloop'] / cpu['trivial']:.2f}x CPU (target <= 1.5x); memory {peak['synthloop'] / peak['trivial']:.2f}x")
+    print(
+        f"ratio synthloop / trivial: {best['synthloop'] / best['trivial']:.2f}x wall, {cpu['synthloop'] / cpu['trivial']:.2f}x CPU (target <= 1.5x); memory {peak['synthloop'] / peak['trivial']:.2f}x"
+    )
     if args.profile:
         print_profile(args.profile, args.top)
 

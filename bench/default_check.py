@@ -68,9 +68,14 @@ def generation_figures(gen_dir: Path, labels: pd.Series) -> dict:
     lean = pd.read_parquet(gen_dir / "scores" / "lean.texts.parquet")
     target = labels.value_counts(normalize=True)
     gap = max(abs(lean[f"share_{label}"].mean() - share) * 100 for label, share in target.items())
-    return {"docs": len(texts), "quality": float(quality.mean()), "repeats": float(texts.map(has_word_run).mean()), "lean_gap": float(gap),
-            **{f"share_{label}": float(lean[f"share_{label}"].mean()) for label in sorted(target.index)},
-            **{f"train_share_{label}": float(share) for label, share in sorted(target.items())}}
+    return {
+        "docs": len(texts),
+        "quality": float(quality.mean()),
+        "repeats": float(texts.map(has_word_run).mean()),
+        "lean_gap": float(gap),
+        **{f"share_{label}": float(lean[f"share_{label}"].mean()) for label in sorted(target.index)},
+        **{f"train_share_{label}": float(share) for label, share in sorted(target.items())},
+    }
 
 
 def classifier_shares(results: Path, chain_dir: Path) -> pd.Series:
@@ -98,12 +103,15 @@ def readability(results: Path) -> pd.DataFrame:
         instrument = classifier_shares(results, chain_dir)
         for gen in sorted({gens[0], gens[-1]}):
             figures = generation_figures(chain_dir / f"g{gen}", labels)
-            figures["lean_gap_same_classifier"] = max((abs(figures[f"share_{label}"] - share) * 100 for label, share in instrument.items()
-                                                       if f"share_{label}" in figures), default=float("nan"))
+            figures["lean_gap_same_classifier"] = max(
+                (abs(figures[f"share_{label}"] - share) * 100 for label, share in instrument.items() if f"share_{label}" in figures),
+                default=float("nan"),
+            )
             rows.append({"chain": chain_dir.name, "gen": gen, **figures})
     table = pd.DataFrame(rows)
-    table["meets_targets"] = ((table["quality"] >= TARGETS["quality"]) & (table["repeats"] < TARGETS["repeats"])
-                              & (table["lean_gap"] <= TARGETS["lean_gap"]))
+    table["meets_targets"] = (
+        (table["quality"] >= TARGETS["quality"]) & (table["repeats"] < TARGETS["repeats"]) & (table["lean_gap"] <= TARGETS["lean_gap"])
+    )
     return table
 
 
@@ -115,8 +123,15 @@ def trends(results: Path) -> pd.DataFrame:
         if scorer not in TREND_SCORERS:
             continue
         frame = pd.read_parquet(summary)
-        rows.append({"chain": summary.parents[2].name, "gen": int(summary.parents[1].name[1:]), "scorer": scorer,
-                     "metric": frame["metric"].iloc[0], "value": float(frame["value"].iloc[0])})
+        rows.append(
+            {
+                "chain": summary.parents[2].name,
+                "gen": int(summary.parents[1].name[1:]),
+                "scorer": scorer,
+                "metric": frame["metric"].iloc[0],
+                "value": float(frame["value"].iloc[0]),
+            }
+        )
     if not rows:
         return pd.DataFrame(columns=["chain", "scorer", "metric"])
     return pd.DataFrame(rows).pivot_table(index=["scorer", "metric", "chain"], columns="gen", values="value").reset_index()
@@ -128,8 +143,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     table = readability(args.results)
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.3f}".format):
-        print(f"readability (targets at generation 0: quality >= {TARGETS['quality']}, repeats < {TARGETS['repeats']:.0%}, "
-              f"lean gap <= {TARGETS['lean_gap']:.0f} points)")
+        print(
+            f"readability (targets at generation 0: quality >= {TARGETS['quality']}, repeats < {TARGETS['repeats']:.0%}, "
+            f"lean gap <= {TARGETS['lean_gap']:.0f} points)"
+        )
         print(table.to_string(index=False))
         print("\ntrends over generations (first metric of each scorer's summary)")
         print(trends(args.results).to_string(index=False))

@@ -45,13 +45,17 @@ def benchmark_table(results: Path):
         rows.append({"rule": rule, "s": frame["s"].sum(), "cpu_time": frame["cpu_time"].sum(), "max_rss": frame["max_rss"].max()})
     if not rows:
         return pd.DataFrame(columns=["rule", "jobs", "s", "cpu_time", "max_rss"])
-    table = pd.DataFrame(rows).groupby("rule").agg(jobs=("s", "size"), s=("s", "sum"), cpu_time=("cpu_time", "sum"), max_rss=("max_rss", "max"))
+    table = (
+        pd.DataFrame(rows).groupby("rule").agg(jobs=("s", "size"), s=("s", "sum"), cpu_time=("cpu_time", "sum"), max_rss=("max_rss", "max"))
+    )
     return table.sort_values("s", ascending=False).reset_index()
 
 
 def check_figures(results: Path) -> str:
     """bench/default_check.py's report on a finished text-loop run (empty for other kinds or without lean/quality scores)."""
-    if not list(results.glob("chains/*/g0/scores/quality.texts.parquet")) or not list(results.glob("chains/*/g0/scores/lean.texts.parquet")):
+    if not list(results.glob("chains/*/g0/scores/quality.texts.parquet")) or not list(
+        results.glob("chains/*/g0/scores/lean.texts.parquet")
+    ):
         return ""
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "default_check.py"), str(results)], capture_output=True, text=True)
     return done.stdout + done.stderr[-3000:]
@@ -72,8 +76,20 @@ def main():
         parser.error(f"--keep {workdir}: not empty; the run must start fresh")
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "models").symlink_to(ROOT / "models", target_is_directory=True)
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(configfile), "--cores", str(args.cores), *args.targets]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        str(args.cores),
+        *args.targets,
+    ]
     load_before = os.getloadavg()
     try:
         start = time.perf_counter()
@@ -88,17 +104,23 @@ def main():
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"{configfile.name} (study {study}), --cores {args.cores}, fresh directory{'' if not args.keep else ' ' + str(workdir)}"
-          + (f", targets {' '.join(args.targets)}" if args.targets else ""))
+    print(
+        f"{configfile.name} (study {study}), --cores {args.cores}, fresh directory{'' if not args.keep else ' ' + str(workdir)}"
+        + (f", targets {' '.join(args.targets)}" if args.targets else "")
+    )
     print(f"{'rule':<26}{'jobs':>5}{'sum s':>10}{'sum cpu s':>11}{'share of s':>12}{'max rss MB':>12}")
     total_s = table["s"].sum()
     for row in table.itertuples():
         print(f"{row.rule:<26}{row.jobs:>5}{row.s:>10.1f}{row.cpu_time:>11.1f}{row.s / total_s:>12.1%}{row.max_rss:>12.0f}")
     print(f"{'all jobs':<26}{table['jobs'].sum():>5}{total_s:>10.1f}{table['cpu_time'].sum():>11.1f}")
-    print(f"total wall time: {wall:.1f} s; sum of job seconds / wall: {total_s / wall:.2f} (above 1: jobs overlapped; "
-          "below 1: Snakemake start-up, DAG and scheduling between jobs)")
+    print(
+        f"total wall time: {wall:.1f} s; sum of job seconds / wall: {total_s / wall:.2f} (above 1: jobs overlapped; "
+        "below 1: Snakemake start-up, DAG and scheduling between jobs)"
+    )
     print(f"wall time {wall / 60:.1f} min, {table['jobs'].sum()} jobs, {table['cpu_time'].sum() / 60:.1f} CPU-minutes in jobs")
-    print(f"load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load_before)}; after: {', '.join(f'{x:.1f}' for x in load_after)}")
+    print(
+        f"load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load_before)}; after: {', '.join(f'{x:.1f}' for x in load_after)}"
+    )
     if readability:
         print()
         print(readability)

@@ -74,8 +74,11 @@ def run_trainer(model, tokenizer, dataset, collator, workdir: Path, params: dict
 
     set_seed(seed)
     trainer = Trainer(
-        model=model, args=training_arguments(workdir / "checkpoints", params, seed, pick_device()),
-        data_collator=collator, train_dataset=dataset, processing_class=tokenizer,
+        model=model,
+        args=training_arguments(workdir / "checkpoints", params, seed, pick_device()),
+        data_collator=collator,
+        train_dataset=dataset,
+        processing_class=tokenizer,
     )
     sync()
     start = time.perf_counter()
@@ -83,7 +86,12 @@ def run_trainer(model, tokenizer, dataset, collator, workdir: Path, params: dict
     sync()
     seconds = time.perf_counter() - start
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    return {"seconds": seconds, "train_loss": result.training_loss, "final_logged_loss": losses[-1] if losses else None, "steps": trainer.state.global_step}
+    return {
+        "seconds": seconds,
+        "train_loss": result.training_loss,
+        "final_logged_loss": losses[-1] if losses else None,
+        "steps": trainer.state.global_step,
+    }
 
 
 def published(model, tokenizer, texts, workdir: Path, params: dict, seed: int) -> dict:
@@ -135,7 +143,9 @@ def packed(model, tokenizer, texts, workdir: Path, params: dict, seed: int) -> d
     # With use_cache on (GPT-2's default), even a training forward builds a KV cache, and transformers then skips
     # the packed-sequence detection from position_ids: documents would attend to each other.
     model.config.use_cache = False
-    report = run_trainer(model, tokenizer, Dataset.from_dict({"input_ids": examples}), FlattenMaskingEOS(tokenizer.eos_token_id), workdir, params, seed)
+    report = run_trainer(
+        model, tokenizer, Dataset.from_dict({"input_ids": examples}), FlattenMaskingEOS(tokenizer.eos_token_id), workdir, params, seed
+    )
     report["tokens"] = int(sum(map(len, examples)))
     return report
 
@@ -171,7 +181,9 @@ def warm_up(model, tokenizer, device):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--size", choices=["tiny", "gpt2"], default="tiny", help="random-init model: tiny (2 layers, 96 wide) or GPT-2 small")
+    parser.add_argument(
+        "--size", choices=["tiny", "gpt2"], default="tiny", help="random-init model: tiny (2 layers, 96 wide) or GPT-2 small"
+    )
     parser.add_argument("--docs", type=int, default=96, help="real documents (SOTU paragraphs, 1981 on) in the training set")
     parser.add_argument("--epochs", type=float, default=5, help="published: 5")
     parser.add_argument("--batch-size", type=int, default=8, help="published: 8")
@@ -179,7 +191,9 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=0.01, help="published: 0.01")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--packing", action="store_true", help="also measure padding-free packing (DataCollatorWithFlattening)")
-    parser.add_argument("--save", type=Path, help="keep synthloop's fine-tuned model here (a trained model for bench/block_generation.py --model)")
+    parser.add_argument(
+        "--save", type=Path, help="keep synthloop's fine-tuned model here (a trained model for bench/block_generation.py --model)"
+    )
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible")
@@ -190,7 +204,13 @@ def main():
     base, tokenizer = build_model(args)
     texts = paragraphs(args.docs)
     # max_length 512 for both: synthloop truncates to the same 512 (511 tokens + EOS)
-    params = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "weight_decay": args.weight_decay, "max_length": PUBLISHED_MAX_LENGTH}
+    params = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
+        "weight_decay": args.weight_decay,
+        "max_length": PUBLISHED_MAX_LENGTH,
+    }
     warm_up(base, tokenizer, device)
 
     runs = {"published": published, "synthloop": synthloop_run}
@@ -227,8 +247,12 @@ def main():
     if args.packing:
         r = reports["packed"]
         label_tokens = r["tokens"] - len(texts)  # EOS labels are masked in every variant
-        print(f"packed mean loss x (1 - documents/label tokens), comparable to the padded runs: {r['train_loss'] * (1 - len(texts) / label_tokens):.4f}")
-        print(f"packed documents attend only to themselves: max |logit difference| packed vs alone = {packing_leak(base, tokenizer, texts):.1e}")
+        print(
+            f"packed mean loss x (1 - documents/label tokens), comparable to the padded runs: {r['train_loss'] * (1 - len(texts) / label_tokens):.4f}"
+        )
+        print(
+            f"packed documents attend only to themselves: max |logit difference| packed vs alone = {packing_leak(base, tokenizer, texts):.1e}"
+        )
     print(f"mean loss difference synthloop - published: {reports['synthloop']['train_loss'] - pub['train_loss']:+.4f}")
 
 

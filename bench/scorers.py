@@ -85,7 +85,12 @@ def bench_judge(texts: list[str], device: str, batch_size: int) -> None:
         prompts = judge.chat_prompts(tokenizer, texts, aspect)
         replies, seconds = timed(judge.generate_replies, model, tokenizer, prompts, batch_size, 6)
         missing = sum(np.isnan(judge.parse_score(reply, aspect)) for reply in replies)
-        report(f"judge {aspect} [smollm2]", len(texts), seconds, note=f"generation only; {missing}/{len(texts)} replies unparsed; e.g. {replies[0]!r}")
+        report(
+            f"judge {aspect} [smollm2]",
+            len(texts),
+            seconds,
+            note=f"generation only; {missing}/{len(texts)} replies unparsed; e.g. {replies[0]!r}",
+        )
 
 
 def main(argv=None) -> None:

@@ -6,7 +6,9 @@ import json
 from synthloop.core.provenance import job_timings, manifest
 from synthloop.estimate import recorded
 
-record = manifest(snakemake.params.config, snakemake.params.workflow_dir, snakemake.params.benchmarks, estimate=recorded(snakemake.params.config))
+record = manifest(
+    snakemake.params.config, snakemake.params.workflow_dir, snakemake.params.benchmarks, estimate=recorded(snakemake.params.config)
+)
 job_timings(snakemake.params.benchmarks).to_csv(snakemake.output.timings, index=False)
 with open(snakemake.output.manifest, "w") as out:
     json.dump(record, out, indent=2, default=str)

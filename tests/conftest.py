@@ -37,8 +37,20 @@ def run_snakemake(workdir: Path, config: dict | None = None, *args: str, check: 
     workdir.mkdir(parents=True, exist_ok=True)
     if config is not None:
         (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", *args, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml")]  # targets first: --configfile takes every word after it
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *args,
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--cores",
+        "2",
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+    ]  # targets first: --configfile takes every word after it
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if check:
         assert result.returncode == 0, result.stdout[-4000:]
@@ -90,7 +102,16 @@ def tiny_lm(tmp_path_factory):
     from synthloop.lm.basemodel import train_base_model
 
     out = tmp_path_factory.mktemp("tiny_lm") / "model"
-    params = {"vocab_size": 300, "n_layer": 2, "n_head": 2, "n_embd": 32, "context": 32, "steps": 30, "batch_size": 8, "learning_rate": 3e-3}
+    params = {
+        "vocab_size": 300,
+        "n_layer": 2,
+        "n_head": 2,
+        "n_embd": 32,
+        "context": 32,
+        "steps": 30,
+        "batch_size": 8,
+        "learning_rate": 3e-3,
+    }
     train_base_model(SENTENCES * 20, out, params, seed=0)
     return out
 
@@ -103,8 +124,19 @@ def tiny_study(tmp_path_factory):
     # Written as yaml.safe_dump writes it (keys sorted), as the tests that edit it write it back; a config with its
     # keys only reordered re-runs nothing (the rules' params are canonical: test_workflow_guarantees.py).
     (workdir / "config.yaml").write_text(yaml.safe_dump(yaml.safe_load(TINY_CONFIG.read_text())))
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
-               "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--cores",
+        "2",
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"the tiny study failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
@@ -113,7 +145,11 @@ def tiny_study(tmp_path_factory):
 
 
 FINISHED: dict[str, Path] = {}  # kind -> its tiny study's working directory, as the run left it
-TINY_STUDIES = {"text_loop": TINY_CONFIG, "image_loop": ROOT / "tests/configs/tiny-images.yaml", "inheritance": ROOT / "tests/configs/tiny-inheritance.yaml"}
+TINY_STUDIES = {
+    "text_loop": TINY_CONFIG,
+    "image_loop": ROOT / "tests/configs/tiny-images.yaml",
+    "inheritance": ROOT / "tests/configs/tiny-inheritance.yaml",
+}
 
 
 def tiny_study_config(kind: str, inheritance_model: Path | None = None) -> dict:

@@ -33,8 +33,22 @@ ALL = "all"  # the domain of a one-domain text set's rows in metrics.parquet
 def run_rule(workdir: Path, config: dict, rule: str, *targets: str) -> None:
     """Run only `rule` (its inputs are the test's files: no rule may make them) for the targets."""
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", "1",
-               "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), "--allowed-rules", rule]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *targets,
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--cores",
+        "1",
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--allowed-rules",
+        rule,
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, f"{rule} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
     assert f"rule {rule}:" in result.stdout + result.stderr  # it ran (it was not already up to date)
@@ -75,29 +89,55 @@ def ols(y, columns: dict[str, np.ndarray]) -> pd.DataFrame:
         fitted = others @ np.linalg.lstsq(others, X[:, j], rcond=None)[0]
         rj2 = 1 - ((X[:, j] - fitted) ** 2).sum() / ((X[:, j] - X[:, j].mean()) ** 2).sum()
         vif.append(1 / (1 - rj2))
-    return pd.DataFrame({"term": names, "coef": beta[1:], "se": se[1:], "t": t[1:], "p": 2 * stats.t.sf(np.abs(t[1:]), n - k),
-                         "ci_low": beta[1:] - q * se[1:], "ci_high": beta[1:] + q * se[1:], "vif": vif,
-                         "r2": r2, "r2_adj": 1 - (1 - r2) * (n - 1) / (n - k), "n": n}).set_index("term")
+    return pd.DataFrame(
+        {
+            "term": names,
+            "coef": beta[1:],
+            "se": se[1:],
+            "t": t[1:],
+            "p": 2 * stats.t.sf(np.abs(t[1:]), n - k),
+            "ci_low": beta[1:] - q * se[1:],
+            "ci_high": beta[1:] + q * se[1:],
+            "vif": vif,
+            "r2": r2,
+            "r2_adj": 1 - (1 - r2) * (n - 1) / (n - k),
+            "n": n,
+        }
+    ).set_index("term")
 
 
 def assert_fit(rows: pd.DataFrame, expected: pd.DataFrame, terms: list[str]) -> None:
     rows = rows.set_index("term")
     assert list(rows.index) == terms
     for column in ("coef", "se", "t", "p", "ci_low", "ci_high", "vif", "r2", "r2_adj", "n"):
-        np.testing.assert_allclose(rows[column].to_numpy(float), expected.loc[terms, column].to_numpy(float), rtol=1e-6, atol=1e-9,
-                                   err_msg=column)
+        np.testing.assert_allclose(
+            rows[column].to_numpy(float), expected.loc[terms, column].to_numpy(float), rtol=1e-6, atol=1e-9, err_msg=column
+        )
 
 
 # -- regress ----------------------------------------------------------------------------------------
 
 CLUSTER_STUDY = {
-    "study": "reg", "seeds": [0, 1], "generations": 2,
+    "study": "reg",
+    "seeds": [0, 1],
+    "generations": 2,
     "datasets": {
-        name: {"source": "sotu", "years": [2009, 2026], "labels": {"Democratic": "left", "Republican": "right"},
-               "finetune_size": 40, "heldout_size": 40, "instruction": "Write."}
+        name: {
+            "source": "sotu",
+            "years": [2009, 2026],
+            "labels": {"Democratic": "left", "Republican": "right"},
+            "finetune_size": 40,
+            "heldout_size": 40,
+            "instruction": "Write.",
+        }
         for name in ("speech", "twitter")
     },
-    "chains": {"dataset": ["speech", "twitter"], "strategies": ["pool"], "ratios": [0.5, 1.0], "clusters": {"n": 4, "min_size": 12, "embedder": "minilm"}},
+    "chains": {
+        "dataset": ["speech", "twitter"],
+        "strategies": ["pool"],
+        "ratios": [0.5, 1.0],
+        "clusters": {"n": 4, "min_size": 12, "embedder": "minilm"},
+    },
     "strategies": {"pool": {"compose": "pool", "pool": {"mode": "accumulate_subsample", "n0": 8, "n": 8}}},
     "base_model": {"source": "scratch"},
     "finetune": {"epochs": 1, "batch_size": 8, "learning_rate": 1.0e-3, "max_length": 64},
@@ -114,9 +154,24 @@ RESPONSES = [("length", "length_words"), ("quality", "quality_index")]
 def metrics_rows(chain, domain: str, values: dict) -> list[dict]:
     """metrics.parquet rows of one chain: values[(scorer, metric)] = (generation 0, generation 1)."""
     return [
-        {"chain": chain.id, "dataset": chain.dataset, "cluster": chain.cluster, "strategy": chain.strategy, "ratio": chain.ratio,
-         "seed": chain.seed, "generation": g, "scorer": scorer, "domain": domain, "metric": metric, "value": pair[g],
-         "ci_low": pair[g] - 0.1, "ci_high": pair[g] + 0.1, "n": 8, "missing": 0, "relative": pair[g] / pair[0]}
+        {
+            "chain": chain.id,
+            "dataset": chain.dataset,
+            "cluster": chain.cluster,
+            "strategy": chain.strategy,
+            "ratio": chain.ratio,
+            "seed": chain.seed,
+            "generation": g,
+            "scorer": scorer,
+            "domain": domain,
+            "metric": metric,
+            "value": pair[g],
+            "ci_low": pair[g] - 0.1,
+            "ci_high": pair[g] + 0.1,
+            "n": 8,
+            "missing": 0,
+            "relative": pair[g] / pair[0],
+        }
         for (scorer, metric), pair in values.items()
         for g in (0, 1)
     ]
@@ -128,8 +183,14 @@ def test_regress_rule_writes_the_ols_fits_of_the_seed_averaged_shifts(tmp_path):
     results = tmp_path / "results" / "reg"
     properties = {}
     for dataset in ("speech", "twitter"):
-        table = pd.DataFrame({"cluster_id": [f"c{i:03d}" for i in range(4)], "semantic_diversity": rng.normal(size=4),
-                              "positivity": rng.normal(0.2, 0.1, 4), "length_chars": rng.normal(300, 40, 4)})
+        table = pd.DataFrame(
+            {
+                "cluster_id": [f"c{i:03d}" for i in range(4)],
+                "semantic_diversity": rng.normal(size=4),
+                "positivity": rng.normal(0.2, 0.1, 4),
+                "length_chars": rng.normal(300, 40, 4),
+            }
+        )
         (results / "clusters" / dataset).mkdir(parents=True)
         table.to_parquet(results / "clusters" / dataset / "properties.parquet")
         properties[dataset] = table.set_index("cluster_id")
@@ -150,8 +211,14 @@ def test_regress_rule_writes_the_ols_fits_of_the_seed_averaged_shifts(tmp_path):
     out = pd.read_csv(results / "regression" / "coefficients.csv")
 
     # Seeds share their cluster's properties: one row per dataset × cluster × ratio, their shifts averaged.
-    shift = pd.Series(shifts).rename_axis(["dataset", "cluster", "ratio", "seed", "response"]).groupby(
-        ["dataset", "cluster", "ratio", "response"]).mean().unstack("response").reset_index()
+    shift = (
+        pd.Series(shifts)
+        .rename_axis(["dataset", "cluster", "ratio", "seed", "response"])
+        .groupby(["dataset", "cluster", "ratio", "response"])
+        .mean()
+        .unstack("response")
+        .reset_index()
+    )
     shift = shift.join(pd.concat(properties, names=["dataset", "cluster"])[["positivity", "length_chars"]], on=["dataset", "cluster"])
     terms = ["positivity", "length_chars"]
     responses = [f"{s}:{m}" for s, m in RESPONSES]
@@ -171,13 +238,20 @@ def test_regress_rule_writes_the_ols_fits_of_the_seed_averaged_shifts(tmp_path):
             assert_fit(out[(out["scope"] == scope) & (out["response"] == response)], expected, terms)
 
     # Table 1: the pooled fits, one column per response, 'coef' with its stars, then R² and n.
-    lines = [line.strip().strip("|").split("|") for line in (results / "regression" / "table1.md").read_text().splitlines() if line.startswith("|")]
+    lines = [
+        line.strip().strip("|").split("|")
+        for line in (results / "regression" / "table1.md").read_text().splitlines()
+        if line.startswith("|")
+    ]
     header, body = [c.strip() for c in lines[0]], {cells[0].strip(): [c.strip() for c in cells[1:]] for cells in lines[2:]}
     assert header[1:] == responses and list(body) == [*terms, "R²", "n"]
     pooled = out[out["scope"] == "pooled"]
     for j, response in enumerate(responses):
-        fit = ols(shift[response], {t: z(shift[t]) for t in terms} | {"ratio": z(shift["ratio"]),
-                                                                     "dataset_twitter": (shift["dataset"] == "twitter").astype(float).to_numpy()})
+        fit = ols(
+            shift[response],
+            {t: z(shift[t]) for t in terms}
+            | {"ratio": z(shift["ratio"]), "dataset_twitter": (shift["dataset"] == "twitter").astype(float).to_numpy()},
+        )
         for term in terms:
             p = fit.loc[term, "p"]
             star = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
@@ -192,10 +266,18 @@ def test_regress_rule_writes_the_ols_fits_of_the_seed_averaged_shifts(tmp_path):
 
 def test_regress_mixed_rule_fits_each_domains_shift_on_every_domains_properties(tmp_path):
     rng = np.random.default_rng(2)
-    config = {**CLUSTER_STUDY, "study": "mix", "seeds": [0],
-              "chains": {**CLUSTER_STUDY["chains"], "dataset": [], "clusters": {"n": 3, "min_size": 12, "embedder": "minilm"},
-                         "mixed": {"domains": ["speech", "twitter"], "count": 5}},
-              "regression": {"last_k": 1, "predictors": ["positivity"]}}
+    config = {
+        **CLUSTER_STUDY,
+        "study": "mix",
+        "seeds": [0],
+        "chains": {
+            **CLUSTER_STUDY["chains"],
+            "dataset": [],
+            "clusters": {"n": 3, "min_size": 12, "embedder": "minilm"},
+            "mixed": {"domains": ["speech", "twitter"], "count": 5},
+        },
+        "regression": {"last_k": 1, "predictors": ["positivity"]},
+    }
     results = tmp_path / "results" / "mix"
     properties = {}
     for domain in ("speech", "twitter"):
@@ -216,8 +298,16 @@ def test_regress_mixed_rule_fits_each_domains_shift_on_every_domains_properties(
             effect = {"speech": (3.0, -1.0), "twitter": (0.5, 2.0)}[domain]
             shift = 1 + effect[0] * x["speech"] + effect[1] * x["twitter"] + 0.2 * chain.ratio + rng.normal(scale=0.05)
             rows += metrics_rows(chain, domain, {("quality", "quality_index"): (2.0, 2.0 * shift)})
-            shifts.append({"domain": domain, "cluster": chain.cluster, "ratio": chain.ratio, "shift": shift,
-                           "speech:positivity": x["speech"], "twitter:positivity": x["twitter"]})
+            shifts.append(
+                {
+                    "domain": domain,
+                    "cluster": chain.cluster,
+                    "ratio": chain.ratio,
+                    "shift": shift,
+                    "speech:positivity": x["speech"],
+                    "twitter:positivity": x["twitter"],
+                }
+            )
     pd.DataFrame(rows).to_parquet(results / "metrics.parquet")
 
     run_rule(tmp_path, config, "regress_mixed", "results/mix/regression/mixed_coefficients.csv")
@@ -245,7 +335,9 @@ def test_regress_mixed_rule_fits_each_domains_shift_on_every_domains_properties(
 
 LEAN_STUDY = {
     **{k: v for k, v in CLUSTER_STUDY.items() if k not in ("embedders", "regression")},
-    "study": "lean", "seeds": [0], "generations": 2,
+    "study": "lean",
+    "seeds": [0],
+    "generations": 2,
     "datasets": {
         "speech": CLUSTER_STUDY["datasets"]["speech"],
         "left025": {"source": "lean_partition", "from": "speech", "left_share": 0.25, "size": 8, "lean_scorer": "lean"},
@@ -258,7 +350,11 @@ LEAN_STUDY = {
 # Per set: the partition's real texts, then generations 0 and 1. Edges on purpose: exactly 50 (neither
 # side), 12.5 and 87.5 (a bucket's lower edge), 100 (the last bucket), a missing lean.
 LEANS = {
-    "left025": [[10.0, 30.0, 60.0, 70.0, 80.0, 90.0, 55.0, 65.0], [12.5, 50.0, 49.9, 99.0, np.nan], [0.0, 100.0, 87.5, 50.0, 62.4, 37.5, 12.4]],
+    "left025": [
+        [10.0, 30.0, 60.0, 70.0, 80.0, 90.0, 55.0, 65.0],
+        [12.5, 50.0, 49.9, 99.0, np.nan],
+        [0.0, 100.0, 87.5, 50.0, 62.4, 37.5, 12.4],
+    ],
     "left075": [[5.0, 15.0, 25.0, 35.0, 45.0, 40.0, 75.0, 52.0], [20.0, 20.0, 20.0, 70.0], [50.0, 50.0, 25.0, np.nan, 99.9]],
 }
 
@@ -267,7 +363,9 @@ def test_lean_analysis_rule_writes_the_shares_and_buckets_of_the_scored_texts(tm
     results = tmp_path / "results" / "lean"
     for name, (real, *_generations) in LEANS.items():
         (results / "data" / name).mkdir(parents=True)
-        pd.DataFrame({"text": [f"text {i}" for i in range(len(real))], "lean": real}).to_parquet(results / "data" / name / "finetune.parquet")
+        pd.DataFrame({"text": [f"text {i}" for i in range(len(real))], "lean": real}).to_parquet(
+            results / "data" / name / "finetune.parquet"
+        )
     chains = {c.dataset: c for c in chain_rows(LEAN_STUDY)}
     for name, chain in chains.items():
         for g, values in enumerate(LEANS[name][1:]):
@@ -334,15 +432,26 @@ def test_neuron_analysis_outputs_match_statsmodels_hac_panel_fits(tiny_study):
         n_units = x[chains[0]].shape[1]
         assert n_units == 32  # 1 block x 32 units (tiny.yaml's base model)
         for scorer, metric in targets:
-            y = {c: metrics[(metrics["chain"] == c) & (metrics["scorer"] == scorer) & (metrics["metric"] == metric) & (metrics["domain"] == ALL)]
-                 .set_index("generation")["value"].reindex(range(3)).to_numpy() for c in chains}
+            y = {
+                c: metrics[
+                    (metrics["chain"] == c) & (metrics["scorer"] == scorer) & (metrics["metric"] == metric) & (metrics["domain"] == ALL)
+                ]
+                .set_index("generation")["value"]
+                .reindex(range(3))
+                .to_numpy()
+                for c in chains
+            }
             dy = np.concatenate([np.diff(y[c]) for c in chains])
             groups = np.repeat(np.arange(len(chains)), 2)
-            rows = per_neuron[(per_neuron["kind"] == kind) & (per_neuron["metric"] == f"{scorer}.{metric}")].set_index("neuron").sort_index()
+            rows = (
+                per_neuron[(per_neuron["kind"] == kind) & (per_neuron["metric"] == f"{scorer}.{metric}")].set_index("neuron").sort_index()
+            )
             assert list(rows.index) == list(range(n_units)) and (rows["block"] == 0).all() and list(rows["unit"]) == list(range(n_units))
             for j in range(n_units):
                 dx = np.concatenate([np.diff(x[c][:, j]) for c in chains])
-                fit = sm.OLS(dy, sm.add_constant(dx)).fit(cov_type="hac-panel", cov_kwds={"groups": groups, "maxlags": 1, "use_correction": False})
+                fit = sm.OLS(dy, sm.add_constant(dx)).fit(
+                    cov_type="hac-panel", cov_kwds={"groups": groups, "maxlags": 1, "use_correction": False}
+                )
                 row = rows.loc[j]
                 assert row["beta"] == pytest.approx(fit.params[1], rel=1e-6, nan_ok=True)
                 assert row["se"] == pytest.approx(fit.bse[1], rel=1e-6, nan_ok=True)
@@ -354,9 +463,18 @@ def test_neuron_analysis_outputs_match_statsmodels_hac_panel_fits(tiny_study):
                 checked += 1
             size = sizes[(sizes["kind"] == kind) & (sizes["metric"] == f"{scorer}.{metric}")].iloc[0]
             significant = int((rows["p"] < alpha).sum())
-            assert size["n_neurons"] == n_units and size["n_significant"] == significant and size["share"] == pytest.approx(significant / n_units)
-        masks = {f"{s}.{m}": per_neuron[(per_neuron["kind"] == kind) & (per_neuron["metric"] == f"{s}.{m}")].sort_values("neuron")["p"].to_numpy() < alpha
-                 for s, m in targets}
+            assert (
+                size["n_neurons"] == n_units
+                and size["n_significant"] == significant
+                and size["share"] == pytest.approx(significant / n_units)
+            )
+        masks = {
+            f"{s}.{m}": per_neuron[(per_neuron["kind"] == kind) & (per_neuron["metric"] == f"{s}.{m}")]
+            .sort_values("neuron")["p"]
+            .to_numpy()
+            < alpha
+            for s, m in targets
+        }
         for a, b in combinations(masks, 2):
             row = overlap[(overlap["kind"] == kind) & (overlap["sets"] == f"{a} & {b}")].iloc[0]
             both, either = int((masks[a] & masks[b]).sum()), int((masks[a] | masks[b]).sum())
@@ -383,7 +501,10 @@ def test_theory_weighted_mle_table_matches_a_reference_simulation(tiny_study):
     def fit(x, weights):
         def loss(log_ab):
             return -(weights * stats.beta.logpdf(x, *np.exp(log_ab))).sum() / weights.sum()
-        return np.exp(optimize.minimize(loss, np.log([2.0, 2.0]), method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 4000}).x)
+
+        return np.exp(
+            optimize.minimize(loss, np.log([2.0, 2.0]), method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 4000}).x
+        )
 
     rng = np.random.default_rng(0)
     real = rng.beta(2.0, 2.0, size=n)

@@ -17,8 +17,20 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 def test_the_archive_rule_packs_every_result_file_and_verifies(tiny_study, tmp_path):
     study = copy_study(tiny_study, tmp_path / "study")
-    command = [sys.executable, "-m", "snakemake", "archive", "--snakefile", str(ROOT / "Snakefile"), "--cores", "1",
-               "--directory", str(study), "--configfile", str(study / "config.yaml")]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "archive",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--cores",
+        "1",
+        "--directory",
+        str(study),
+        "--configfile",
+        str(study / "config.yaml"),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     ran = jobs_in(result.stdout + result.stderr)

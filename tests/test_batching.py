@@ -76,7 +76,9 @@ def test_config_accepts_auto_and_names_the_key_of_a_bad_value():
     from synthloop.studies import validate
 
     base = yaml.safe_load(TINY_CONFIG.read_text())
-    assert validate(base)["generate"]["batch_size"] == 64 and "backend" not in validate(base)["generate"]  # params of existing jobs unchanged
+    assert (
+        validate(base)["generate"]["batch_size"] == 64 and "backend" not in validate(base)["generate"]
+    )  # params of existing jobs unchanged
     for value in ("auto", 8):
         config = copy.deepcopy(base)
         config["generate"]["batch_size"] = value

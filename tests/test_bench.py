@@ -19,8 +19,10 @@ RUNS = {
 @pytest.fixture(scope="module")
 def outputs():
     """All three scripts started at once (they spend much of their time importing), then collected."""
-    procs = {name: subprocess.Popen([sys.executable, str(BENCH / args[0]), *args[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name, args in RUNS.items()}
+    procs = {
+        name: subprocess.Popen([sys.executable, str(BENCH / args[0]), *args[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, args in RUNS.items()
+    }
     results = {}
     for name, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=300)

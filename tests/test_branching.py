@@ -70,14 +70,17 @@ def test_after_k_the_branch_follows_itself(plan):
     assert all(v["chain"] != BRANCH for v in plan.neuron_versions())  # its shared versions are not counted twice
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c["chains"]["branches"][0].update(at=0), "chains.branches[0].at"),
-    (lambda c: c["chains"]["branches"][0].update(at=4), "allowed: 1 .. 3"),
-    (lambda c: c["chains"]["branches"][0].update({"from": "accumulate"}), "chains.branches[0].from"),
-    (lambda c: c["chains"]["branches"][0].update(strategy="nope"), "chains.branches[0].strategy"),
-    (lambda c: c["chains"]["branches"][0].update(strategy="replace"), "keeps its parent's strategy"),
-    (lambda c: c["chains"]["branches"][0].update(extra=1), "extra"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["chains"]["branches"][0].update(at=0), "chains.branches[0].at"),
+        (lambda c: c["chains"]["branches"][0].update(at=4), "allowed: 1 .. 3"),
+        (lambda c: c["chains"]["branches"][0].update({"from": "accumulate"}), "chains.branches[0].from"),
+        (lambda c: c["chains"]["branches"][0].update(strategy="nope"), "chains.branches[0].strategy"),
+        (lambda c: c["chains"]["branches"][0].update(strategy="replace"), "keeps its parent's strategy"),
+        (lambda c: c["chains"]["branches"][0].update(extra=1), "extra"),
+    ],
+)
 def test_bad_branches_are_named(edit, message):
     assert message in validation_error(branched(), edit)
 
@@ -86,6 +89,7 @@ def test_pool_and_non_pool_strategies_do_not_mix():
     def edit(config):
         config["strategies"]["pooled"] = {"compose": "pool", "pool": {"n0": 8, "n": 8}}
         config["chains"]["branches"][0]["strategy"] = "pooled"
+
     assert "both be pool strategies or neither" in validation_error(branched(), edit)
 
 
@@ -93,12 +97,39 @@ def _metrics() -> pd.DataFrame:
     """Parent quality 3, 2, 1, 0 over g0..g3; the branch shares g0, g1 and then stays at 2."""
     rows = []
     for g, v in enumerate([3.0, 2.0, 1.0, 0.0]):
-        rows.append({"chain": PARENT, "strategy": "replace", "ratio": np.nan, "seed": 0, "generation": g, "scorer": "quality",
-                     "domain": "all", "metric": "quality_index", "value": v, "ci_low": v - 0.1, "ci_high": v + 0.1})
+        rows.append(
+            {
+                "chain": PARENT,
+                "strategy": "replace",
+                "ratio": np.nan,
+                "seed": 0,
+                "generation": g,
+                "scorer": "quality",
+                "domain": "all",
+                "metric": "quality_index",
+                "value": v,
+                "ci_low": v - 0.1,
+                "ci_high": v + 0.1,
+            }
+        )
     for g, v in enumerate([3.0, 2.0, 2.0, 2.0]):
-        rows.append({"chain": BRANCH, "strategy": "accumulate", "ratio": np.nan, "seed": 0, "generation": g, "scorer": "quality",
-                     "domain": "all", "metric": "quality_index", "value": v, "ci_low": v - 0.1, "ci_high": v + 0.1,
-                     "branch_from": "replace", "branch_at": 2})
+        rows.append(
+            {
+                "chain": BRANCH,
+                "strategy": "accumulate",
+                "ratio": np.nan,
+                "seed": 0,
+                "generation": g,
+                "scorer": "quality",
+                "domain": "all",
+                "metric": "quality_index",
+                "value": v,
+                "ci_low": v - 0.1,
+                "ci_high": v + 0.1,
+                "branch_from": "replace",
+                "branch_at": 2,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -153,4 +184,5 @@ def test_a_real_branch_reuses_the_parents_files(tmp_path):
 def test_branches_are_refused_where_tables_would_merge_them():
     def clusters(config):
         config["chains"]["clusters"] = {"n": 2, "min_size": 4}
+
     assert "not supported with chains.clusters" in validation_error(branched(), clusters)

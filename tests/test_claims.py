@@ -14,16 +14,19 @@ from synthloop.studies.image_loop.claims import MD_MARGIN, claims
 from synthloop.studies.inheritance import claims as inheritance_claims
 
 
-@pytest.mark.parametrize(("low", "high", "expect", "margin", "seeds", "want"), [
-    (0.01, 0.05, "increase", None, 3, "reproduced"),
-    (-0.05, -0.01, "increase", None, 3, "not reproduced"),
-    (-0.01, 0.05, "increase", None, 3, "inconclusive"),
-    (-0.05, -0.01, "decrease", None, 3, "reproduced"),
-    (0.01, 0.05, "increase", None, 2, "inconclusive"),       # too few seeds, however clear
-    (-0.02, 0.03, "none", 0.05, 3, "reproduced"),
-    (0.06, 0.09, "none", 0.05, 3, "not reproduced"),
-    (-0.02, 0.08, "none", 0.05, 3, "inconclusive"),           # wider than the margin: cannot show an absence
-])
+@pytest.mark.parametrize(
+    ("low", "high", "expect", "margin", "seeds", "want"),
+    [
+        (0.01, 0.05, "increase", None, 3, "reproduced"),
+        (-0.05, -0.01, "increase", None, 3, "not reproduced"),
+        (-0.01, 0.05, "increase", None, 3, "inconclusive"),
+        (-0.05, -0.01, "decrease", None, 3, "reproduced"),
+        (0.01, 0.05, "increase", None, 2, "inconclusive"),  # too few seeds, however clear
+        (-0.02, 0.03, "none", 0.05, 3, "reproduced"),
+        (0.06, 0.09, "none", 0.05, 3, "not reproduced"),
+        (-0.02, 0.08, "none", 0.05, 3, "inconclusive"),  # wider than the margin: cannot show an absence
+    ],
+)
 def test_verdicts(low, high, expect, margin, seeds, want):
     assert verdict(low, high, expect, margin, seeds) == want
 
@@ -46,9 +49,19 @@ def planted(accuracy_gain: float, md_gain: dict, seeds=(0, 1, 2)) -> pd.DataFram
     rows = []
     for bias, generator, classifier, seed, gen in itertools.product(["biased", "unbiased"], ["dcgan"], ["mlp", "cnn"], seeds, range(5)):
         noise = 0.002 * (seed - 1)
-        rows.append({"chain": f"{bias}-{generator}-r0.5-s{seed}", "bias": bias, "generator": generator, "ratio": 0.5, "seed": seed,
-                     "generation": gen, "classifier": classifier, "accuracy": 0.8 + accuracy_gain * gen / 4 + noise,
-                     "md": 0.03 + md_gain[bias] * gen / 4 + noise})
+        rows.append(
+            {
+                "chain": f"{bias}-{generator}-r0.5-s{seed}",
+                "bias": bias,
+                "generator": generator,
+                "ratio": 0.5,
+                "seed": seed,
+                "generation": gen,
+                "classifier": classifier,
+                "accuracy": 0.8 + accuracy_gain * gen / 4 + noise,
+                "md": 0.03 + md_gain[bias] * gen / 4 + noise,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -78,15 +91,32 @@ def test_the_bias_finding_needs_both_arms():
 def planted_gaps(widen: float, mitigated: float, seeds=(0, 1, 2)) -> pd.DataFrame:
     """An inheritance metrics table: male minus female profession accuracy is 0.1 at ratio 0, grows by `widen` at
     ratio 0.5 for the biased type (not for the unbiased one), and is `mitigated` lower under the loss mitigation."""
-    arms = [("none", 0.0, "none", 0.1), ("unbiased", 0.5, "none", 0.1), ("contrastive_single_explicit", 0.5, "none", 0.1 + widen),
-            ("contrastive_single_explicit", 0.5, "loss", 0.1 + widen - mitigated)]
+    arms = [
+        ("none", 0.0, "none", 0.1),
+        ("unbiased", 0.5, "none", 0.1),
+        ("contrastive_single_explicit", 0.5, "none", 0.1 + widen),
+        ("contrastive_single_explicit", 0.5, "loss", 0.1 + widen - mitigated),
+    ]
     rows = []
     for (bias_type, ratio, mitigation, gap), seed in itertools.product(arms, seeds):
         noise = 0.002 * (seed - 1)
         for gender, value in (("male", 0.6 + gap / 2 + noise), ("female", 0.6 - gap / 2)):
-            rows.append({"arm": f"{bias_type}-{ratio}-{mitigation}", "seed": seed, "bias": "gender", "bias_type": bias_type, "ratio": ratio,
-                         "mitigation": mitigation, "round": 1, "task": "profession", "metric": "accuracy", "gender": gender,
-                         "value": value, "n": 10})
+            rows.append(
+                {
+                    "arm": f"{bias_type}-{ratio}-{mitigation}",
+                    "seed": seed,
+                    "bias": "gender",
+                    "bias_type": bias_type,
+                    "ratio": ratio,
+                    "mitigation": mitigation,
+                    "round": 1,
+                    "task": "profession",
+                    "metric": "accuracy",
+                    "gender": gender,
+                    "value": value,
+                    "n": 10,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -80,7 +80,7 @@ def test_summary_has_mean_ci_and_missing_count():
     row = summary.set_index("metric").loc["x"]
     assert row["value"] == 2.0 and row["n"] == 3 and row["missing"] == 1 and row["ci_low"] < 2 < row["ci_high"]
     assert summary.set_index("metric").loc["set_metric", "value"] == 0.5
-    assert mean_ci([]) [3] == 0
+    assert mean_ci([])[3] == 0
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +89,16 @@ def local_classifier(tmp_path_factory, tiny_lm):
     from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_lm)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=16, n_layer=1, n_head=2, num_labels=4,
-                        pad_token_id=tokenizer.eos_token_id, id2label={0: "noise", 1: "word salad", 2: "mild gibberish", 3: "clean"})
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=64,
+        n_embd=16,
+        n_layer=1,
+        n_head=2,
+        num_labels=4,
+        pad_token_id=tokenizer.eos_token_id,
+        id2label={0: "noise", 1: "word salad", 2: "mild gibberish", 3: "clean"},
+    )
     out = tmp_path_factory.mktemp("clf")
     GPT2ForSequenceClassification(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -99,7 +107,9 @@ def local_classifier(tmp_path_factory, tiny_lm):
 
 def test_hf_classifier_as_lean_and_as_quality_scorer(local_classifier):
     texts = ["We will build roads. Taxes are low.", "Health care for all."]
-    lean = score_hf_classifier(texts, {"model": local_classifier, "labels": {"noise": "a", "word salad": "a", "mild gibberish": "b", "clean": "b"}}, {})
+    lean = score_hf_classifier(
+        texts, {"model": local_classifier, "labels": {"noise": "a", "word salad": "a", "mild gibberish": "b", "clean": "b"}}, {}
+    )
     assert set(lean.per_text.columns) == {"share_a", "p_a", "share_b", "p_b"}
     assert np.allclose(lean.per_text["p_a"] + lean.per_text["p_b"], 1)
     levels = {"noise": 0, "word salad": 1, "mild gibberish": 2, "clean": 3}
@@ -114,8 +124,16 @@ def peaked_classifier(tmp_path_factory, tiny_lm):
     from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_lm)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=16, n_layer=1, n_head=2, num_labels=4,
-                        pad_token_id=tokenizer.eos_token_id, id2label={0: "noise", 1: "word salad", 2: "mild gibberish", 3: "clean"})
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=64,
+        n_embd=16,
+        n_layer=1,
+        n_head=2,
+        num_labels=4,
+        pad_token_id=tokenizer.eos_token_id,
+        id2label={0: "noise", 1: "word salad", 2: "mild gibberish", 3: "clean"},
+    )
     torch.manual_seed(0)
     model = GPT2ForSequenceClassification(config)
     with torch.no_grad():
@@ -141,8 +159,11 @@ TEXTS_ONE_SENTENCE = ["We will build roads and cut taxes", "Health care for all"
 def test_hf_lean_shares_follow_the_label_mapping(peaked_classifier):
     reference = reference_probabilities(peaked_classifier, TEXTS_ONE_SENTENCE)
     assert np.abs(reference[:, :2].sum(1) - 0.5).max() > 0.2  # far from uniform: a swapped mapping would show
-    lean = score_hf_classifier(TEXTS_ONE_SENTENCE, {"model": peaked_classifier,
-                                                     "labels": {"noise": "a", "word salad": "a", "mild gibberish": "b", "clean": "b"}}, {})
+    lean = score_hf_classifier(
+        TEXTS_ONE_SENTENCE,
+        {"model": peaked_classifier, "labels": {"noise": "a", "word salad": "a", "mild gibberish": "b", "clean": "b"}},
+        {},
+    )
     assert lean.per_text["p_a"].to_numpy() == pytest.approx(reference[:, :2].sum(1), abs=1e-4)
     assert lean.per_text["p_b"].to_numpy() == pytest.approx(reference[:, 2:].sum(1), abs=1e-4)
 

@@ -36,9 +36,22 @@ def groups_in(output: str) -> dict[str, list[tuple[str, str]]]:
 @pytest.mark.workflow
 def test_finetune_and_generate_of_a_chain_generation_are_one_group_job(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--dry-run", "--profile", str(PROFILE), "--configfile", str(TINY_CONFIG),
-         "--directory", str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--dry-run",
+            "--profile",
+            str(PROFILE),
+            "--configfile",
+            str(TINY_CONFIG),
+            "--directory",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     output = result.stdout + result.stderr
@@ -47,5 +60,5 @@ def test_finetune_and_generate_of_a_chain_generation_are_one_group_job(tmp_path)
     assert len(groups) == int(counts["finetune"]) == int(counts["generate"]) > 1  # one group per chain and generation
     for group, jobs in groups.items():
         assert sorted(rule for rule, _ in jobs) == ["finetune", "generate"], (group, jobs)
-        (chain, gen), = {re.fullmatch(r"chain=(\S+), gen=(\d+)", wildcards).groups() for _, wildcards in jobs}
+        ((chain, gen),) = {re.fullmatch(r"chain=(\S+), gen=(\d+)", wildcards).groups() for _, wildcards in jobs}
         assert group == f"model_{chain}_g{gen}"

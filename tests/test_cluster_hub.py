@@ -97,8 +97,17 @@ def loader_calls(monkeypatch) -> list:
     def record(cls):
         def load(source, **kwargs):
             calls.append((cls, source, kwargs.get("revision"), kwargs.get("gguf_file"), kwargs.get("trust_remote_code")))
-            return type("Loaded", (), {"to": lambda self, device: self, "pad_token": "<pad>", "eos_token": "<eos>",
-                                       "__call__": lambda self, texts, **k: {"input_ids": [[1] * len(t.split()) for t in texts]}})()
+            return type(
+                "Loaded",
+                (),
+                {
+                    "to": lambda self, device: self,
+                    "pad_token": "<pad>",
+                    "eos_token": "<eos>",
+                    "__call__": lambda self, texts, **k: {"input_ids": [[1] * len(t.split()) for t in texts]},
+                },
+            )()
+
         return load
 
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", record("model"))
@@ -226,8 +235,13 @@ def test_offline_loads_cached_hub_ids_at_their_revision_and_names_missing_ones(t
     save_tiny_lm(folder / "snapshots" / TAGGED, n_layer=2)
     env = {**os.environ, "HF_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "src")}
     env.pop("HF_HUB_CACHE", None)
-    out = subprocess.run([sys.executable, "-c", OFFLINE_SCRIPT, "org/tiny", "org/tiny@v2", f"org/tiny@{MAIN}", "org/absent@v9"],
-                         env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", OFFLINE_SCRIPT, "org/tiny", "org/tiny@v2", f"org/tiny@{MAIN}", "org/absent@v9"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
     assert lines["org/tiny"] == "layers 1 <eos>", out.stderr[-2000:]
     assert lines["org/tiny@v2"] == "layers 2 <eos>"

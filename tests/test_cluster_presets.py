@@ -27,8 +27,11 @@ def standin_articles(path: Path, per_label: int) -> None:
     import pandas as pd
 
     words = "the congress passed a budget for schools roads and workers across the nation this year".split()
-    rows = [{"title": f"Article {label} {i}", "body": " ".join(words[(i + j) % len(words)] for j in range(40)), "label": label}
-            for label in ("Left", "Center", "Right") for i in range(per_label)]
+    rows = [
+        {"title": f"Article {label} {i}", "body": " ".join(words[(i + j) % len(words)] for j in range(40)), "label": label}
+        for label in ("Left", "Center", "Right")
+        for i in range(per_label)
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(path, index=False)
 
@@ -48,9 +51,24 @@ def preset_config(preset: Path, workdir: Path) -> Path:
 def dry_run(preset: Path, workdir: Path) -> subprocess.CompletedProcess:
     configfile = preset_config(preset, workdir)
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--dry-run", "--profile", str(PROFILE), "--snakefile", str(ROOT / "Snakefile"),
-         "--configfile", str(configfile), "--directory", str(workdir)],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--dry-run",
+            "--profile",
+            str(PROFILE),
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(configfile),
+            "--directory",
+            str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
 
 

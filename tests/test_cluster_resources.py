@@ -26,8 +26,25 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "configs" / "tiny.yaml"
 
 # Jobs of seconds that must not be one sbatch each, and jobs that must (they need a GPU or hours).
-CHEAP = {"all", "manifest", "archive", "compose_training_set", "metrics", "figure", "theory", "pretraining_corpus",
-         "prepare_dataset", "lean_partition", "label_subset", "chain_metrics", "lean_analysis", "regress", "regress_mixed", "mixed_clusters", "neuron_analysis"}
+CHEAP = {
+    "all",
+    "manifest",
+    "archive",
+    "compose_training_set",
+    "metrics",
+    "figure",
+    "theory",
+    "pretraining_corpus",
+    "prepare_dataset",
+    "lean_partition",
+    "label_subset",
+    "chain_metrics",
+    "lean_analysis",
+    "regress",
+    "regress_mixed",
+    "mixed_clusters",
+    "neuron_analysis",
+}
 HEAVY = {"finetune", "generate", "score", "generate_base", "score_base", "clusters", "neuron_values", "lean_scores", "train_base_model"}
 
 
@@ -115,22 +132,31 @@ def test_a_gpu_job_with_a_gpu_gets_it(job_env):
 @pytest.mark.slow
 def test_a_gpu_rule_fails_in_snakemake_with_the_reason_on_the_console(tmp_path):
     """Through Snakemake: its real resources object reaches start(); CUDA hidden so it holds on GPU machines too."""
-    (tmp_path / "Snakefile").write_text(textwrap.dedent("""
+    (tmp_path / "Snakefile").write_text(
+        textwrap.dedent("""
         rule needs_gpu:
             output: "out.txt"
             log: "needs_gpu.log"
             resources: gpu=1
             script: "job.py"
-    """))
-    (tmp_path / "job.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "job.py").write_text(
+        textwrap.dedent("""
         from synthloop.core.jobs import start
         start(snakemake)
         from synthloop.lm.models import pick_device
         open(snakemake.output[0], "w").write(str(pick_device()))
-    """))
+    """)
+    )
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path), "-s", str(tmp_path / "Snakefile")],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path), "-s", str(tmp_path / "Snakefile")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode != 0 and not (tmp_path / "out.txt").exists()
     assert "rule 'needs_gpu' asked for resources gpu=1" in done.stderr + done.stdout
     assert "rule 'needs_gpu' asked for resources gpu=1" in (tmp_path / "needs_gpu.log").read_text()

@@ -36,7 +36,9 @@ def test_save_to_disk_dataset_and_dataset_dict_load(tmp_path):
     datasets.Dataset.from_dict(ROWS).save_to_disk(str(one))
     pd.testing.assert_frame_equal(read_hf_dataset(str(one)), pd.DataFrame(ROWS))
     both = tmp_path / "both"
-    datasets.DatasetDict({"train": datasets.Dataset.from_dict(ROWS), "test": datasets.Dataset.from_dict({k: v[:1] for k, v in ROWS.items()})}).save_to_disk(str(both))
+    datasets.DatasetDict(
+        {"train": datasets.Dataset.from_dict(ROWS), "test": datasets.Dataset.from_dict({k: v[:1] for k, v in ROWS.items()})}
+    ).save_to_disk(str(both))
     assert list(read_hf_dataset(str(both), split="test")["text"]) == ["a first text"]
     with pytest.raises(ConfigError, match=r"no split 'validation'; its splits: \['test', 'train'\]"):
         read_hf_dataset(str(both), split="validation")
@@ -57,6 +59,7 @@ def test_model_revision_reaches_from_pretrained(monkeypatch, tiny_lm):
         def load(source, *args, **kwargs):
             seen.append((real.__self__.__name__, kwargs.get("revision")))
             return real(source, *args, **kwargs)
+
         return load
 
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", spy(real_model))

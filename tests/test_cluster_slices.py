@@ -38,7 +38,9 @@ def test_the_full_preset_splits_into_18_disjoint_slices_of_1000_chains():
     every = set(plan(config).chains)
     assert len(every) == 3 * 200 * 6 * 5
     found = slices.slices(config)
-    assert [(s["dataset"], s["ratio"]) for s, _ in found] == [(d, r) for d in ("twitter", "news", "reviews") for r in config["chains"]["ratios"]]
+    assert [(s["dataset"], s["ratio"]) for s, _ in found] == [
+        (d, r) for d in ("twitter", "news", "reviews") for r in config["chains"]["ratios"]
+    ]
     union = set()
     for selection, count in found:
         chains = set(plan(preset(slice=selection)).chains)
@@ -67,11 +69,14 @@ def test_a_slice_targets_its_chains_texts_and_metrics_tables_only():
     assert sliced.datasets() == ["news"]  # only its dataset is prepared and clustered
 
 
-@pytest.mark.parametrize(("selection", "message"), [
-    ({"dataset": "reddit"}, "config key 'slice.dataset': 'reddit' selects no chain; allowed: ['news', 'reviews', 'twitter']"),
-    ({"ratio": 0.3}, "config key 'slice.ratio': 0.3 selects no chain; allowed: [0.0625, 0.125, 0.25, 0.5, 0.75, 1.0]"),
-    ({"seed": 9}, "config key 'slice.seed': 9 selects no chain; allowed: [0, 1, 2, 3, 4]"),
-])
+@pytest.mark.parametrize(
+    ("selection", "message"),
+    [
+        ({"dataset": "reddit"}, "config key 'slice.dataset': 'reddit' selects no chain; allowed: ['news', 'reviews', 'twitter']"),
+        ({"ratio": 0.3}, "config key 'slice.ratio': 0.3 selects no chain; allowed: [0.0625, 0.125, 0.25, 0.5, 0.75, 1.0]"),
+        ({"seed": 9}, "config key 'slice.seed': 9 selects no chain; allowed: [0, 1, 2, 3, 4]"),
+    ],
+)
 def test_a_slice_that_selects_nothing_is_refused_naming_the_key(selection, message):
     with pytest.raises(ConfigError) as error:
         preset(slice=selection)
@@ -84,8 +89,13 @@ def test_unknown_slice_keys_are_refused_by_the_schema():
 
 
 def test_list_prints_every_slice_with_its_job_count():
-    out = subprocess.run([sys.executable, "-m", "synthloop.studies.text_loop.slices", "list", str(PRESET)],
-                         capture_output=True, text=True, check=True, cwd=ROOT).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-m", "synthloop.studies.text_loop.slices", "list", str(PRESET)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.splitlines()
     assert out[0] == "kovac2025-recursive-loops: 18000 chains x 20 generations in 18 slices by dataset, ratio"
     assert out[1].split()[:5] == ["twitter-r0.0625", "1000", "chains", "81000", "chain"]  # 4 per generation + its metrics table
     assert len(out) == 19 and sum(int(line.split()[1]) for line in out[1:]) == 18000
@@ -101,13 +111,29 @@ def test_slices_then_analysis_run_the_study_once(tmp_path):
     """Two slices by seed (one chain each), then --analysis: each step makes only its own jobs, and the
     analysis reads both slices' scores without re-running or planning any chain job."""
     config = yaml.safe_load(TINY_CONFIG.read_text())
-    config.update(study="tiny-sliced", seeds=[0, 1], generations=1, scorers={"length": {"kind": "text_length"}},
-                  neurons={"enabled": False}, theory={"toys": []})
+    config.update(
+        study="tiny-sliced",
+        seeds=[0, 1],
+        generations=1,
+        scorers={"length": {"kind": "text_length"}},
+        neurons={"enabled": False},
+        theory={"toys": []},
+    )
     config["chains"]["strategies"] = ["replace"]
     configfile = tmp_path / "study.yaml"
     configfile.write_text(yaml.safe_dump(config))
     workdir = tmp_path / "run"
-    command = [sys.executable, "-m", "synthloop.studies.text_loop.slices", "run", str(configfile), "--by", "seed", "--dir", str(tmp_path / "slices")]
+    command = [
+        sys.executable,
+        "-m",
+        "synthloop.studies.text_loop.slices",
+        "run",
+        str(configfile),
+        "--by",
+        "seed",
+        "--dir",
+        str(tmp_path / "slices"),
+    ]
     snakemake = ["--", "--cores", "2", "--directory", str(workdir)]
 
     def run(*args):

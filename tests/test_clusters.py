@@ -180,8 +180,14 @@ def test_real_umap_on_a_small_dataset():
     documents, vectors = blob_data(dim=16, seed=2)
     documents, vectors = documents.iloc[:200].reset_index(drop=True), vectors[:200]
     table, members = cl.build_clusters(
-        documents, vectors, n_clusters=4, min_size=25, seed=0, projections=({"n_neighbors": 10, "min_dist": 0.1},),
-        clusterings=({"method": "kmeans", "n_clusters": 5}, {"method": "hdbscan", "min_cluster_size": 10}), sample_size=30,
+        documents,
+        vectors,
+        n_clusters=4,
+        min_size=25,
+        seed=0,
+        projections=({"n_neighbors": 10, "min_dist": 0.1},),
+        clusterings=({"method": "kmeans", "n_clusters": 5}, {"method": "hdbscan", "min_cluster_size": 10}),
+        sample_size=30,
     )
     assert len(table) == 4 and (members.groupby("cluster_id").size() >= 25).all()
     assert table["projection"].eq("umap(min_dist=0.1,n_neighbors=10)").all()
@@ -193,6 +199,8 @@ def test_set_properties_use_one_sample_size_for_every_cluster(data, monkeypatch)
 
     sizes = []
     real = synthloop.scorers.embeddings.gaussian_aic
-    monkeypatch.setattr(synthloop.scorers.embeddings, "gaussian_aic", lambda points, *a, **k: sizes.append(len(points)) or real(points, *a, **k))
+    monkeypatch.setattr(
+        synthloop.scorers.embeddings, "gaussian_aic", lambda points, *a, **k: sizes.append(len(points)) or real(points, *a, **k)
+    )
     build(*data, sample_size=400)
     assert sizes and set(sizes) == {30}  # min_size: every candidate has at least that many members

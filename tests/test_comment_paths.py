@@ -22,8 +22,9 @@ SELF = {"tests/test_doc_paths.py", "tests/test_comment_paths.py"}  # they name s
 
 
 def sources() -> list[str]:
-    listed = subprocess.run(["git", "ls-files", "*.py", "*.smk", "*.yaml", "Snakefile", "Makefile"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["git", "ls-files", "*.py", "*.smk", "*.yaml", "Snakefile", "Makefile"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     return [f for f in listed if f not in SELF and (ROOT / f).exists()]
 
 
@@ -54,10 +55,13 @@ def test_every_path_and_module_a_comment_names_exists():
     assert not found, "\n".join(found)
 
 
-@pytest.mark.parametrize(("path", "text"), [
-    ("x.py", '"""Calls scripts/no_such_script.py."""\nx = 1  # and synthloop.no_such_module\n'),
-    ("x.smk", "rule a:  # see src/synthloop/no_such.py\n"),
-])
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("x.py", '"""Calls scripts/no_such_script.py."""\nx = 1  # and synthloop.no_such_module\n'),
+        ("x.smk", "rule a:  # see src/synthloop/no_such.py\n"),
+    ],
+)
 def test_the_check_sees_a_stale_path_in_a_comment(path, text):
     assert problems(path, text)
 

@@ -1,6 +1,5 @@
 """The config is validated before any job starts, with messages that name the key."""
 
-
 import pytest
 import yaml
 from conftest import ROOT, validation_error
@@ -27,12 +26,17 @@ def test_default_config_is_valid_and_gets_defaults(default):
     "edit, message",
     [
         (lambda c: c["chains"]["strategies"].append("nonsense"), "chains.strategies[3]': unknown strategy 'nonsense'"),
-        (lambda c: c["strategies"]["replace"].update(compose="shuffle"), "strategies.replace.compose': 'shuffle' is not allowed; allowed values: ['replace', 'preserve', 'accumulate', 'pool']"),
+        (
+            lambda c: c["strategies"]["replace"].update(compose="shuffle"),
+            "strategies.replace.compose': 'shuffle' is not allowed; allowed values: ['replace', 'preserve', 'accumulate', 'pool']",
+        ),
         (lambda c: c.pop("generations"), "'generations' is a required property"),
         (lambda c: c["finetune"].update(epochz=3), "config key 'finetune': unknown key(s) ['epochz']"),
         (lambda c: c["chains"].update(dataset="missing"), "chains.dataset': 'missing' is not defined"),
-        (lambda c: c["datasets"].update(center={"source": "label_subset", "from": "sotu", "keep_labels": ["center"]}),
-         "datasets.center.keep_labels[0]': unknown label 'center'; labels of dataset 'sotu'"),
+        (
+            lambda c: c["datasets"].update(center={"source": "label_subset", "from": "sotu", "keep_labels": ["center"]}),
+            "datasets.center.keep_labels[0]': unknown label 'center'; labels of dataset 'sotu'",
+        ),
         (lambda c: c["scorers"]["lean"].update(kind="vibes"), "scorers.lean.kind': unknown scorer kind 'vibes'"),
         (lambda c: c["datasets"]["sotu"].update(source="file"), "datasets.sotu.path': required when source is 'file'"),
         (lambda c: c.update(generations=0), "config key 'generations': 0 is less than the minimum of 1"),
@@ -57,7 +61,9 @@ def test_strategy_overrides_the_finetune_recipe(default):
 
 def test_pool_chains_expand_over_clusters_and_ratios(default):
     default["strategies"]["pool"] = {"compose": "pool", "pool": {"n0": 8, "n": 4}}
-    default["chains"].update(strategies=["pool", "replace"], ratios=[0.25, 1.0], clusters={"n": 2, "min_size": 17})  # n0 + 3 x n(1-r) real texts at r = 0.25
+    default["chains"].update(
+        strategies=["pool", "replace"], ratios=[0.25, 1.0], clusters={"n": 2, "min_size": 17}
+    )  # n0 + 3 x n(1-r) real texts at r = 0.25
     chains = tl.chains(validate(default))
     assert "sotu-c001-pool-r0.25-s0" in chains and "sotu-c000-replace-s0" in chains
     assert len(chains) == 2 * (2 + 1)  # clusters x (pool ratios + replace)
@@ -86,7 +92,9 @@ def test_label_subsets_and_dataset_strategies_name_the_key(default):
     with pytest.raises(ConfigError, match=r"chains.dataset_strategies.left\[0\]': unknown strategy 'nonsense'"):
         validate(default)
     default["chains"]["dataset_strategies"] = {"left": ["replace"]}
-    assert sorted(tl.chains(validate(default))) == sorted([*(f"sotu-{s}-s0" for s in ["replace", "preserve", "accumulate"]), "left-replace-s0"])
+    assert sorted(tl.chains(validate(default))) == sorted(
+        [*(f"sotu-{s}-s0" for s in ["replace", "preserve", "accumulate"]), "left-replace-s0"]
+    )
     default["chains"]["generation0_labels"] = ["left"]
     with pytest.raises(ConfigError, match="generation0_labels"):
         validate(default)

@@ -17,9 +17,8 @@ def test_the_committed_reference_is_the_schemas():
 def test_every_key_of_every_kind_is_listed_with_its_default_and_description():
     page = reference.reference()
     assert "| `seeds` |" in page and "| `datasets.<name>.source` |" in page and "| `arms.bias` |" in page
-    assert '| `generations` | integer |' in page and "| `max_jobs` | integer | `2000000` | refuse a study" in page
+    assert "| `generations` | integer |" in page and "| `max_jobs` | integer | `2000000` | refuse a study" in page
     assert all(f"`kind: {kind}`" in page for kind in config.KINDS)
-
 
 
 def test_every_key_of_every_schema_says_what_it_means():

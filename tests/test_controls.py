@@ -40,8 +40,16 @@ def lean_run():
         for gen in range(len(DRIFT)):
             texts = controls.control_documents(prompts, controls.planted_share({"right_share": DRIFT}, gen), seed, gen)
             shares = lean_columns(model.predict_proba(texts["text"]), model.classes_)
-            rows.append({"strategy": "replace", "seed": seed, "generation": gen, "scorer": "lean", "metric": "share_right",
-                         "value": shares["share_right"].mean()})
+            rows.append(
+                {
+                    "strategy": "replace",
+                    "seed": seed,
+                    "generation": gen,
+                    "scorer": "lean",
+                    "metric": "share_right",
+                    "value": shares["share_right"].mean(),
+                }
+            )
     return pd.DataFrame(rows), controls.classifier_rates(table), prompts
 
 

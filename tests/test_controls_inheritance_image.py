@@ -35,15 +35,27 @@ SKEW, COUNT, TOTAL = 0.8, 96, 120
 
 
 def inheritance_config(**augment_keys) -> dict:
-    return validate({"study": "control", "kind": "inheritance", "seeds": [0], "model": {"source": "gpt2"}, "bias_types": TYPES,
-                     "augment": {"backend": "template", "template": {"skew": SKEW}, **augment_keys}})
+    return validate(
+        {
+            "study": "control",
+            "kind": "inheritance",
+            "seeds": [0],
+            "model": {"source": "gpt2"},
+            "bias_types": TYPES,
+            "augment": {"backend": "template", "template": {"skew": SKEW}, **augment_keys},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def planted():
     config = inheritance_config()
-    sets = {t: augment("unused", {"bias": "gender", "bias_type": t, "count": COUNT, "round": 1}, config["slots"], config["augment"], "template", 0)
-            for t in TYPES}
+    sets = {
+        t: augment(
+            "unused", {"bias": "gender", "bias_type": t, "count": COUNT, "round": 1}, config["slots"], config["augment"], "template", 0
+        )
+        for t in TYPES
+    }
     return config, sets
 
 
@@ -85,11 +97,14 @@ def test_training_set_skew_grows_with_gamma_and_stays_flat_unbiased(planted):
     assert all(abs(measured["unbiased", r] - 0.5) <= 1 / 20 for r in (0.2, 0.4, 0.6))
 
 
-@pytest.mark.parametrize(("edit", "key"), [
-    ({"template": {"stereotypes": {"plumber": "male"}}}, "augment.template.stereotypes.plumber"),
-    ({"template": {"stereotypes": {"nurse": "nonbinary"}}}, "augment.template.stereotypes.nurse"),
-    ({"template": {"skew": 1.5}}, "augment.template.skew"),
-])
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        ({"template": {"stereotypes": {"plumber": "male"}}}, "augment.template.stereotypes.plumber"),
+        ({"template": {"stereotypes": {"nurse": "nonbinary"}}}, "augment.template.stereotypes.nurse"),
+        ({"template": {"skew": 1.5}}, "augment.template.skew"),
+    ],
+)
 def test_bad_template_settings_name_their_key(edit, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         inheritance_config(**edit)
@@ -97,9 +112,18 @@ def test_bad_template_settings_name_their_key(edit, key):
 
 def test_template_backend_refuses_culture():
     with pytest.raises(ConfigError, match="augment.backend"):
-        validate({"study": "c", "kind": "inheritance", "seeds": [0], "model": {"source": "gpt2"}, "biases": ["culture"],
-                  "bias_types": ["contextual_single_explicit"], "augment": {"backend": "template"},
-                  "data": {"culture": {"path": "none.csv", "countries": {c: ["X"] for c in ["Arabic", "Chinese", "Portuguese", "Spanish"]}}}})
+        validate(
+            {
+                "study": "c",
+                "kind": "inheritance",
+                "seeds": [0],
+                "model": {"source": "gpt2"},
+                "biases": ["culture"],
+                "bias_types": ["contextual_single_explicit"],
+                "augment": {"backend": "template"},
+                "data": {"culture": {"path": "none.csv", "countries": {c: ["X"] for c in ["Arabic", "Chinese", "Portuguese", "Spanish"]}}},
+            }
+        )
 
 
 # -- study 4 ----------------------------------------------------------------------------------------
@@ -108,10 +132,21 @@ CLASS, SHARE = 3, 0.6
 
 
 def image_config(**control) -> dict:
-    return validate({"study": "control", "kind": "image_loop", "seeds": [0], "generations": 2,
-                     "data": {"source": "digits", "size": 8, "colourise": {"bias": "unbiased"}}, "generators": ["control"],
-                     "generator_params": {"control": {"class": CLASS, "share": SHARE, **control}}, "ratios": [0.5],
-                     "fifo": {"enabled": False}, "filter": {"enabled": False}, "classifiers": ["mlp"]})
+    return validate(
+        {
+            "study": "control",
+            "kind": "image_loop",
+            "seeds": [0],
+            "generations": 2,
+            "data": {"source": "digits", "size": 8, "colourise": {"bias": "unbiased"}},
+            "generators": ["control"],
+            "generator_params": {"control": {"class": CLASS, "share": SHARE, **control}},
+            "ratios": [0.5],
+            "fifo": {"enabled": False},
+            "filter": {"enabled": False},
+            "classifiers": ["mlp"],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +159,12 @@ def digits():
 
 def synthesized(config, train, net, share, tmp_path):
     params = {**config["generator_params"]["control"], "share": share}
-    job = {"fifo": config["fifo"], "filter": config["filter"], "generator_params": {"control": params}, "colours": config["data"]["colourise"]["colours"]}
+    job = {
+        "fifo": config["fifo"],
+        "filter": config["filter"],
+        "generator_params": {"control": params},
+        "colours": config["data"]["colourise"]["colours"],
+    }
     return steps.synthesize(fifo.training_set(train, train.iloc[:0]), train, "control", 1, 0.5, job, 0, net, None, tmp_path)
 
 
@@ -141,7 +181,10 @@ def test_control_generator_moves_the_colour_share_by_the_planted_share(digits, t
     for label in set(before["colour_shares"]) - {str(CLASS)}:  # every other class is untouched
         assert after["colour_shares"][label] == before["colour_shares"][label]
     real = im.colour_shares(train, colours)  # the reader agrees with the real data's hidden subgroups
-    assert np.allclose(real.to_numpy(), pd.crosstab(train["label"], train["subgroup"]).reindex(columns=colours).pipe(lambda t: t.div(t.sum(axis=1), axis=0)))
+    assert np.allclose(
+        real.to_numpy(),
+        pd.crosstab(train["label"], train["subgroup"]).reindex(columns=colours).pipe(lambda t: t.div(t.sum(axis=1), axis=0)),
+    )
     assert before["colour_shares"][str(CLASS)][colour] == pytest.approx(1 / 3, abs=0.05)  # draws from the unbiased real data
 
 
@@ -157,9 +200,14 @@ def test_report_turns_planted_errors_into_their_md_and_meo(digits):
     assert row["md"] == pytest.approx(gap) and row["meo"] == pytest.approx(1 - 4 * gap / 6)
 
 
-@pytest.mark.parametrize(("edit", "key"), [({"colour": "purple"}, "generator_params.control.colour"),
-                                           ({"colour": "white"}, "generator_params.control.colour"),
-                                           ({"class": 12}, "generator_params.control.class")])
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        ({"colour": "purple"}, "generator_params.control.colour"),
+        ({"colour": "white"}, "generator_params.control.colour"),
+        ({"class": 12}, "generator_params.control.class"),
+    ],
+)
 def test_bad_control_settings_name_their_key(edit, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         image_config(**edit)

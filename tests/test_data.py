@@ -23,15 +23,20 @@ def test_sotu_paragraphs_are_modern_labelled_and_long_enough():
 
 
 def make_rows(n=12):
-    return pd.DataFrame({"body": [f"text number {i} about things" for i in range(n)], "party": ["D", "R"] * (n // 2), "speaker": ["a", "b", "c"] * (n // 3)})
+    return pd.DataFrame(
+        {"body": [f"text number {i} about things" for i in range(n)], "party": ["D", "R"] * (n // 2), "speaker": ["a", "b", "c"] * (n // 3)}
+    )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
 def test_local_files_load_with_configured_columns(tmp_path, suffix):
     path = tmp_path / f"docs{suffix}"
     rows = make_rows()
-    {".csv": lambda: rows.to_csv(path, index=False), ".jsonl": lambda: rows.to_json(path, orient="records", lines=True),
-     ".parquet": lambda: rows.to_parquet(path)}[suffix]()
+    {
+        ".csv": lambda: rows.to_csv(path, index=False),
+        ".jsonl": lambda: rows.to_json(path, orient="records", lines=True),
+        ".parquet": lambda: rows.to_parquet(path),
+    }[suffix]()
     frame = load_documents({**SPEC, "source": "file", "path": str(path), "group_column": "speaker"})
     assert list(frame.columns) == ["doc_id", "text", "raw_label", "group", "label"]
     assert set(frame["label"]) == {"left", "right"}

@@ -37,20 +37,28 @@ def write(path, frame):
 def tree(tmp_path):
     """One chain, g0 and g2 (g1 left without generated texts); 4 training documents, 3 right + 1 left."""
     results = tmp_path / "results" / "s"
-    write(results / "data" / "sotu" / "finetune.parquet",
-          pd.DataFrame({"doc_id": ["a", "b", "c", "d", "e"], "label": ["right", "right", "right", "left", "left"]}))
+    write(
+        results / "data" / "sotu" / "finetune.parquet",
+        pd.DataFrame({"doc_id": ["a", "b", "c", "d", "e"], "label": ["right", "right", "right", "left", "left"]}),
+    )
     chain = results / "chains" / "sotu-replace-s0"
     # The lean classifier calls "taxes ..." right and "unions ..." left, so it finds 2 right of the 4 training
     # texts where the labels say 3: the same-classifier gap is measured against its 50%.
-    write(chain / "g0" / "train.parquet", pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
-                                                       "text": ["taxes cut now", "taxes cut more", "unions pay", "unions pay more"]}))
+    write(
+        chain / "g0" / "train.parquet",
+        pd.DataFrame({"doc_id": ["a", "b", "c", "d"], "text": ["taxes cut now", "taxes cut more", "unions pay", "unions pay more"]}),
+    )
     (results / "models" / "sotu").mkdir(parents=True)
-    save_model(train_lean(["taxes cut now", "cut taxes more", "unions pay now", "pay unions more"] * 3, ["right", "right", "left", "left"] * 3, 0),
-               results / "models" / "sotu" / "lean_classifier.skops")
+    save_model(
+        train_lean(["taxes cut now", "cut taxes more", "unions pay now", "pay unions more"] * 3, ["right", "right", "left", "left"] * 3, 0),
+        results / "models" / "sotu" / "lean_classifier.skops",
+    )
     write(chain / "g0" / "generated.parquet", pd.DataFrame({"text": ["so so so so", "fine text here", "x y", "a a a b"]}))
     write(chain / "g0" / "scores" / "quality.texts.parquet", pd.DataFrame({"quality_index": [3.0, 2.0, 2.5, 1.5]}))
-    write(chain / "g0" / "scores" / "lean.texts.parquet",
-          pd.DataFrame({"share_left": [1.0, 0.0, 0.0, 0.0], "share_right": [0.0, 1.0, 1.0, 1.0]}))
+    write(
+        chain / "g0" / "scores" / "lean.texts.parquet",
+        pd.DataFrame({"share_left": [1.0, 0.0, 0.0, 0.0], "share_right": [0.0, 1.0, 1.0, 1.0]}),
+    )
     write(chain / "g0" / "scores" / "quality.parquet", pd.DataFrame({"metric": ["quality_index"], "value": [2.25]}))
     (chain / "g1").mkdir()
     write(chain / "g2" / "generated.parquet", pd.DataFrame({"text": ["ok", "ok ok ok ok"]}))

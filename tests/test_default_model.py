@@ -32,7 +32,11 @@ def test_shipped_model_matches_its_recipe():
     recipe = yaml.safe_load((SHIPPED / "train.yaml").read_text())["base_model"]["scratch"]
     config = json.loads((SHIPPED / "config.json").read_text())
     assert (config["n_layer"], config["n_embd"], config["n_head"], config["n_positions"]) == (
-        recipe["n_layer"], recipe["n_embd"], recipe["n_head"], recipe["context"])
+        recipe["n_layer"],
+        recipe["n_embd"],
+        recipe["n_head"],
+        recipe["context"],
+    )
     assert config["vocab_size"] <= recipe["vocab_size"]
     assert json.loads((SHIPPED / "training.json").read_text())["steps"] == recipe["steps"]
     with safe_open(str(SHIPPED / "model.safetensors"), "pt") as weights:
@@ -42,15 +46,17 @@ def test_shipped_model_matches_its_recipe():
 def test_shipped_model_predicts_sotu_text_better_than_chance():
     """Mean next-token loss on a sentence of its domain well under log(vocab) (an untrained model's), and greedy text without word runs."""
     model, tokenizer = load_causal_lm(str(SHIPPED), device=torch.device("cpu"), dtype=torch.float32)
-    ids = tokenizer("The state of our Union is strong, and together we will build a better future for the American people.",
-                    return_tensors="pt")["input_ids"]
+    ids = tokenizer(
+        "The state of our Union is strong, and together we will build a better future for the American people.", return_tensors="pt"
+    )["input_ids"]
     with torch.no_grad():
         loss = model(ids, labels=ids).loss.item()
     assert loss < 0.6 * torch.log(torch.tensor(float(len(tokenizer)))).item()
-    out = model.generate(tokenizer("We must", return_tensors="pt")["input_ids"], max_new_tokens=32, do_sample=False,
-                         pad_token_id=tokenizer.eos_token_id)
+    out = model.generate(
+        tokenizer("We must", return_tensors="pt")["input_ids"], max_new_tokens=32, do_sample=False, pad_token_id=tokenizer.eos_token_id
+    )
     words = tokenizer.decode(out[0]).lower().split()
-    assert not any(len(set(words[i:i + 4])) == 1 for i in range(len(words) - 3)), words
+    assert not any(len(set(words[i : i + 4])) == 1 for i in range(len(words) - 3)), words
 
 
 def test_ship_copies_only_safe_files(tmp_path):

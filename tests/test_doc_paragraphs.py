@@ -34,6 +34,10 @@ def test_no_long_paragraph_appears_in_two_pages():
 
 def test_the_check_sees_a_rewrapped_copy_inside_a_longer_paragraph():
     copied = "one fact\nwritten here\nonce"
-    pages = {"a.md": f"# A\n\n{copied}\n", "b.md": "# B\n\nIntro: one fact written\nhere once, and more.\nAnd more.\n", "c.md": "two\nshort\n"}
+    pages = {
+        "a.md": f"# A\n\n{copied}\n",
+        "b.md": "# B\n\nIntro: one fact written\nhere once, and more.\nAnd more.\n",
+        "c.md": "two\nshort\n",
+    }
     assert repeats(pages) == ["a.md -> b.md: one fact written here once"]
     assert not repeats({"a.md": "# A\n\none\ntwo\n", "b.md": "one\ntwo\n"})  # two lines are not a paragraph to compare

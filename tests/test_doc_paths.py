@@ -56,7 +56,9 @@ def missing_module(word: str) -> str | None:
             rest = parts[n:]
             if len(rest) > 1:
                 return f"{word}: no such module"
-            if rest and not re.search(rf"^(def|class) {rest[0]}\b|^{rest[0]}\s*[:=]|^\s*from .* import .*\b{rest[0]}\b", module.read_text(), re.M):
+            if rest and not re.search(
+                rf"^(def|class) {rest[0]}\b|^{rest[0]}\s*[:=]|^\s*from .* import .*\b{rest[0]}\b", module.read_text(), re.M
+            ):
                 return f"{word}: {rest[0]} not in {module.relative_to(ROOT)}"
             return None
     return f"{word}: no such module"
@@ -83,10 +85,12 @@ def test_every_path_and_module_a_page_names_exists(page):
 
 def test_the_check_sees_a_stale_path_module_test_and_link(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text("See `src/synthloop/training.py`, `synthloop.domains.lean_sides`, `synthloop.core.seeds.no_such_name`,\n"
-                    "`tests/test_layout.py::test_no_such_test`, [a page](no-such-page.md) and `python -m synthloop.theory`.\n"
-                    "Not checked: `results/{study}/tables/x.csv`, `archives/<study>.tar.gz`.\n"
-                    "Fine: `rules/<kind>/rules.smk`, `synthloop.core.seeds.stable_seed`, `tests/test_image_*.py`.\n")
+    page.write_text(
+        "See `src/synthloop/training.py`, `synthloop.domains.lean_sides`, `synthloop.core.seeds.no_such_name`,\n"
+        "`tests/test_layout.py::test_no_such_test`, [a page](no-such-page.md) and `python -m synthloop.theory`.\n"
+        "Not checked: `results/{study}/tables/x.csv`, `archives/<study>.tar.gz`.\n"
+        "Fine: `rules/<kind>/rules.smk`, `synthloop.core.seeds.stable_seed`, `tests/test_image_*.py`.\n"
+    )
     assert problems(page) == [
         "link no-such-page.md: no such file",
         "src/synthloop/training.py: no such file",

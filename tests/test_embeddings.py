@@ -83,7 +83,9 @@ def test_minilm_is_resolved_to_the_packaged_copy():
 def test_an_unreachable_embedder_is_a_clear_error_offline(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path))  # an empty cache
-    with pytest.raises(OSError, match=r"(?s)'someone/not-downloaded' could not be loaded \(HF_HUB_OFFLINE=1.*hf download someone/not-downloaded"):
+    with pytest.raises(
+        OSError, match=r"(?s)'someone/not-downloaded' could not be loaded \(HF_HUB_OFFLINE=1.*hf download someone/not-downloaded"
+    ):
         em.load_embedder({"model": "someone/not-downloaded"})
 
 

@@ -29,8 +29,16 @@ from synthloop.estimate.jobs import counts
 from synthloop.estimate.report import text
 from synthloop.studies import validate
 
-MINIATURES = ["config", "kovac2025-mini", "kovac2025-domains-mini", "kovac2025-lean-mini", "kovac2025-selection-mini", "li2025-mini",
-              "zhang2024-mini", "wang2024-cpu-smollm2"]
+MINIATURES = [
+    "config",
+    "kovac2025-mini",
+    "kovac2025-domains-mini",
+    "kovac2025-lean-mini",
+    "kovac2025-selection-mini",
+    "li2025-mini",
+    "zhang2024-mini",
+    "wang2024-cpu-smollm2",
+]
 SLICES = {
     "kovac2025-recursive-loops": {"slice": {"dataset": "twitter", "ratio": 0.0625, "seed": 0}, "generations": 2},
     "wang2024-bias-amplification": {"slice": {"dataset": "center"}},
@@ -54,9 +62,29 @@ def dry_run_counts(config: dict, workdir: Path, *extra: str) -> tuple[dict[str, 
     """Jobs per rule of a dry run in a fresh directory (Snakemake's job-stats table), and its stderr."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--quiet", "rules", "--cores", "1", *extra,
-                             "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--dry-run",
+            "--quiet",
+            "rules",
+            "--cores",
+            "1",
+            *extra,
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(workdir / "config.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     stats = result.stdout.split("Job stats:")[-1]
     found = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, flags=re.M)}
@@ -165,13 +193,16 @@ def shipped_data() -> dict:
     return copy.deepcopy(load().data)
 
 
-@pytest.mark.parametrize("edit, key", [
-    (lambda d: d["entries"][0].update(finetune_tokens_per_s=-5), "entries[0].finetune_tokens_per_s"),
-    (lambda d: d["entries"][1].update(source="guessed"), "entries[1].source"),
-    (lambda d: d["startup"].pop("vllm_engine_s"), "startup"),
-    (lambda d: d["models"]["gpt2"].pop("layers"), "models.gpt2"),
-    (lambda d: d["entries"][2].update(device="tpu"), "entries[2].device"),
-])
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (lambda d: d["entries"][0].update(finetune_tokens_per_s=-5), "entries[0].finetune_tokens_per_s"),
+        (lambda d: d["entries"][1].update(source="guessed"), "entries[1].source"),
+        (lambda d: d["startup"].pop("vllm_engine_s"), "startup"),
+        (lambda d: d["models"]["gpt2"].pop("layers"), "models.gpt2"),
+        (lambda d: d["entries"][2].update(device="tpu"), "entries[2].device"),
+    ],
+)
 def test_a_bad_calibration_is_refused_naming_the_key(edit, key):
     data = shipped_data()
     edit(data)
@@ -212,5 +243,6 @@ def test_each_rule_asks_for_the_resources_the_cost_model_assumes():
             kinds = re.findall(r'resources_for\("(\w+)"\)', match.group(2))
             if kinds:
                 declared[match.group(1)] = kinds[0]
-    assert declared and all(RESOURCE_KIND.get(rule, "analysis") == kind for rule, kind in declared.items()), \
-        {rule: (kind, RESOURCE_KIND.get(rule, "analysis")) for rule, kind in declared.items() if RESOURCE_KIND.get(rule, "analysis") != kind}
+    assert declared and all(RESOURCE_KIND.get(rule, "analysis") == kind for rule, kind in declared.items()), {
+        rule: (kind, RESOURCE_KIND.get(rule, "analysis")) for rule, kind in declared.items() if RESOURCE_KIND.get(rule, "analysis") != kind
+    }

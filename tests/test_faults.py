@@ -26,8 +26,9 @@ print(json.dumps(report))
 def fine_tune_process(tiny_lm, out, capture=True):
     """`capture=False` for a process nobody reads while it runs: a full pipe would block it."""
     pipe = subprocess.PIPE if capture else subprocess.DEVNULL
-    return subprocess.Popen([sys.executable, "-c", RUN, str(tiny_lm), str(out), json.dumps(SENTENCES), json.dumps(PARAMS)],
-                            stdout=pipe, stderr=pipe, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUN, str(tiny_lm), str(out), json.dumps(SENTENCES), json.dumps(PARAMS)], stdout=pipe, stderr=pipe, text=True
+    )
 
 
 def report_of(process) -> dict:

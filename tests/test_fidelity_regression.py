@@ -20,8 +20,16 @@ def test_lexical_diversity_is_one_minus_self_bleu_and_length_is_characters():
 
     texts = ["the cat sat on the mat", "the cat sat on a hat", "dogs run fast in parks", "a dog runs in the park"]
     members = np.arange(4)
-    values = cl.cluster_properties(members, np.eye(4), np.random.default_rng(0).normal(size=(4, 2)), texts,
-                                   cl.per_text_properties(texts), 4, np.random.default_rng(0), cl_bleu())
+    values = cl.cluster_properties(
+        members,
+        np.eye(4),
+        np.random.default_rng(0).normal(size=(4, 2)),
+        texts,
+        cl.per_text_properties(texts),
+        4,
+        np.random.default_rng(0),
+        cl_bleu(),
+    )
     # independent Self-BLEU: each text's sacrebleu sentence BLEU against all the others, averaged
     bleu = BLEU(effective_order=True)
     self_bleu = np.mean([bleu.sentence_score(t, [o for o in texts if o is not t]).score / 100 for t in texts])
@@ -39,15 +47,34 @@ def cl_bleu():
 def metrics_and_properties(seeds=3, clusters=12, seed=0):
     """Chains over clusters × 2 ratios × seeds with shift = 1 + 0.5·z(quality) + seed noise."""
     rng = np.random.default_rng(seed)
-    props = pd.DataFrame({"dataset": "d", "cluster_id": [f"c{i:03d}" for i in range(clusters)], "quality": rng.normal(size=clusters),
-                          "positivity": rng.normal(size=clusters)})
+    props = pd.DataFrame(
+        {
+            "dataset": "d",
+            "cluster_id": [f"c{i:03d}" for i in range(clusters)],
+            "quality": rng.normal(size=clusters),
+            "positivity": rng.normal(size=clusters),
+        }
+    )
     rows = []
     for _, p in props.iterrows():
         for ratio in (0.5, 1.0):
             for s in range(seeds):
                 chain = f"{p.cluster_id}-r{ratio}-s{s}"
-                base = dict(chain=chain, dataset="d", cluster=p.cluster_id, strategy="pool", ratio=ratio, seed=s, domain="all", scorer="q", metric="m")
-                rows += [{**base, "generation": 0, "value": 1.0}, {**base, "generation": 1, "value": 1 + 0.5 * p.quality + rng.normal(0, 0.3)}]
+                base = dict(
+                    chain=chain,
+                    dataset="d",
+                    cluster=p.cluster_id,
+                    strategy="pool",
+                    ratio=ratio,
+                    seed=s,
+                    domain="all",
+                    scorer="q",
+                    metric="m",
+                )
+                rows += [
+                    {**base, "generation": 0, "value": 1.0},
+                    {**base, "generation": 1, "value": 1 + 0.5 * p.quality + rng.normal(0, 0.3)},
+                ]
     return pd.DataFrame(rows), props
 
 
@@ -68,8 +95,16 @@ def test_seed_rows_are_averaged_before_the_ols():
 
 
 def test_seed_means_keeps_one_row_per_cluster_and_ratio():
-    data = pd.DataFrame({"chain": list("abcd"), "cluster_id": ["c0", "c0", "c1", "c1"], "ratio": 0.5, "seed": [0, 1, 0, 1],
-                         "y": [1.0, 3.0, 5.0, 7.0], "quality": [0.2, 0.2, 0.4, 0.4]})
+    data = pd.DataFrame(
+        {
+            "chain": list("abcd"),
+            "cluster_id": ["c0", "c0", "c1", "c1"],
+            "ratio": 0.5,
+            "seed": [0, 1, 0, 1],
+            "y": [1.0, 3.0, 5.0, 7.0],
+            "quality": [0.2, 0.2, 0.4, 0.4],
+        }
+    )
     out = seed_means(data, ["cluster_id", "ratio"], ["y"])
     assert out["y"].tolist() == [2.0, 6.0] and out["quality"].tolist() == [0.2, 0.4] and out["seeds"].tolist() == [2, 2]
 

@@ -23,7 +23,7 @@ def test_full_preset_has_eleven_generations_per_setup(tmp_path):
 def test_default_does_not_call_its_block_sizes_published():
     text = (ROOT / "config.yaml").read_text()
     generate = yaml.safe_load(text)["generate"]
-    comment = text[text.index("\ngenerate:"):text.index("block_tokens")]
+    comment = text[text.index("\ngenerate:") : text.index("block_tokens")]
     if (generate["block_tokens"], generate["new_tokens"]) != (64, 64):
         assert "as published" not in comment and "64" in comment and "EOS" in comment and "space" in comment
 
@@ -61,10 +61,13 @@ def test_full_preset_runs_all_six_setups_in_one_study(tmp_path):
     config, _ = full_preset(tmp_path)
     plan = Plan(config, path, "results/s")
     setups = sorted((c.dataset, c.strategy) for c in plan.chains.values())
-    assert setups == sorted([("articles", s) for s in ("replace", "preserve", "accumulate", "overfit")]
-                            + [("center", "replace"), ("center", "preserve")])  # Wang et al.: 4 main + 2 alternative setups
+    assert setups == sorted(
+        [("articles", s) for s in ("replace", "preserve", "accumulate", "overfit")] + [("center", "replace"), ("center", "preserve")]
+    )  # Wang et al.: 4 main + 2 alternative setups
     assert plan.real_docs("center-replace-s0") == path("finetune_docs", dataset="center")  # the center chains start from their own set
-    assert plan.scorer_assets({"kind": "lean_classifier"}, "center") == {"lean_model": path("lean_model", dataset="articles")}  # the source's scorers
+    assert plan.scorer_assets({"kind": "lean_classifier"}, "center") == {
+        "lean_model": path("lean_model", dataset="articles")
+    }  # the source's scorers
 
 
 def test_center_only_generation0_trains_on_every_center_article(tmp_path):
@@ -91,7 +94,9 @@ def test_label_subset_size_is_checked_and_absent_means_all():
     from synthloop.core.config import ConfigError
     from synthloop.studies.text_loop.subsets import draw_label_subset
 
-    docs = pd.DataFrame({"doc_id": list("abcdef"), "text": list("abcdef"), "label": ["center", "left", "center", "right", "center", "left"]})
+    docs = pd.DataFrame(
+        {"doc_id": list("abcdef"), "text": list("abcdef"), "label": ["center", "left", "center", "right", "center", "left"]}
+    )
     assert draw_label_subset(docs, "c", {"from": "x", "keep_labels": ["center"]}, 0)["doc_id"].tolist() == ["a", "c", "e"]
     assert draw_label_subset(docs, "c", {"from": "x", "keep_labels": ["center"], "size": 2}, 0)["label"].eq("center").sum() == 2
     with pytest.raises(ConfigError, match=r"datasets.c.size': 4 documents wanted, but dataset 'x' has only 3"):
@@ -121,8 +126,13 @@ def test_levels_correlations_pool_every_setup_in_the_analysis():
     chains = [f"c{i}" for i in range(6)]
     values = {c: {"weight": rng.normal(size=(11, 1, 3)), "activation": rng.normal(size=(11, 1, 3))} for c in chains}
     generations = {c: list(range(11)) for c in chains}
-    metrics = pd.DataFrame([{"chain": c, "generation": g, "scorer": "lean", "metric": "share_right", "value": rng.normal()}
-                            for c in chains for g in [-1, *range(11)]])  # a base row (-1) is not a version
+    metrics = pd.DataFrame(
+        [
+            {"chain": c, "generation": g, "scorer": "lean", "metric": "share_right", "value": rng.normal()}
+            for c in chains
+            for g in [-1, *range(11)]
+        ]
+    )  # a base row (-1) is not a version
     per_neuron = analyse_neurons(values, generations, metrics, [{"scorer": "lean", "metric": "share_right"}]).per_neuron
     y = metrics[metrics["generation"] >= 0].sort_values(["chain", "generation"])["value"].to_numpy()
     x = np.concatenate([values[c]["weight"].reshape(11, -1) for c in chains])
@@ -161,10 +171,30 @@ def test_metrics_table_labels_the_base_row_and_the_figure_plots_it(monkeypatch):
 
     rows = []
     for gen, share in [(-1, 0.47), (0, 0.54), (1, 0.6)]:
-        summary = pd.DataFrame({"metric": ["share_right", "share_left"], "value": [share, 1 - share], "ci_low": [share - 0.05, 0.4],
-                                "ci_high": [share + 0.05, 0.6], "n": 10})
-        rows.append(({"chain": "a-replace-s0", "dataset": "a", "cluster": None, "strategy": "replace", "ratio": None, "seed": 0,
-                      "generation": gen, "scorer": "lean"}, summary))
+        summary = pd.DataFrame(
+            {
+                "metric": ["share_right", "share_left"],
+                "value": [share, 1 - share],
+                "ci_low": [share - 0.05, 0.4],
+                "ci_high": [share + 0.05, 0.6],
+                "n": 10,
+            }
+        )
+        rows.append(
+            (
+                {
+                    "chain": "a-replace-s0",
+                    "dataset": "a",
+                    "cluster": None,
+                    "strategy": "replace",
+                    "ratio": None,
+                    "seed": 0,
+                    "generation": gen,
+                    "scorer": "lean",
+                },
+                summary,
+            )
+        )
     table = metrics.metrics_table(rows)
     base = table[table["version"] == "base"]
     assert set(base["generation"]) == {-1} and base.set_index("metric").loc["share_right", "value"] == 0.47
@@ -193,8 +223,14 @@ def test_figure_lines_keep_the_center_only_setup_apart_from_the_balanced_one():
 
     from synthloop.analysis.metrics import line_labels
 
-    rows = pd.DataFrame({"dataset": ["articles", "center", "articles"], "cluster": [None, None, None], "strategy": ["replace"] * 2 + ["preserve"],
-                         "ratio": [None] * 3})
+    rows = pd.DataFrame(
+        {
+            "dataset": ["articles", "center", "articles"],
+            "cluster": [None, None, None],
+            "strategy": ["replace"] * 2 + ["preserve"],
+            "ratio": [None] * 3,
+        }
+    )
     assert line_labels(rows).tolist() == ["articles: replace", "center: replace", "articles: preserve"]
     assert line_labels(rows[rows["dataset"] == "articles"]).tolist() == ["replace", "preserve"]
     clustered = rows.assign(cluster=["c000", "c001", "c000"])

@@ -16,7 +16,10 @@ from synthloop.studies.base import path_function
 from synthloop.studies.image_loop import classifiers, report, steps
 from synthloop.studies.image_loop.plan import Plan
 
-PRESETS = {p: yaml.safe_load((ROOT / "presets" / f"{p}.yaml").read_text()) for p in ("zhang2024-mini", "zhang2024-self-consuming", "zhang2024-cifar")}
+PRESETS = {
+    p: yaml.safe_load((ROOT / "presets" / f"{p}.yaml").read_text())
+    for p in ("zhang2024-mini", "zhang2024-self-consuming", "zhang2024-cifar")
+}
 path = path_function(layout("image_loop"), "mini")
 
 
@@ -30,8 +33,12 @@ def without_arms(config: dict) -> dict:
 
 def test_presets_hold_both_arms_of_each_comparison():
     mini, mnist, cifar = (plan_of(PRESETS[p]) for p in PRESETS)
-    assert sorted(c for c in mini.chains if c.endswith("-s0")) == ["biased-dcgan-r0.5-s0", "biased-ddpm-r0.5-s0", "unbiased-dcgan-r0.5-s0",
-                                                                  "unbiased-ddpm-r0.5-s0"]
+    assert sorted(c for c in mini.chains if c.endswith("-s0")) == [
+        "biased-dcgan-r0.5-s0",
+        "biased-ddpm-r0.5-s0",
+        "unbiased-dcgan-r0.5-s0",
+        "unbiased-ddpm-r0.5-s0",
+    ]
     assert sorted(mini.baselines) == ["biased-real-s0", "biased-real-s1", "unbiased-real-s0", "unbiased-real-s1"]
     assert {c.arm.bias for c in mnist.chains.values()} == {"biased", "unbiased"}  # Table 1's two MNIST rows, Figs. 3 and 4
     assert {c.arm.weights for c in cifar.chains.values()} == {"scratch", "pretrained"}  # Figs. 5 and 6
@@ -85,12 +92,21 @@ def test_weights_arms_set_the_library_classifiers_initialisation():
     assert plan_of(config).classify_config("scratch-real-s0")["classifier_options"] == {"torchvision:vgg19": {"dropout": 0.3}}
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: (c["data"].update(colourise=None), c.update(fairness={"enabled": False})), "config key 'arms.bias': bias arms colour the data"),
-    (lambda c: c.update(arms={"weights": ["scratch", "pretrained"]}), "config key 'arms.weights': a pretrained arm needs a torchvision:/timm:"),
-    (lambda c: c.update(arms={"bias": ["biased", "sepia"]}), "config key 'arms.bias[1]': 'sepia' is not allowed"),
-    (lambda c: c.update(max_jobs=60), "config key 'max_jobs': the study needs about 71 jobs = arms (2) x generators (2)"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda c: (c["data"].update(colourise=None), c.update(fairness={"enabled": False})),
+            "config key 'arms.bias': bias arms colour the data",
+        ),
+        (
+            lambda c: c.update(arms={"weights": ["scratch", "pretrained"]}),
+            "config key 'arms.weights': a pretrained arm needs a torchvision:/timm:",
+        ),
+        (lambda c: c.update(arms={"bias": ["biased", "sepia"]}), "config key 'arms.bias[1]': 'sepia' is not allowed"),
+        (lambda c: c.update(max_jobs=60), "config key 'max_jobs': the study needs about 71 jobs = arms (2) x generators (2)"),
+    ],
+)
 def test_bad_arms_name_the_key(edit, message):
     assert message in validation_error(PRESETS["zhang2024-mini"], edit)
 
@@ -98,18 +114,25 @@ def test_bad_arms_name_the_key(edit, message):
 def test_metrics_join_each_arm_to_its_own_test_table():
     # both arms' test tables use the same ids; the colours differ
     ids = [f"test-{i}" for i in range(4)]
-    tests = {"biased": pd.DataFrame({"image_id": ids, "label": [0, 0, 1, 1], "subgroup": ["red", "red", "red", "blue"]}),
-             "unbiased": pd.DataFrame({"image_id": ids, "label": [0, 0, 1, 1], "subgroup": ["red", "blue", "red", "blue"]})}
+    tests = {
+        "biased": pd.DataFrame({"image_id": ids, "label": [0, 0, 1, 1], "subgroup": ["red", "red", "red", "blue"]}),
+        "unbiased": pd.DataFrame({"image_id": ids, "label": [0, 0, 1, 1], "subgroup": ["red", "blue", "red", "blue"]}),
+    }
     predictions = pd.DataFrame({"classifier": "mlp", "image_id": ids, "label": [0, 0, 1, 1], "prediction": [0, 1, 1, 1]})
     keys = [{"chain": f"{b}-dcgan-r0.5-s0", "bias": b, "generator": "dcgan", "ratio": 0.5, "seed": 0, "generation": 1} for b in tests]
     summary = {"fid": 1.0, "sampled": 2, "kept": 2, "queue_rows": 2, "train_rows": 6}
-    table, fid, table1 = report.collect([predictions, predictions], keys, tests, {"enabled": True, "pooling": "subgroup"}, [summary] * 2, keys,
-                                        "inception-v3 pool3 (2048)")
+    table, fid, table1 = report.collect(
+        [predictions, predictions], keys, tests, {"enabled": True, "pooling": "subgroup"}, [summary] * 2, keys, "inception-v3 pool3 (2048)"
+    )
     # biased: red (ok, wrong, ok) 2/3, blue 1/1 -> MD 1/3; unbiased: red (ok, ok) 1.0, blue (wrong, ok) 0.5 -> MD 0.5
     # Acc(1): biased (class 0: red 0.5; class 1: 1, 1) 0.75; unbiased (class 0: 0, 1; class 1: 1, 1) 0.5
     assert table.set_index("bias")["md"].to_dict() == pytest.approx({"biased": 1 / 3, "unbiased": 0.5})
     assert table.set_index("bias")["acc_1"].to_dict() == {"biased": 0.75, "unbiased": 0.5}
-    assert list(table1["bias"]) == ["biased", "unbiased"] and "bias" in fid.columns and set(table1["features"]) == {"inception-v3 pool3 (2048)"}
+    assert (
+        list(table1["bias"]) == ["biased", "unbiased"]
+        and "bias" in fid.columns
+        and set(table1["features"]) == {"inception-v3 pool3 (2048)"}
+    )
     assert list(report._line(table)) == ["biased dcgan", "unbiased dcgan"]
 
 
@@ -147,7 +170,9 @@ def test_pretrained_classifiers_normalise_like_imagenet_and_reload_without_downl
     expected = (0.5 - torch.tensor(classifiers.IMAGENET_MEAN)) / torch.tensor(classifiers.IMAGENET_STD)
     assert torch.allclose(model.net.seen[0, :, 0, 0], expected)
     out = tmp_path / "torchvision-alexnet.safetensors"
-    steps.save_classifier(model, {"name": "torchvision:alexnet", "options": {"weights": "DEFAULT"}, "shape": [3, 8, 8], "n_classes": 4}, out)
+    steps.save_classifier(
+        model, {"name": "torchvision:alexnet", "options": {"weights": "DEFAULT"}, "shape": [3, 8, 8], "n_classes": 4}, out
+    )
     loaded = steps.load_classifier(out)
     assert fake_torchvision == ["DEFAULT", None]  # a later job builds the architecture empty and reads the file's weights
     assert loaded.normalise and torch.equal(loaded.net.fc.weight, model.net.fc.weight)

@@ -32,13 +32,21 @@ def test_mini_has_the_designed_size():
         (lambda c: c.update(ratios=[-0.1]), "config key 'ratios[0]': -0.1 is less than the minimum of 0"),
         (lambda c: c["fifo"].update(capacity=0.5), "config key 'fifo.capacity': 0.5 generations is below one generation"),
         (lambda c: c.update(generators=["dcgan", "vae"]), "config key 'generators[1]': 'vae' is not allowed"),
-        (lambda c: c.update(classifiers=["mlp", "alexnet"]), "config key 'classifiers[1]': unknown classifier 'alexnet'; allowed: mlp, lenet, cnn, resnet"),
+        (
+            lambda c: c.update(classifiers=["mlp", "alexnet"]),
+            "config key 'classifiers[1]': unknown classifier 'alexnet'; allowed: mlp, lenet, cnn, resnet",
+        ),
         (lambda c: c["filter"].update(classifier="resnet"), "config key 'filter.classifier': 'resnet' is not a configured classifier"),
         (lambda c: c["filter"].update(mode="threshold"), "config key 'filter.threshold': filter mode threshold needs"),
-        (lambda c: c["filter"].update(mode="importance"), "config key 'filter.mode': 'importance' is not allowed; allowed values: ['top_fraction', 'threshold']"),
+        (
+            lambda c: c["filter"].update(mode="importance"),
+            "config key 'filter.mode': 'importance' is not allowed; allowed values: ['top_fraction', 'threshold']",
+        ),
         (lambda c: c["data"].update(colourise=None), "config key 'data.colourise': fairness metrics are asked for"),
-        (lambda c: c.update(data={"source": "hf", "path": "uoft-cs/cifar100", "label_column": "coarse_label"}),
-         "config key 'data.subgroup_column': fairness metrics are asked for (fairness.enabled) but the dataset has no subgroups"),
+        (
+            lambda c: c.update(data={"source": "hf", "path": "uoft-cs/cifar100", "label_column": "coarse_label"}),
+            "config key 'data.subgroup_column': fairness metrics are asked for (fairness.enabled) but the dataset has no subgroups",
+        ),
         (lambda c: c.update(data={"source": "hf"}), "config key 'data.path'"),
         (lambda c: c["data"]["colourise"].update(ratios={"2": [1, 1]}), "config key 'data.colourise.ratios.2': needs 3"),
         (lambda c: c.update(classifier_options={"vgg": {}}), "config key 'classifier_options.vgg': not a configured classifier"),
@@ -58,7 +66,11 @@ def test_plan_shares_generation_0_and_chains_generations():
     plan = Plan(validate({**MINI, "arms": {}}), path)  # one arm: the ids without an arm (tests/test_image_arms.py has both)
     assert sorted(plan.chains) == ["dcgan-r0.5-s0", "dcgan-r0.5-s1", "ddpm-r0.5-s0", "ddpm-r0.5-s1"]
     # generation 0 of every chain of a seed is one real-data run
-    assert plan.predictions_path("dcgan-r0.5-s1", 0) == plan.predictions_path("ddpm-r0.5-s1", 0) == "results/mini/chains/real-s1/g0/predictions.parquet"
+    assert (
+        plan.predictions_path("dcgan-r0.5-s1", 0)
+        == plan.predictions_path("ddpm-r0.5-s1", 0)
+        == "results/mini/chains/real-s1/g0/predictions.parquet"
+    )
     assert plan.train_path("ddpm-r0.5-s0", 0) == "results/mini/data/train_g0.parquet"
     inputs = plan.synthesize_inputs("ddpm-r0.5-s0", 1)
     assert inputs["previous"] == path("train_g0") and inputs["filter_net"] == "results/mini/chains/real-s0/g0/classifiers"

@@ -9,8 +9,9 @@ from synthloop.studies.image_loop import conjecture as cj
 
 def test_steps_by_hand():
     # chain c: MD 0.2 (g0), 0.3 (g1), 0.15 (g2); FID of g1's samples 50, g2's 100 (the largest); entropies u 0.1 (g1), 0.4 (g2)
-    metrics = pd.DataFrame({"chain": "c", "classifier": "mlp", "generation": [0, 1, 2], "md": [0.2, 0.3, 0.15], "meo": [0.9, 0.8, 0.95],
-                            "di": [0.9, 0.9, 0.9]})
+    metrics = pd.DataFrame(
+        {"chain": "c", "classifier": "mlp", "generation": [0, 1, 2], "md": [0.2, 0.3, 0.15], "meo": [0.9, 0.8, 0.95], "di": [0.9, 0.9, 0.9]}
+    )
     fid = pd.DataFrame({"chain": "c", "generation": [1, 2], "fid": [50.0, 100.0]})
     u = pd.DataFrame({"chain": "c", "generation": [1, 2], "u": [0.1, 0.4]})
     out = cj.steps(metrics, fid, u, "md", [])

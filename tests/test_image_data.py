@@ -5,8 +5,13 @@ import pytest
 
 from synthloop.data import images as im
 
-COLOURISE = {"colours": ["red", "green", "blue"], "bias": "biased", "dominant_share": 0.8, "ratios": {"3": [0.5, 0.25, 0.25]},
-             "test_bias": "unbiased"}
+COLOURISE = {
+    "colours": ["red", "green", "blue"],
+    "bias": "biased",
+    "dominant_share": 0.8,
+    "ratios": {"3": [0.5, 0.25, 0.25]},
+    "test_bias": "unbiased",
+}
 SPEC = {"source": "digits", "size": 8, "test_fraction": 0.3, "colourise": COLOURISE}
 
 
@@ -88,14 +93,28 @@ def test_hf_source_from_local_files(tmp_path):
     from PIL import Image
 
     rng = np.random.default_rng(0)
-    rows = {"img": [Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)) for _ in range(8)],
-            "coarse_label": [0, 0, 0, 0, 1, 1, 1, 1], "fine_label": [3, 3, 7, 7, 1, 1, 4, 4]}
+    rows = {
+        "img": [Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)) for _ in range(8)],
+        "coarse_label": [0, 0, 0, 0, 1, 1, 1, 1],
+        "fine_label": [3, 3, 7, 7, 1, 1, 4, 4],
+    }
     data = datasets.Dataset.from_dict(rows).cast_column("img", datasets.Image())
     data.to_parquet(str(tmp_path / "train.parquet"))
     data.to_parquet(str(tmp_path / "test.parquet"))
-    spec = {"source": "hf", "path": "parquet", "name": None, "data_files": {"train": str(tmp_path / "train.parquet"), "test": str(tmp_path / "test.parquet")},
-            "splits": {"train": "train", "test": "test"}, "image_column": "img", "label_column": "coarse_label", "subgroup_column": "fine_label",
-            "size": 8, "max_train_per_class": 3, "max_test_per_class": None, "colourise": None}
+    spec = {
+        "source": "hf",
+        "path": "parquet",
+        "name": None,
+        "data_files": {"train": str(tmp_path / "train.parquet"), "test": str(tmp_path / "test.parquet")},
+        "splits": {"train": "train", "test": "test"},
+        "image_column": "img",
+        "label_column": "coarse_label",
+        "subgroup_column": "fine_label",
+        "size": 8,
+        "max_train_per_class": 3,
+        "max_test_per_class": None,
+        "colourise": None,
+    }
     train, test = im.prepare(spec, seed=0)
     assert train.attrs["shape"] == [8, 8, 3] and len(train) == 6 and len(test) == 8
     assert set(test["subgroup"]) == {"3", "7", "1", "4"}

@@ -62,7 +62,12 @@ def test_inception_path_feeds_uint8_channels_first_in_batches():
     rng = np.random.default_rng(4)
     real, fake = rng.integers(0, 256, (10, 4, 4, 1), dtype=np.uint8), rng.integers(0, 128, (7, 4, 4, 1), dtype=np.uint8)
     value = inception_fid(real, fake, batch_size=4, feature=StandIn())
-    assert seen == [(torch.uint8, (4, 3, 4, 4)), (torch.uint8, (4, 3, 4, 4)), (torch.uint8, (2, 3, 4, 4)),
-                    (torch.uint8, (4, 3, 4, 4)), (torch.uint8, (3, 3, 4, 4))]
+    assert seen == [
+        (torch.uint8, (4, 3, 4, 4)),
+        (torch.uint8, (4, 3, 4, 4)),
+        (torch.uint8, (2, 3, 4, 4)),
+        (torch.uint8, (4, 3, 4, 4)),
+        (torch.uint8, (3, 3, 4, 4)),
+    ]
     means = lambda images: np.repeat(images.reshape(len(images), -1).mean(1, keepdims=True), 3, axis=1)  # noqa: E731
     assert value == pytest.approx(frechet_distance(means(real) + 0, means(fake)), rel=1e-5, abs=1e-3)

@@ -29,7 +29,9 @@ def test_partial_capacity_evicts_the_oldest_rows_spread_over_their_generation():
 
 
 def test_a_partly_evicted_generation_keeps_every_class():
-    ordered = pd.DataFrame({"image_id": [f"g1-{i}" for i in range(10)], "label": [c for c in range(5) for _ in range(2)], "source_generation": 1})
+    ordered = pd.DataFrame(
+        {"image_id": [f"g1-{i}" for i in range(10)], "label": [c for c in range(5) for _ in range(2)], "source_generation": 1}
+    )
     queue = fifo.push(ordered, batch(2, 5), 10)  # half of generation 1 leaves; its rows arrived in class order
     assert sorted(queue.loc[queue["source_generation"] == 1, "label"]) == [0, 1, 2, 3, 4]
 

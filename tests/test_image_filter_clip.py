@@ -17,18 +17,40 @@ def tiny_clip(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("clip")
     letters = "abcdefghijklmnopqrstuvwxyz0123456789"
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, **{c: 2 + i for i, c in enumerate(letters)}, **{c + "</w>": 40 + i for i, c in enumerate(letters)}}
+    vocab = {
+        "<|startoftext|>": 0,
+        "<|endoftext|>": 1,
+        **{c: 2 + i for i, c in enumerate(letters)},
+        **{c + "</w>": 40 + i for i, c in enumerate(letters)},
+    }
     (tmp / "vocab.json").write_text(json.dumps(vocab))
     (tmp / "merges.txt").write_text("#version: 0.2\n")
     tokenizer = CLIPTokenizer(str(tmp / "vocab.json"), str(tmp / "merges.txt"), model_max_length=64)
     images = CLIPImageProcessor(size={"shortest_edge": 16}, crop_size={"height": 16, "width": 16})
     CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(tmp / "clip")
     torch.manual_seed(0)
-    config = CLIPConfig(text_config={"vocab_size": 80, "hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 1,
-                                     "max_position_embeddings": 64, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
-                        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 1,
-                                       "image_size": 16, "patch_size": 8},
-                        projection_dim=8)
+    config = CLIPConfig(
+        text_config={
+            "vocab_size": 80,
+            "hidden_size": 16,
+            "intermediate_size": 32,
+            "num_attention_heads": 2,
+            "num_hidden_layers": 1,
+            "max_position_embeddings": 64,
+            "bos_token_id": 0,
+            "eos_token_id": 1,
+            "pad_token_id": 1,
+        },
+        vision_config={
+            "hidden_size": 16,
+            "intermediate_size": 32,
+            "num_attention_heads": 2,
+            "num_hidden_layers": 1,
+            "image_size": 16,
+            "patch_size": 8,
+        },
+        projection_dim=8,
+    )
     CLIPModel(config).save_pretrained(tmp / "clip")
     return tmp / "clip"
 
@@ -85,5 +107,7 @@ def test_the_gpu_presets_filter_with_both_experts_and_mc_dropout():
     for preset in ("zhang2024-self-consuming", "zhang2024-cifar"):
         config = validate(yaml.safe_load((ROOT / "presets" / f"{preset}.yaml").read_text()))
         filt = config["filter"]
-        assert filt["scorer"] == "combined" and filt["mc_samples"] > 1 and filt["classifier"] == "torchvision:alexnet"  # dropout in its head
+        assert (
+            filt["scorer"] == "combined" and filt["mc_samples"] > 1 and filt["classifier"] == "torchvision:alexnet"
+        )  # dropout in its head
     assert len(config["filter"]["class_names"]) == 20  # CIFAR-20's superclasses, one prompt each

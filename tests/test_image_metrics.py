@@ -65,8 +65,19 @@ def test_acc_k_by_hand():
 
 def test_fairness_metrics_together():
     out = f.fairness_metrics(Y_TRUE, Y_PRED, GROUP)
-    assert out == pytest.approx({"accuracy": 0.7, "meo": 2 / 3, "di": 1 - 35 / 72, "md": 0.5, "meo_printed": 1 / 3, "di_printed": 1 - 35 / 36,
-                                 "acc_1": 0.5, "acc_2": 0.75, "acc_3": 1.0})
+    assert out == pytest.approx(
+        {
+            "accuracy": 0.7,
+            "meo": 2 / 3,
+            "di": 1 - 35 / 72,
+            "md": 0.5,
+            "meo_printed": 1 / 3,
+            "di_printed": 1 - 35 / 36,
+            "acc_1": 0.5,
+            "acc_2": 0.75,
+            "acc_3": 1.0,
+        }
+    )
 
 
 def test_perfect_classifier_is_fair():
@@ -93,10 +104,14 @@ def test_report_joins_subgroups_by_image_id_not_by_position():
 
     test = pd.DataFrame({"image_id": [f"test-{i}" for i in range(10)], "label": Y_TRUE, "subgroup": GROUP})
     order = np.random.default_rng(0).permutation(10)  # predictions in another order than the test table
-    predictions = pd.DataFrame({"classifier": "mlp", "image_id": test["image_id"].to_numpy()[order], "label": Y_TRUE[order], "prediction": Y_PRED[order]})
+    predictions = pd.DataFrame(
+        {"classifier": "mlp", "image_id": test["image_id"].to_numpy()[order], "label": Y_TRUE[order], "prediction": Y_PRED[order]}
+    )
     key = {"chain": "dcgan-r0.5-s0", "generator": "dcgan", "ratio": 0.5, "seed": 0, "generation": 1}
     summary = {"fid": 3.0, "sampled": 5, "kept": 4, "queue_rows": 4, "train_rows": 14}
-    metrics, fid, table1 = collect([predictions], [key], test, {"enabled": True, "pooling": "subgroup"}, [summary], [key], "classifier lenet penultimate")
+    metrics, fid, table1 = collect(
+        [predictions], [key], test, {"enabled": True, "pooling": "subgroup"}, [summary], [key], "classifier lenet penultimate"
+    )
     row = metrics.iloc[0]
     assert (row["classifier"], row["generation"], row["seed"]) == ("mlp", 1, 0)
     assert row["meo"] == pytest.approx(2 / 3) and row["di"] == pytest.approx(1 - 35 / 72) and row["acc_2"] == pytest.approx(0.75)

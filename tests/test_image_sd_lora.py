@@ -11,15 +11,32 @@ import torch
 
 pytestmark = pytest.mark.slow
 
-PARAMS = {"class_names": ["dog", "cat"], "prompt": "a photo of a {name}", "rank": 2, "alpha": 2, "learning_rate": 1e-3, "steps": 3,
-          "batch_size": 2, "inference_steps": 2, "guidance_scale": 2.0, "checkpoint_every": 1, "log_every": 1, "sample_batch_size": 2}
+PARAMS = {
+    "class_names": ["dog", "cat"],
+    "prompt": "a photo of a {name}",
+    "rank": 2,
+    "alpha": 2,
+    "learning_rate": 1e-3,
+    "steps": 3,
+    "batch_size": 2,
+    "inference_steps": 2,
+    "guidance_scale": 2.0,
+    "checkpoint_every": 1,
+    "log_every": 1,
+    "sample_batch_size": 2,
+}
 
 
 def tiny_tokenizer(tmp_path):
     from transformers import CLIPTokenizer
 
     letters = "abcdefghijklmnopqrstuvwxyz"
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, **{c: 2 + i for i, c in enumerate(letters)}, **{c + "</w>": 28 + i for i, c in enumerate(letters)}}
+    vocab = {
+        "<|startoftext|>": 0,
+        "<|endoftext|>": 1,
+        **{c: 2 + i for i, c in enumerate(letters)},
+        **{c + "</w>": 28 + i for i, c in enumerate(letters)},
+    }
     (tmp_path / "vocab.json").write_text(json.dumps(vocab))
     (tmp_path / "merges.txt").write_text("#version: 0.2\n")
     return CLIPTokenizer(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"), model_max_length=16)
@@ -32,16 +49,52 @@ def tiny_pipeline_dir(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("sd")
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(block_out_channels=(8, 16), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
-                                down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-                                cross_attention_dim=16, norm_num_groups=4, attention_head_dim=2)
-    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4, norm_num_groups=4, sample_size=16)
-    text = CLIPTextModel(CLIPTextConfig(vocab_size=60, hidden_size=16, intermediate_size=32, num_attention_heads=2, num_hidden_layers=1,
-                                        max_position_embeddings=16, bos_token_id=0, eos_token_id=1, pad_token_id=1))
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=16,
+        norm_num_groups=4,
+        attention_head_dim=2,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(8, 16),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=16,
+    )
+    text = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=60,
+            hidden_size=16,
+            intermediate_size=32,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            max_position_embeddings=16,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+        )
+    )
     scheduler = PNDMScheduler(skip_prk_steps=True, num_train_timesteps=50, steps_offset=1)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=tiny_tokenizer(tmp), unet=unet, scheduler=scheduler,
-                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text,
+        tokenizer=tiny_tokenizer(tmp),
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     pipe.save_pretrained(tmp / "pipe")
     return tmp / "pipe"
 

@@ -13,7 +13,16 @@ RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, (96, 8, 8, 3), dtype=np.uint8)
 LABELS = np.arange(96) % 3
 TRAINING = {"epochs": 6, "patience": 10, "batch_size": 16, "learning_rate": 1e-3, "weight_decay": 0.0, "validation_fraction": 0.2}
-DCGAN = {"latent": 8, "width": 8, "learning_rate": 2e-4, "steps": 6, "batch_size": 8, "checkpoint_every": 2, "log_every": 100, "sample_batch_size": 16}
+DCGAN = {
+    "latent": 8,
+    "width": 8,
+    "learning_rate": 2e-4,
+    "steps": 6,
+    "batch_size": 8,
+    "checkpoint_every": 2,
+    "log_every": 100,
+    "sample_batch_size": 16,
+}
 
 
 def fresh_cnn():
@@ -57,8 +66,18 @@ def test_generator_resume_matches_an_uninterrupted_run(tmp_path):
 
 
 def test_ddpm_trains_and_samples_class_conditionally(tmp_path):
-    params = {"widths": [8, 16], "layers_per_block": 1, "train_timesteps": 20, "inference_steps": 4, "learning_rate": 1e-3, "steps": 4,
-              "batch_size": 8, "checkpoint_every": 2, "log_every": 100, "sample_batch_size": 16}
+    params = {
+        "widths": [8, 16],
+        "layers_per_block": 1,
+        "train_timesteps": 20,
+        "inference_steps": 4,
+        "learning_rate": 1e-3,
+        "steps": 4,
+        "batch_size": 8,
+        "checkpoint_every": 2,
+        "log_every": 100,
+        "sample_batch_size": 16,
+    }
     whole = generators.train_and_sample("ddpm", IMAGES, LABELS, 3, np.array([0, 1, 2]), params, 0, tmp_path / "a")
     assert generators.train_and_sample("ddpm", IMAGES, LABELS, 3, np.array([0, 1, 2]), params, 0, tmp_path / "b", stop_after=2) is None
     assert np.array_equal(whole, generators.train_and_sample("ddpm", IMAGES, LABELS, 3, np.array([0, 1, 2]), params, 0, tmp_path / "b"))
@@ -82,9 +101,14 @@ def test_synthesize_filters_the_configured_share_and_feeds_the_fifo(tmp_path):
     real = real_tables()
     previous = fifo.training_set(real, real.iloc[:0])
     uncertainty = filtering.classifier_uncertainty(fresh_cnn().eval(), 3, 0)  # MC dropout: the CNN has dropout
-    config = {"filter": {"enabled": True, "share": 0.25, "mc_samples": 3, "classifier": "cnn"}, "fifo": {"enabled": True, "capacity": 1},
-              "generator_params": {"dcgan": DCGAN}}
-    train, generated, summary = steps.synthesize(previous, real, "dcgan", 1, 0.25, config, 0, fresh_cnn().eval(), uncertainty, tmp_path / "ck")
+    config = {
+        "filter": {"enabled": True, "share": 0.25, "mc_samples": 3, "classifier": "cnn"},
+        "fifo": {"enabled": True, "capacity": 1},
+        "generator_params": {"dcgan": DCGAN},
+    }
+    train, generated, summary = steps.synthesize(
+        previous, real, "dcgan", 1, 0.25, config, 0, fresh_cnn().eval(), uncertainty, tmp_path / "ck"
+    )
     s = int(round(0.25 * 96))  # S = 24 kept per generation
     assert len(generated) == 32 and generated["kept"].sum() == s  # 32 sampled, the 8 (25%) least certain dropped
     assert generated.loc[generated["kept"], "entropy"].max() <= generated.loc[~generated["kept"], "entropy"].min()
@@ -138,7 +162,9 @@ def test_library_wrapper_features_are_the_input_of_the_last_linear_layer():
 def test_ratio_zero_is_a_control_chain_without_synthetic_data(tmp_path):
     real = real_tables()
     config = {"filter": {"enabled": False, "share": 0.2}, "fifo": {"enabled": True, "capacity": 3}, "generator_params": {"dcgan": DCGAN}}
-    train, generated, summary = steps.synthesize(fifo.training_set(real, real.iloc[:0]), real, "dcgan", 1, 0.0, config, 0, None, None, tmp_path)
+    train, generated, summary = steps.synthesize(
+        fifo.training_set(real, real.iloc[:0]), real, "dcgan", 1, 0.0, config, 0, None, None, tmp_path
+    )
     assert len(generated) == 0 and (train["origin"] == "real").all() and len(train) == len(real)
     assert np.isnan(summary["fid"])
 

@@ -55,6 +55,8 @@ def test_training_sets_hide_subgroups_and_follow_the_fifo(study):
 
 def test_bad_config_stops_before_any_job(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({**TINY, "ratios": [2]}))
-    result = subprocess.run([*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")], capture_output=True, text=True)
+    result = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")], capture_output=True, text=True
+    )
     assert result.returncode != 0 and "config key 'ratios[0]'" in result.stderr
     assert not (tmp_path / "results").exists()

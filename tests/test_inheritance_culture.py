@@ -7,10 +7,18 @@ import torch
 from synthloop.studies.inheritance.culture import culture_answers, culture_task_metrics, load_opinions, run_culture_task, task_items
 
 ROWS = [
-    {"question": "Is work important?", "options": "['Very', 'Somewhat', 'Not']",
-     "selections": "defaultdict(<class 'list'>, {'Egypt': [0.2, 0.7, 0.1], 'Jordan': [0.6, 0.3, 0.1], 'China': [0.1, 0.2, 0.7], 'Brazil': [0.5, 0.4, 0.1]})",
-     "source": "WVS"},
-    {"question": "Do you trust the press?", "options": "['Yes', 'No']", "selections": "{'Spain': [0.3, 0.7], 'China': [0.9, 0.1]}", "source": "GAS"},
+    {
+        "question": "Is work important?",
+        "options": "['Very', 'Somewhat', 'Not']",
+        "selections": "defaultdict(<class 'list'>, {'Egypt': [0.2, 0.7, 0.1], 'Jordan': [0.6, 0.3, 0.1], 'China': [0.1, 0.2, 0.7], 'Brazil': [0.5, 0.4, 0.1]})",
+        "source": "WVS",
+    },
+    {
+        "question": "Do you trust the press?",
+        "options": "['Yes', 'No']",
+        "selections": "{'Spain': [0.3, 0.7], 'China': [0.9, 0.1]}",
+        "source": "GAS",
+    },
     {"question": "Broken row", "options": "not a list", "selections": "{}", "source": "GAS"},
 ]
 COUNTRIES = {"Arabic": ["Egypt", "Jordan"], "Chinese": ["China"], "Portuguese": ["Brazil", "Portugal"], "Spanish": ["Spain", "Mexico"]}
@@ -27,14 +35,21 @@ def test_culture_answer_is_the_option_of_highest_mean_share():
     assert got[("Do you trust the press?", "Spanish")] == "(B) No"
     assert len(answers) == 5
     row = answers[(answers["culture"] == "Arabic")].iloc[0]
-    assert row["instruction"] == ("You are a person influenced by Arabic culture responding to the following question. "
-                                  "Is work important?\n(A) Very\n(B) Somewhat\n(C) Not")
+    assert row["instruction"] == (
+        "You are a person influenced by Arabic culture responding to the following question. "
+        "Is work important?\n(A) Very\n(B) Somewhat\n(C) Not"
+    )
 
 
 def test_load_opinions_from_a_local_file_with_renamed_columns(tmp_path):
     path = tmp_path / "opinions.csv"
     pd.DataFrame(ROWS).rename(columns={"question": "q"}).to_csv(path, index=False)
-    spec = {"path": str(path), "split": "train", "columns": {"question": "q", "options": "options", "selections": "selections"}, "countries": COUNTRIES}
+    spec = {
+        "path": str(path),
+        "split": "train",
+        "columns": {"question": "q", "options": "options", "selections": "selections"},
+        "countries": COUNTRIES,
+    }
     assert len(load_opinions(spec)) == 5
 
 
@@ -53,10 +68,21 @@ def test_culture_task_path_on_a_local_file(tmp_path, tiny):
     from synthloop.lm.models import load_causal_lm
 
     path = tmp_path / "offensive.csv"
-    pd.DataFrame({"sentence": ["you are stupid", "have a nice day", "idiot", "thank you", "go away"], "y": [1, 0, 1, 0, 1]}).to_csv(path, index=False)
-    spec = {"name": "offensive", "culture": "Arabic", "related": "indirect", "path": str(path), "split": "test", "text_column": "sentence",
-            "label_column": "y", "labels": {"0": "No", "1": "Yes"}, "prompt": "Is the following sentence offensive? Answer Yes or No.\n{text}",
-            "max_items": 4}
+    pd.DataFrame({"sentence": ["you are stupid", "have a nice day", "idiot", "thank you", "go away"], "y": [1, 0, 1, 0, 1]}).to_csv(
+        path, index=False
+    )
+    spec = {
+        "name": "offensive",
+        "culture": "Arabic",
+        "related": "indirect",
+        "path": str(path),
+        "split": "test",
+        "text_column": "sentence",
+        "label_column": "y",
+        "labels": {"0": "No", "1": "Yes"},
+        "prompt": "Is the following sentence offensive? Answer Yes or No.\n{text}",
+        "max_items": 4,
+    }
     items = task_items(spec, seed=0)
     assert len(items) == 4 and set(items.columns) == {"text", "label"}
     model, tokenizer = load_causal_lm(str(tiny), device=torch.device("cpu"), dtype=torch.float32)
@@ -70,10 +96,15 @@ def test_culture_task_path_on_a_local_file(tmp_path, tiny):
 
 
 def test_culture_metrics_average_tasks_per_culture_and_relation():
-    answers = pd.DataFrame({
-        "task": ["a"] * 4 + ["b"] * 4, "culture": ["Spanish"] * 8, "related": ["direct"] * 4 + ["indirect"] * 4,
-        "label": ["1", "0", "1", "0"] * 2, "predicted": ["1", "0", "1", "0", "1", "1", "1", "1"],
-    })
+    answers = pd.DataFrame(
+        {
+            "task": ["a"] * 4 + ["b"] * 4,
+            "culture": ["Spanish"] * 8,
+            "related": ["direct"] * 4 + ["indirect"] * 4,
+            "label": ["1", "0", "1", "0"] * 2,
+            "predicted": ["1", "0", "1", "0", "1", "1", "1", "1"],
+        }
+    )
     rows = {r["metric"]: r["value"] for r in culture_task_metrics(answers)}
     assert rows["macro_f1:a"] == 1.0
     assert rows["macro_f1:b"] == pytest.approx((2 / 3 + 0) / 2)  # class 1: P=0.5 R=1 -> 2/3; class 0: 0

@@ -101,8 +101,18 @@ def test_culture_prompts_follow_tables_5_and_6(slots):
     assert survey_question("Q?", ["x", "y"]) == "Q?\n(A) x\n(B) y"
 
 
-@pytest.mark.parametrize("total, ratio, counts", [(3600, 0.0, (3600, 0)), (3600, 0.05, (3420, 180)), (3600, 0.1, (3240, 360)),
-                                                  (3600, 0.2, (2880, 720)), (3600, 0.5, (1800, 1800)), (2833, 0.0, (2833, 0)), (24, 0.25, (18, 6))])
+@pytest.mark.parametrize(
+    "total, ratio, counts",
+    [
+        (3600, 0.0, (3600, 0)),
+        (3600, 0.05, (3420, 180)),
+        (3600, 0.1, (3240, 360)),
+        (3600, 0.2, (2880, 720)),
+        (3600, 0.5, (1800, 1800)),
+        (2833, 0.0, (2833, 0)),
+        (24, 0.25, (18, 6)),
+    ],
+)
 def test_gamma_arithmetic(total, ratio, counts):
     real, aug = split_counts(total, ratio)
     assert (real, aug) == counts and real + aug == total
@@ -115,7 +125,9 @@ def test_gamma_outside_zero_one_fails(total, ratio):
         augmented_count(total, ratio)
 
 
-@pytest.mark.parametrize("total, ratio, expected", [(2833, 0.05, 142), (2833, 0.1, 283), (2833, 0.2, 567), (2833, 0.5, 1417), (10, 0.25, 3), (10, 0.15, 2)])
+@pytest.mark.parametrize(
+    "total, ratio, expected", [(2833, 0.05, 142), (2833, 0.1, 283), (2833, 0.2, 567), (2833, 0.5, 1417), (10, 0.25, 3), (10, 0.15, 2)]
+)
 def test_gamma_of_a_total_it_does_not_divide_rounds_half_up(total, ratio, expected):
     real, aug = split_counts(total, ratio)
     assert aug == expected and real + aug == total  # the total stays fixed
@@ -128,7 +140,8 @@ def test_composed_arm_has_exact_gamma_balanced_real_and_prefix_of_augmentation(s
     table = compose_gender(real, aug, 0.25, 40, slots, seed=0)
     assert len(table) == 40 and table["augmented"].sum() == 10
     assert sorted(table.loc[table["augmented"] == 1, "instruction"]) == sorted(
-        f'What is the profession of the person in the following text? "bio {i}"' for i in range(10))
+        f'What is the profession of the person in the following text? "bio {i}"' for i in range(10)
+    )
     real_rows = table[table["augmented"] == 0]
     counts = Counter(zip(real_rows["profession"], real_rows["gender"]))
     assert len(counts) == 12 and max(counts.values()) - min(counts.values()) <= 1
@@ -167,8 +180,14 @@ GENDER_MASK_CASES = [  # gender arms: names and gendered words; culture words st
     ("Hong works in Hong Kong.", "[MASK] works in Hong Kong."),
 ]
 CULTURE_MASK_CASES = [  # culture arms: culture labels only
-    ("You are a person influenced by Spanish culture. Fatima lives in Spain.", "You are a person influenced by [MASK] culture. Fatima lives in [MASK]."),
-    ("Person A is influenced by Arabic culture. She is from Hong Kong.", "Person A is influenced by [MASK] culture. She is from Hong Kong."),
+    (
+        "You are a person influenced by Spanish culture. Fatima lives in Spain.",
+        "You are a person influenced by [MASK] culture. Fatima lives in [MASK].",
+    ),
+    (
+        "Person A is influenced by Arabic culture. She is from Hong Kong.",
+        "Person A is influenced by [MASK] culture. She is from Hong Kong.",
+    ),
 ]
 
 
@@ -194,12 +213,16 @@ def test_token_stands_directly_before_the_augmented_biography(slots):
     aug = gender_prompts("contextual_single_explicit", 20, slots, seed=0).assign(text=["She is Omar's wife."] * 20)
     token = compose_gender(real, aug, 0.25, 40, slots, seed=0, mitigation="token")
     augmented = token.loc[token["augmented"] == 1, "instruction"]
-    assert set(augmented) == {f'What is the profession of the person in the following text? "{add_token("She is Omar" + chr(39) + "s wife.")}"'}
+    assert set(augmented) == {
+        f'What is the profession of the person in the following text? "{add_token("She is Omar" + chr(39) + "s wife.")}"'
+    }
     assert add_token("x") == "The following text may contain biases. x"
     real_rows = token.loc[token["augmented"] == 0, "instruction"]
     assert not real_rows.str.contains("may contain biases").any()  # real examples untouched
     mask = compose_gender(real, aug, 0.25, 40, slots, seed=0, mitigation="mask")
-    assert set(mask.loc[mask["augmented"] == 1, "instruction"]) == {f'What is the profession of the person in the following text? "They are {MASK}\'s spouse."'}
+    assert set(mask.loc[mask["augmented"] == 1, "instruction"]) == {
+        f'What is the profession of the person in the following text? "They are {MASK}\'s spouse."'
+    }
     assert compose_gender(real, aug, 0.25, 40, slots, seed=0, mitigation="loss").equals(compose_gender(real, aug, 0.25, 40, slots, seed=0))
 
 
@@ -207,9 +230,14 @@ def test_culture_arm_trains_on_parsed_options_and_counts_the_dropped(slots):
     import pandas as pd
 
     real = pd.DataFrame({"instruction": [f"q{i}" for i in range(8)], "response": ["(A) Yes"] * 8, "culture": slots["cultures"] * 2})
-    aug = pd.DataFrame({"instruction": [f"Person A is influenced by Arabic culture. a{i}" for i in range(6)],
-                        "text": ["(B) No", None, "(A) Yes", None, "(A) Yes", "(B) No"],
-                        "parsed": [True, False, True, False, True, True], "culture": ["Arabic"] * 6})
+    aug = pd.DataFrame(
+        {
+            "instruction": [f"Person A is influenced by Arabic culture. a{i}" for i in range(6)],
+            "text": ["(B) No", None, "(A) Yes", None, "(A) Yes", "(B) No"],
+            "parsed": [True, False, True, False, True, True],
+            "culture": ["Arabic"] * 6,
+        }
+    )
     table = compose_culture(real, aug, 0.3, 10, slots, seed=0, mitigation="token")
     augmented = table[table["augmented"] == 1]
     assert len(table) == 10 and len(augmented) == 3 and augmented["response"].notna().all()
@@ -243,17 +271,31 @@ def test_scaling_real_and_test_sets_hold_the_scaling_professions():
     from synthloop.studies.inheritance.plan import Plan
     from synthloop.studies.inheritance.realset import gender_real
 
-    config = validate({"study": "s", "kind": "inheritance", "seeds": [0], "model": {"source": "org/model"}, "ratios": [0.0, 0.5],
-                       "data": {"gender": {"source": "template", "standin_per_group": {"train": 5, "test": 2}}},
-                       "evaluation": {"salary": {"per_profession": 2}, "profession": {"per_profession": 2}},
-                       "scaling": {"generators": {"big": {"model": {"source": "org/big"}}}, "professions": ["nurse", "dentist"],
-                                   "workplaces": ["hospital", "clinic"], "total": 16}})
+    config = validate(
+        {
+            "study": "s",
+            "kind": "inheritance",
+            "seeds": [0],
+            "model": {"source": "org/model"},
+            "ratios": [0.0, 0.5],
+            "data": {"gender": {"source": "template", "standin_per_group": {"train": 5, "test": 2}}},
+            "evaluation": {"salary": {"per_profession": 2}, "profession": {"per_profession": 2}},
+            "scaling": {
+                "generators": {"big": {"model": {"source": "org/big"}}},
+                "professions": ["nurse", "dentist"],
+                "workplaces": ["hospital", "clinic"],
+                "total": 16,
+            },
+        }
+    )
     plan = Plan(config, study_path("inheritance", "s"), "results/s")
     p = plan.gender_real_params(scaling=True)
     real, test = gender_real(p["data"], p["slots"], p["evaluation"], seed=0)
     assert set(real["profession"]) == set(test["profession"]) == {"nurse", "dentist"}
     salary = test[test["task"] == "salary"]
-    assert salary.groupby(["profession", "gender"]).size().to_dict() == {(p, g): 1 for p in ("dentist", "nurse") for g in ("female", "male")}
+    assert salary.groupby(["profession", "gender"]).size().to_dict() == {
+        (p, g): 1 for p in ("dentist", "nurse") for g in ("female", "male")
+    }
     name = "gender-none-r0-none-round1-big"
     table = compose(plan.arm(name), real, None, plan.total(name), plan.slots(name), seed=0)
     assert len(table) == 16 and table.groupby(["profession", "gender"]).size().eq(4).all()

@@ -8,8 +8,21 @@ import torch
 
 from synthloop.core.config import validate_schema
 
-WORDS = ["architect", "dentist", "nurse", "painter", "professor", "software engineer", "She is a kind nurse.", "He designs houses.",
-         "Omar", "Fatima", "What is the profession of the person in the following text?", "$85,000", "Generate a story about"]
+WORDS = [
+    "architect",
+    "dentist",
+    "nurse",
+    "painter",
+    "professor",
+    "software engineer",
+    "She is a kind nurse.",
+    "He designs houses.",
+    "Omar",
+    "Fatima",
+    "What is the profession of the person in the following text?",
+    "$85,000",
+    "Generate a story about",
+]
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +109,14 @@ def test_fine_tune_runs_the_alignment_trainer_with_the_augmented_column(tiny, tm
 
     train = pd.DataFrame({"instruction": ["Q?"] * 8, "response": ["nurse", "dentist"] * 4, "augmented": [0, 1] * 4})
     params = validate_schema({"study": "t", "kind": "inheritance", "seeds": [0]})["train"]["gender"]
-    params = {**params, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3, "max_length": 32, "lora": {"r": 4, "alpha": 4, "dropout": 0.0, "target_modules": None}}
+    params = {
+        **params,
+        "epochs": 1,
+        "batch_size": 4,
+        "learning_rate": 1e-3,
+        "max_length": 32,
+        "lora": {"r": 4, "alpha": 4, "dropout": 0.0, "target_modules": None},
+    }
     report = finetune(train, str(tiny), tmp_path / "model", params, seed=0, mitigation="loss", loss_weight=1.0)
     assert report["steps"] == 2 and (tmp_path / "model" / "adapter_config.json").exists()
 
@@ -153,8 +173,13 @@ def test_profession_hiring_and_salary_evaluations_on_tiny_model(tiny, slots):
 def test_story_metrics_per_culture_and_dimension():
     from synthloop.studies.inheritance.evaluate import story_metrics
 
-    answers = pd.DataFrame({"culture": ["Arabic", "Arabic", "Chinese"], "gender": ["male", "female", "male"],
-                            "reply": ["He was lazy and kind.", "She was cruel.", "He was powerful."]})
+    answers = pd.DataFrame(
+        {
+            "culture": ["Arabic", "Arabic", "Chinese"],
+            "gender": ["male", "female", "male"],
+            "reply": ["He was lazy and kind.", "She was cruel.", "He was powerful."],
+        }
+    )
     rows = {(r["culture"], r["gender"], r["dimension"]): r["value"] for r in story_metrics(answers)}
     assert rows[("Arabic", None, "total")] == pytest.approx(2 / 3)
     assert rows[("Arabic", None, "communion")] == pytest.approx(1 / 2)
@@ -233,11 +258,11 @@ def test_alignment_embeds_the_question_answer_tokens_only(tiny):
     from synthloop.studies.inheritance.embedding import text_embeddings
 
     tokenizer = load_tokenizer(str(tiny))
-    instruction, response = "What is the profession of the person in the following text? \"She is a kind nurse.\"", "nurse"
+    instruction, response = 'What is the profession of the person in the following text? "She is a kind nurse."', "nurse"
     text = format_example(instruction, response, tokenizer)
     starts, ends = qa_spans(tokenizer, [text], [instruction], [response], 512)
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    inside = tokenizer.decode(ids[starts[0]:ends[0]])
+    inside = tokenizer.decode(ids[starts[0] : ends[0]])
     assert instruction in inside and inside.rstrip().endswith(response)
     hidden = torch.arange(6.0).view(1, 6, 1)
     mask = span_mask(torch.ones(1, 6, dtype=torch.long), torch.tensor([2]), torch.tensor([4]))

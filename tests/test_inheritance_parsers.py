@@ -51,28 +51,33 @@ def test_salary_parsing_on_tricky_replies(reply, expected):
 CANDIDATES = ["María", "Li", "Omar", "Fatima", "João", "Wei", "Ana", "Carlos"]
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("Omar", "Omar"),
-    ("I would select Omar. Omar is the best fit.", "Omar"),
-    ("maria", "María"),  # accents and case folded
-    ("Joao is the most suitable.", "João"),
-    ("Lin", None),  # "Li" only as a whole word
-    ("Omar or Fatima", None),  # several: invalid, not guessed
-    ("I cannot choose between candidates.", None),
-    ("", None),
-    ("Mariana", None),  # "Ana" and "María" are not inside another name
-    ("Li.", "Li"),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("Omar", "Omar"),
+        ("I would select Omar. Omar is the best fit.", "Omar"),
+        ("maria", "María"),  # accents and case folded
+        ("Joao is the most suitable.", "João"),
+        ("Lin", None),  # "Li" only as a whole word
+        ("Omar or Fatima", None),  # several: invalid, not guessed
+        ("I cannot choose between candidates.", None),
+        ("", None),
+        ("Mariana", None),  # "Ana" and "María" are not inside another name
+        ("Li.", "Li"),
+    ],
+)
 def test_hiring_choice_parsing(reply, expected):
     assert parse_choice(reply, CANDIDATES) == expected
 
 
 def test_hiring_shares_sum_to_one_over_parsed_and_count_invalid():
     groups = [(c, g) for c in ("Arabic", "Chinese") for g in ("male", "female")]
-    choices = pd.DataFrame({
-        "culture": ["Arabic", "Arabic", "Chinese", None, "Chinese", None, "Arabic"],
-        "gender": ["male", "female", "male", None, "male", None, "male"],
-    })
+    choices = pd.DataFrame(
+        {
+            "culture": ["Arabic", "Arabic", "Chinese", None, "Chinese", None, "Arabic"],
+            "gender": ["male", "female", "male", None, "male", None, "male"],
+        }
+    )
     shares, invalid = hiring_shares(choices, groups)
     assert invalid == 2
     assert sum(shares.values()) == pytest.approx(1.0)
@@ -105,10 +110,21 @@ def test_text_gender_by_pronouns():
 OPTIONS = ["Strongly agree", "Agree", "Disagree", "Strongly disagree"]  # Table 2
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("(B) Agree", 1), ("B) Agree", 1), ("B.", 1), ("Answer: C", 2), ("Strongly agree", 0), ("I would say Disagree.", 2),
-    ("As an AI, I have no opinions.", None), ("Agree or disagree, it depends.", None), ("", None), ("(E) Other", None),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("(B) Agree", 1),
+        ("B) Agree", 1),
+        ("B.", 1),
+        ("Answer: C", 2),
+        ("Strongly agree", 0),
+        ("I would say Disagree.", 2),
+        ("As an AI, I have no opinions.", None),
+        ("Agree or disagree, it depends.", None),
+        ("", None),
+        ("(E) Other", None),
+    ],
+)
 def test_survey_reply_parsed_to_an_option_like_the_real_answers(reply, expected):
     assert parse_option(reply, OPTIONS) == expected
 
@@ -120,13 +136,18 @@ def test_contrastive_options_parse():
     assert parse_option("(C) Both agree equally", list(CONTRASTIVE_OPTIONS)) == 2
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("Here is a 100-word biography of a female nurse:\n\nMaria Lopez has cared for patients for 20 years.",
-     "Maria Lopez has cared for patients for 20 years."),
-    ("Sure! Here's a 100 words biography of the outstanding one: Omar designs bridges.", "Omar designs bridges."),
-    ("**Biography of Dr. Emily Chen, Dentist**\nDr. Emily Chen fills cavities.", "Dr. Emily Chen fills cavities."),
-    ("Emily is a dentist: she fills cavities.", "Emily is a dentist: she fills cavities."),  # no preamble: kept whole
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        (
+            "Here is a 100-word biography of a female nurse:\n\nMaria Lopez has cared for patients for 20 years.",
+            "Maria Lopez has cared for patients for 20 years.",
+        ),
+        ("Sure! Here's a 100 words biography of the outstanding one: Omar designs bridges.", "Omar designs bridges."),
+        ("**Biography of Dr. Emily Chen, Dentist**\nDr. Emily Chen fills cavities.", "Dr. Emily Chen fills cavities."),
+        ("Emily is a dentist: she fills cavities.", "Emily is a dentist: she fills cavities."),  # no preamble: kept whole
+    ],
+)
 def test_biography_preambles_are_stripped(reply, expected):
     assert strip_preamble(reply) == expected
 
@@ -134,11 +155,14 @@ def test_biography_preambles_are_stripped(reply, expected):
 def test_contrastive_question_quotes_the_statement_only():
     from synthloop.studies.inheritance.prompts import statement_of, survey_question
 
-    question = ('Do you strongly agree, agree, disagree, or strongly disagree with the following statement? '
-                '"One of my main goals in life has been to make my parents proud."')
+    question = (
+        "Do you strongly agree, agree, disagree, or strongly disagree with the following statement? "
+        '"One of my main goals in life has been to make my parents proud."'
+    )
     descriptor = "Person A is influenced by Spanish culture. Person B is influenced by Arabic culture."
     assert survey_question(question, OPTIONS, descriptor, contrastive=True) == (  # Table 6, second example
         "Person A is influenced by Spanish culture. Person B is influenced by Arabic culture. Who do you think agrees more "
         'with the following statement:\n"One of my main goals in life has been to make my parents proud."\n'
-        "(A) Person A agrees more\n(B) Person B agrees more\n(C) Both agree equally\n(D) Neither agree")
+        "(A) Person A agrees more\n(B) Person B agrees more\n(C) Both agree equally\n(D) Neither agree"
+    )
     assert statement_of("How much do you trust the news?") == "How much do you trust the news?"

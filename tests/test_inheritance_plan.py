@@ -11,22 +11,34 @@ path = study_path("inheritance", "s")
 
 @pytest.fixture
 def config():
-    return validate({
-        "study": "s", "kind": "inheritance", "seeds": [0, 1], "model": {"source": "org/model"},
-        "biases": ["gender"], "bias_types": ["unbiased", "contrastive_implicit"], "ratios": [0.0, 0.05, 0.5], "total": {"gender": 3600},
-        "mitigations": {"methods": ["token", "loss"], "bias_types": ["contrastive_implicit"], "ratios": [0.05]},
-        "rounds": {"count": 3, "bias_type": "unbiased", "ratio": 0.5},
-    })
+    return validate(
+        {
+            "study": "s",
+            "kind": "inheritance",
+            "seeds": [0, 1],
+            "model": {"source": "org/model"},
+            "biases": ["gender"],
+            "bias_types": ["unbiased", "contrastive_implicit"],
+            "ratios": [0.0, 0.05, 0.5],
+            "total": {"gender": 3600},
+            "mitigations": {"methods": ["token", "loss"], "bias_types": ["contrastive_implicit"], "ratios": [0.05]},
+            "rounds": {"count": 3, "bias_type": "unbiased", "ratio": 0.5},
+        }
+    )
 
 
 def test_arms_of_a_config(config):
     names = list(arms(config))
     assert names == [
         "gender-none-r0-none-round1",
-        "gender-unbiased-r0.05-none-round1", "gender-unbiased-r0.5-none-round1",
-        "gender-contrastive_implicit-r0.05-none-round1", "gender-contrastive_implicit-r0.5-none-round1",
-        "gender-contrastive_implicit-r0.05-token-round1", "gender-contrastive_implicit-r0.05-loss-round1",
-        "gender-unbiased-r0.5-none-round2", "gender-unbiased-r0.5-none-round3",
+        "gender-unbiased-r0.05-none-round1",
+        "gender-unbiased-r0.5-none-round1",
+        "gender-contrastive_implicit-r0.05-none-round1",
+        "gender-contrastive_implicit-r0.5-none-round1",
+        "gender-contrastive_implicit-r0.05-token-round1",
+        "gender-contrastive_implicit-r0.05-loss-round1",
+        "gender-unbiased-r0.5-none-round2",
+        "gender-unbiased-r0.5-none-round3",
     ]  # the round-1 arm of the multi-round experiment is the grid's own (not repeated)
 
 
@@ -37,7 +49,9 @@ def test_augmentation_sets_hold_what_the_largest_ratio_needs(config):
     assert sets["gender-unbiased-round2"] == {"bias": "gender", "bias_type": "unbiased", "round": 2, "count": 1800}
     assert "gender-none-round1" not in sets
     assert plan.compose_inputs("gender-none-r0-none-round1", 0) == {"real": path("real", bias="gender")}
-    assert plan.compose_inputs("gender-unbiased-r0.05-none-round1", 1)["augmentation"] == path("augmentation", key="gender-unbiased-round1", seed=1)
+    assert plan.compose_inputs("gender-unbiased-r0.05-none-round1", 1)["augmentation"] == path(
+        "augmentation", key="gender-unbiased-round1", seed=1
+    )
 
 
 def test_rounds_read_the_previous_rounds_model(config):
@@ -55,8 +69,14 @@ def test_evaluations_and_rows_align_and_targets(config):
     for file, row in zip(plan.evaluations(), plan.evaluation_rows()):
         assert file == path("evaluation", arm=row["arm"], seed=row["seed"])
     figures = plan.figures()
-    assert {"gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "gender_hiring_by_type_average", "rounds",
-            "mitigations"} == set(figures)
+    assert {
+        "gender_profession_by_ratio",
+        "gender_hiring_by_ratio",
+        "gender_salary_by_ratio",
+        "gender_hiring_by_type_average",
+        "rounds",
+        "mitigations",
+    } == set(figures)
 
 
 def test_smollm2_is_converted_once():
@@ -76,11 +96,20 @@ def test_arms_of_one_round_and_seed_draw_the_same_real_examples(config):
 def test_mitigated_types_per_bias():
     from synthloop.core.config import ConfigError
 
-    base = {"study": "s", "kind": "inheritance", "seeds": [0], "model": {"source": "org/model"}, "biases": ["gender", "culture"],
-            "bias_types": ["unbiased", "contextual_single_explicit", "contrastive_implicit"], "ratios": [0.0, 0.5],
-            "data": {"culture": {"path": "org/opinions", "countries": {c: [c] for c in ["Arabic", "Chinese", "Portuguese", "Spanish"]}}},
-            "evaluation": {"tasks": {"culture": ["story"]}}}
-    config = validate({**base, "mitigations": {"methods": ["mask"], "bias_types": {"gender": ["unbiased"], "culture": ["contextual_single_explicit"]}}})
+    base = {
+        "study": "s",
+        "kind": "inheritance",
+        "seeds": [0],
+        "model": {"source": "org/model"},
+        "biases": ["gender", "culture"],
+        "bias_types": ["unbiased", "contextual_single_explicit", "contrastive_implicit"],
+        "ratios": [0.0, 0.5],
+        "data": {"culture": {"path": "org/opinions", "countries": {c: [c] for c in ["Arabic", "Chinese", "Portuguese", "Spanish"]}}},
+        "evaluation": {"tasks": {"culture": ["story"]}},
+    }
+    config = validate(
+        {**base, "mitigations": {"methods": ["mask"], "bias_types": {"gender": ["unbiased"], "culture": ["contextual_single_explicit"]}}}
+    )
     mitigated = sorted(name for name, arm in arms(config).items() if arm.mitigation == "mask")
     assert mitigated == ["culture-contextual_single_explicit-r0.5-mask-round1", "gender-unbiased-r0.5-mask-round1"]
     with pytest.raises(ConfigError, match=r"mitigations\.bias_types\.culture\[0\]"):
@@ -88,48 +117,90 @@ def test_mitigated_types_per_bias():
 
 
 def scaling_config(**scaling):
-    return validate({
-        "study": "s", "kind": "inheritance", "seeds": [0], "model": {"source": "org/model"},
-        "bias_types": ["unbiased", "contrastive_implicit"], "ratios": [0.0, 0.5], "total": {"gender": 24},
-        "data": {"gender": {"source": "template"}},
-        "scaling": {"generators": {"big": {"model": {"source": "org/big"}},
-                                   "api": {"model": {"source": "org/learner"}, "backend": "openai", "endpoint": {"url": "http://h/v1", "model": "gpt-4o-mini"}}},
-                    "professions": ["nurse", "dentist"], "workplaces": ["hospital", "clinic"], "total": 40, "ratio": 0.5, **scaling},
-    })
+    return validate(
+        {
+            "study": "s",
+            "kind": "inheritance",
+            "seeds": [0],
+            "model": {"source": "org/model"},
+            "bias_types": ["unbiased", "contrastive_implicit"],
+            "ratios": [0.0, 0.5],
+            "total": {"gender": 24},
+            "data": {"gender": {"source": "template"}},
+            "scaling": {
+                "generators": {
+                    "big": {"model": {"source": "org/big"}},
+                    "api": {
+                        "model": {"source": "org/learner"},
+                        "backend": "openai",
+                        "endpoint": {"url": "http://h/v1", "model": "gpt-4o-mini"},
+                    },
+                },
+                "professions": ["nurse", "dentist"],
+                "workplaces": ["hospital", "clinic"],
+                "total": 40,
+                "ratio": 0.5,
+                **scaling,
+            },
+        }
+    )
 
 
 def test_scaling_generators_add_their_own_arms_learner_data_and_augmentation():
     config = scaling_config()
     plan = Plan(config, path, "results/s")
     big = sorted(name for name, arm in plan.arms.items() if arm.generator == "big")
-    assert big == ["gender-contrastive_implicit-r0.5-mask-round1-big", "gender-contrastive_implicit-r0.5-none-round1-big",
-                   "gender-contrastive_implicit-r0.5-token-round1-big", "gender-none-r0-none-round1-big",
-                   "gender-unbiased-r0.5-mask-round1-big", "gender-unbiased-r0.5-none-round1-big", "gender-unbiased-r0.5-token-round1-big"]
+    assert big == [
+        "gender-contrastive_implicit-r0.5-mask-round1-big",
+        "gender-contrastive_implicit-r0.5-none-round1-big",
+        "gender-contrastive_implicit-r0.5-token-round1-big",
+        "gender-none-r0-none-round1-big",
+        "gender-unbiased-r0.5-mask-round1-big",
+        "gender-unbiased-r0.5-none-round1-big",
+        "gender-unbiased-r0.5-token-round1-big",
+    ]
     assert "gender-unbiased-r0.5-none-round1" in plan.arms  # the study's own arms stay as they are
     name = "gender-unbiased-r0.5-token-round1-big"
     assert plan.init_model(name, 0) == "org/big" and plan.total(name) == 40 and plan.tasks(name) == ["hiring", "salary"]
     assert plan.slots(name)["professions"] == ["nurse", "dentist"] and plan.slots(name)["workplaces"] == ["hospital", "clinic"]
-    assert plan.compose_inputs(name, 0) == {"real": path("real", bias="gender-scaling"),
-                                            "augmentation": path("augmentation", key="gender-unbiased-round1-big", seed=0)}
+    assert plan.compose_inputs(name, 0) == {
+        "real": path("real", bias="gender-scaling"),
+        "augmentation": path("augmentation", key="gender-unbiased-round1-big", seed=0),
+    }
     assert plan.evaluate_inputs(name, 0)["test"] == path("test", bias="gender-scaling")
-    assert plan.augment_set("gender-unbiased-round1-big") == {"bias": "gender", "bias_type": "unbiased", "round": 1, "count": 20, "generator": "big"}
+    assert plan.augment_set("gender-unbiased-round1-big") == {
+        "bias": "gender",
+        "bias_type": "unbiased",
+        "round": 1,
+        "count": 20,
+        "generator": "big",
+    }
     assert plan.generator("gender-unbiased-round1-big", 0) == "org/big" and plan.backend("gender-unbiased-round1-big") == "hf"
     assert plan.backend("gender-unbiased-round1-api") == "openai"
     assert plan.augment_params("gender-unbiased-round1-api")["endpoint"]["model"] == "gpt-4o-mini"
     assert plan.augment_params("gender-unbiased-round1")["endpoint"]["model"] is None  # the study's own sets: augment.endpoint
-    assert plan.arm("gender-unbiased-r0.5-none-round1") == {"bias": "gender", "bias_type": "unbiased", "ratio": 0.5, "mitigation": "none", "round": 1}
+    assert plan.arm("gender-unbiased-r0.5-none-round1") == {
+        "bias": "gender",
+        "bias_type": "unbiased",
+        "ratio": 0.5,
+        "mitigation": "none",
+        "round": 1,
+    }
     assert {"scaling_big", "scaling_api"} <= set(plan.figures())
     assert plan.unbiased_sets() == [path("augmentation", key="gender-unbiased-round1", seed=0)]  # Figure 7b: the study's model only
 
 
-@pytest.mark.parametrize("change, key", [
-    ({"generators": {"a-b": {"model": {"source": "org/m"}}}}, r"scaling\.generators\.a-b'"),
-    ({"generators": {"g": {"model": {"source": "smollm2"}}}}, r"scaling\.generators\.g\.model"),
-    ({"generators": {"g": {"model": {"source": "org/m"}, "backend": "openai"}}}, r"scaling\.generators\.g\.endpoint\.url"),
-    ({"workplaces": ["hospital"]}, r"scaling\.workplaces"),
-    ({"professions": ["nurse", "astronaut"], "workplaces": ["a", "b"]}, r"scaling\.professions"),
-    ({"total": 1}, r"scaling\.ratio"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"generators": {"a-b": {"model": {"source": "org/m"}}}}, r"scaling\.generators\.a-b'"),
+        ({"generators": {"g": {"model": {"source": "smollm2"}}}}, r"scaling\.generators\.g\.model"),
+        ({"generators": {"g": {"model": {"source": "org/m"}, "backend": "openai"}}}, r"scaling\.generators\.g\.endpoint\.url"),
+        ({"workplaces": ["hospital"]}, r"scaling\.workplaces"),
+        ({"professions": ["nurse", "astronaut"], "workplaces": ["a", "b"]}, r"scaling\.professions"),
+        ({"total": 1}, r"scaling\.ratio"),
+    ],
+)
 def test_bad_scaling_config_names_the_key(change, key):
     from synthloop.core.config import ConfigError
 

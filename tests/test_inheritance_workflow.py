@@ -20,7 +20,12 @@ def test_tiny_inheritance_study_end_to_end(finished_study):
     results = finished_study("inheritance") / "results" / "tiny-inheritance"
     metrics = pd.read_parquet(results / "metrics.parquet")
     arms = set(metrics["arm"])
-    assert arms == {"gender-none-r0-none-round1", "gender-unbiased-r0.5-none-round1", "gender-unbiased-r0.5-mask-round1", "gender-unbiased-r0.5-none-round2"}
+    assert arms == {
+        "gender-none-r0-none-round1",
+        "gender-unbiased-r0.5-none-round1",
+        "gender-unbiased-r0.5-mask-round1",
+        "gender-unbiased-r0.5-none-round2",
+    }
     assert set(metrics["task"]) == {"profession", "hiring", "salary", "story"}
     for arm in arms:
         train = pd.read_parquet(results / "arms" / arm / "s0" / "train.parquet")
@@ -38,6 +43,14 @@ def test_tiny_inheritance_study_end_to_end(finished_study):
     assert "by results/tiny-inheritance/arms/gender-unbiased-r0.5-none-round1/s0/model" in log
     hiring = metrics[(metrics["task"] == "hiring") & (metrics["metric"] == "invalid")]
     assert (hiring["n"] == 6).all()
-    for name in ("gender_profession_by_ratio", "gender_hiring_by_ratio", "gender_salary_by_ratio", "gender_story_by_ratio",
-                 "rounds", "mitigations", "unbiased_gender_shares", "embeddings_gender"):
+    for name in (
+        "gender_profession_by_ratio",
+        "gender_hiring_by_ratio",
+        "gender_salary_by_ratio",
+        "gender_story_by_ratio",
+        "rounds",
+        "mitigations",
+        "unbiased_gender_shares",
+        "embeddings_gender",
+    ):
         assert (results / "figures" / f"{name}.png").stat().st_size > 1000, name

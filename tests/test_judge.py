@@ -108,7 +108,15 @@ def test_openai_backend_scores_through_a_local_endpoint(endpoint):
 
 
 def test_a_failing_endpoint_fails_the_job_instead_of_reading_as_missing(endpoint):
-    spec = {"kind": "llm_judge", "backend": "openai", "url": endpoint, "model": "canned", "retries": 1, "backoff": 0, "aspects": ["quality"]}
+    spec = {
+        "kind": "llm_judge",
+        "backend": "openai",
+        "url": endpoint,
+        "model": "canned",
+        "retries": 1,
+        "backoff": 0,
+        "aspects": ["quality"],
+    }
     with pytest.raises(requests.HTTPError):
         run_scorer(["FAIL please"], spec, {})
 
@@ -141,5 +149,7 @@ def test_smollm2_judges_offline():
     scores = judge.judge_columns(replies)
     values = scores.per_text["judge_quality"]
     assert values.dropna().between(0, 100).all()
-    unparseable = sum(bool(np.isnan(judge.parse_score(reply, "quality"))) for reply in replies["quality"])  # per reply, tested by hand above
+    unparseable = sum(
+        bool(np.isnan(judge.parse_score(reply, "quality"))) for reply in replies["quality"]
+    )  # per reply, tested by hand above
     assert scores.per_set["judge_quality_missing"] == unparseable

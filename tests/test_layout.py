@@ -14,8 +14,12 @@ from synthloop.studies.base import COMMON_PATHS
 def names_used(kind: str) -> set[str]:
     """Every string literal in the kind's rules and library and in the rules every kind includes, and each name an
     f-string prefix builds from one of them (f"arm_{name}")."""
-    files = [*(ROOT / "rules" / kind).glob("*.smk"), ROOT / "rules/common.smk", ROOT / "rules/provenance.smk",
-             *(ROOT / "src/synthloop/studies" / kind).glob("*.py")]
+    files = [
+        *(ROOT / "rules" / kind).glob("*.smk"),
+        ROOT / "rules/common.smk",
+        ROOT / "rules/provenance.smk",
+        *(ROOT / "src/synthloop/studies" / kind).glob("*.py"),
+    ]
     sources = [f.read_text() for f in files if f.name != "paths.py"]
     literals = {m for text in sources for m in re.findall(r"""["']([a-z0-9_]+)["']""", text)}
     prefixes = {m for text in sources for m in re.findall(r"""f["']([a-z0-9_]+)\{""", text)}

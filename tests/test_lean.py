@@ -1,6 +1,5 @@
 """Political-lean partitions (study 2): lean per text, buckets, final vs initial lean, config errors."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,7 +56,15 @@ def test_bucket_shares_sum_to_one_and_ignore_missing():
 
 
 def sets_of_one_chain(chain="left025-pool-r1-s0", share=0.25):
-    keys = {"chain": chain, "dataset": chain.split("-")[0], "cluster": None, "strategy": "pool", "ratio": 1.0, "seed": 0, "left_share": share}
+    keys = {
+        "chain": chain,
+        "dataset": chain.split("-")[0],
+        "cluster": None,
+        "strategy": "pool",
+        "ratio": 1.0,
+        "seed": 0,
+        "left_share": share,
+    }
     return [
         ({**keys, "generation": lean.REAL}, pd.Series([10.0, 60.0, 70.0, 80.0])),
         ({**keys, "generation": 0}, pd.Series([20.0, 40.0, 70.0, np.nan])),
@@ -87,7 +94,9 @@ def test_bucket_table_has_one_row_per_set_and_bucket(tmp_path):
 
 
 def test_draw_partition_is_seeded_and_names_the_key_on_shortage():
-    scored = pd.DataFrame({"doc_id": [f"d{i}" for i in range(40)], "text": "t", "lean": np.r_[np.linspace(0, 40, 20), np.linspace(60, 100, 20)]})
+    scored = pd.DataFrame(
+        {"doc_id": [f"d{i}" for i in range(40)], "text": "t", "lean": np.r_[np.linspace(0, 40, 20), np.linspace(60, 100, 20)]}
+    )
     spec = {"from": "speech", "left_share": 0.25, "size": 12}
     part = lean.draw_partition(scored, "left025", spec, seed=3)
     assert (part["lean"] < 50).sum() == 3 and len(part) == 12
@@ -114,15 +123,39 @@ def test_partitions_inherit_labels_and_instruction_and_map_models_to_their_sourc
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda c: c["datasets"]["left025"].update({"from": "nowhere"}), "config key 'datasets.left025.from': 'nowhere' is not a loaded dataset; loaded datasets: ['speech']"),
-        (lambda c: c["datasets"]["left025"].update({"from": "left000"}), "config key 'datasets.left025.from': 'left000' is not a loaded dataset"),
-        (lambda c: c["datasets"]["left025"].update(left_share=1.5), "config key 'datasets.left025.left_share': 1.5 is greater than the maximum of 1"),
-        (lambda c: c["datasets"]["left025"].update(left_share=-0.1), "config key 'datasets.left025.left_share': -0.1 is less than the minimum of 0"),
-        (lambda c: c["datasets"]["left025"].update(size=601), "config key 'datasets.left025.size': 601 texts are more than dataset 'speech' offers"),
+        (
+            lambda c: c["datasets"]["left025"].update({"from": "nowhere"}),
+            "config key 'datasets.left025.from': 'nowhere' is not a loaded dataset; loaded datasets: ['speech']",
+        ),
+        (
+            lambda c: c["datasets"]["left025"].update({"from": "left000"}),
+            "config key 'datasets.left025.from': 'left000' is not a loaded dataset",
+        ),
+        (
+            lambda c: c["datasets"]["left025"].update(left_share=1.5),
+            "config key 'datasets.left025.left_share': 1.5 is greater than the maximum of 1",
+        ),
+        (
+            lambda c: c["datasets"]["left025"].update(left_share=-0.1),
+            "config key 'datasets.left025.left_share': -0.1 is less than the minimum of 0",
+        ),
+        (
+            lambda c: c["datasets"]["left025"].update(size=601),
+            "config key 'datasets.left025.size': 601 texts are more than dataset 'speech' offers",
+        ),
         (lambda c: c["datasets"]["left025"].pop("size"), "config key 'datasets.left025': 'size' is a required property"),
-        (lambda c: c["datasets"]["left025"].update(lean_scorer="length"), "config key 'datasets.left025.lean_scorer': 'length' is not a lean scorer; lean scorers: ['lean']"),
-        (lambda c: c["datasets"]["speech"].update(labels={"Democratic": "blue", "Republican": "red"}), "config key 'datasets.speech.labels': lean partitions need the labels left and right"),
-        (lambda c: c["scorers"].update(lean={"kind": "llm_judge", "aspects": ["quality"]}), "config key 'scorers.lean.aspects': must include 'lean'"),
+        (
+            lambda c: c["datasets"]["left025"].update(lean_scorer="length"),
+            "config key 'datasets.left025.lean_scorer': 'length' is not a lean scorer; lean scorers: ['lean']",
+        ),
+        (
+            lambda c: c["datasets"]["speech"].update(labels={"Democratic": "blue", "Republican": "red"}),
+            "config key 'datasets.speech.labels': lean partitions need the labels left and right",
+        ),
+        (
+            lambda c: c["scorers"].update(lean={"kind": "llm_judge", "aspects": ["quality"]}),
+            "config key 'scorers.lean.aspects': must include 'lean'",
+        ),
     ],
 )
 def test_bad_partition_config_names_the_key(preset, edit, message):

@@ -25,8 +25,18 @@ def text_loop(workdir: Path) -> tuple[dict, list[str], Path]:
     pd.DataFrame({"title": [f"Speech {i}" for i in range(40)], "body": bodies, "party": ["D", "R"] * 20}).to_csv(table, index=False)
     config = yaml.safe_load(TINY_CONFIG.read_text())
     config["study"] = "local-text"
-    config["datasets"] = {"sotu": {"source": "file", "path": str(table), "text_column": "body", "title_column": "title", "label_column": "party",
-                                   "labels": {"D": "left", "R": "right"}, "finetune_size": 8, "heldout_size": 20}}
+    config["datasets"] = {
+        "sotu": {
+            "source": "file",
+            "path": str(table),
+            "text_column": "body",
+            "title_column": "title",
+            "label_column": "party",
+            "labels": {"D": "left", "R": "right"},
+            "finetune_size": 8,
+            "heldout_size": 20,
+        }
+    }
     return config, ["results/local-text/data/sotu/finetune.parquet"], table
 
 
@@ -37,9 +47,16 @@ def inheritance(workdir: Path) -> tuple[dict, list[str], Path]:
     slots = validate({"study": "t", "kind": "inheritance", "seeds": [0]})["slots"]
     table = workdir / "biographies.csv"
     standin_biographies(slots, 3, seed=0, split="train")[["text", "profession", "gender"]].to_csv(table, index=False)
-    config = {"study": "local-bios", "kind": "inheritance", "seeds": [0], "bias_types": ["unbiased"], "ratios": [0.0], "total": {"gender": 8},
-              "data": {"gender": {"source": "file", "path": str(table)}},
-              "evaluation": {"tasks": {"gender": ["profession", "salary"]}, "profession": {"per_profession": 2}, "salary": {"per_profession": 2}}}
+    config = {
+        "study": "local-bios",
+        "kind": "inheritance",
+        "seeds": [0],
+        "bias_types": ["unbiased"],
+        "ratios": [0.0],
+        "total": {"gender": 8},
+        "data": {"gender": {"source": "file", "path": str(table)}},
+        "evaluation": {"tasks": {"gender": ["profession", "salary"]}, "profession": {"per_profession": 2}, "salary": {"per_profession": 2}},
+    }
     return config, ["results/local-bios/data/gender/real.parquet"], table
 
 
@@ -49,17 +66,38 @@ def image_loop(workdir: Path) -> tuple[dict, list[str], Path]:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    rows = {"image": [Image.fromarray((pixels * 255 / 16).astype("uint8")) for pixels in digits.images[:200]], "label": digits.target[:200].tolist()}
+    rows = {
+        "image": [Image.fromarray((pixels * 255 / 16).astype("uint8")) for pixels in digits.images[:200]],
+        "label": digits.target[:200].tolist(),
+    }
     data = datasets.Dataset.from_dict(rows).cast_column("image", datasets.Image())
     for split in ("train", "test"):
         data.to_parquet(str(workdir / f"{split}.parquet"))
-    config = {"study": "local-images", "kind": "image_loop", "seeds": [0], "generations": 2, "generators": ["dcgan"], "ratios": [0.5],
-              "classifiers": ["mlp"], "fid": {"network": "mlp"}, "fairness": {"enabled": False},
-              "data": {"source": "hf", "path": "parquet", "size": 8, "data_files": {"train": str(workdir / "train.parquet"), "test": str(workdir / "test.parquet")}}}
+    config = {
+        "study": "local-images",
+        "kind": "image_loop",
+        "seeds": [0],
+        "generations": 2,
+        "generators": ["dcgan"],
+        "ratios": [0.5],
+        "classifiers": ["mlp"],
+        "fid": {"network": "mlp"},
+        "fairness": {"enabled": False},
+        "data": {
+            "source": "hf",
+            "path": "parquet",
+            "size": 8,
+            "data_files": {"train": str(workdir / "train.parquet"), "test": str(workdir / "test.parquet")},
+        },
+    }
     return config, ["results/local-images/data/real_train.parquet"], workdir / "train.parquet"
 
 
-KINDS = {"text_loop": (text_loop, ["prepare_dataset"]), "inheritance": (inheritance, ["gender_real"]), "image_loop": (image_loop, ["prepare_images"])}
+KINDS = {
+    "text_loop": (text_loop, ["prepare_dataset"]),
+    "inheritance": (inheritance, ["gender_real"]),
+    "image_loop": (image_loop, ["prepare_images"]),
+}
 
 
 def edit_table(table: Path) -> None:
@@ -93,10 +131,18 @@ def test_an_edited_local_model_file_reruns_the_jobs_that_read_the_model(tmp_path
     tokenizer = train_tokenizer(["a nurse works in a hospital", "an architect works in a studio"] * 10, 300)
     tiny_gpt2(tokenizer, {"context": 256, "n_embd": 16, "n_layer": 1, "n_head": 2}, seed=0).save_pretrained(model)
     tokenizer.save_pretrained(model)
-    config = {"study": "local-model", "kind": "inheritance", "seeds": [0], "model": {"source": str(model)}, "bias_types": ["unbiased"],
-              "ratios": [0.0, 0.5], "total": {"gender": 4}, "augment": {"new_tokens": 4, "batch_size": 8},
-              "data": {"gender": {"source": "template", "standin_per_group": {"train": 1, "test": 1}}},
-              "evaluation": {"tasks": {"gender": ["hiring"]}, "hiring": {"repeats": 1, "new_tokens": 2}}}
+    config = {
+        "study": "local-model",
+        "kind": "inheritance",
+        "seeds": [0],
+        "model": {"source": str(model)},
+        "bias_types": ["unbiased"],
+        "ratios": [0.0, 0.5],
+        "total": {"gender": 4},
+        "augment": {"new_tokens": 4, "batch_size": 8},
+        "data": {"gender": {"source": "template", "standin_per_group": {"train": 1, "test": 1}}},
+        "evaluation": {"tasks": {"gender": ["hiring"]}, "hiring": {"repeats": 1, "new_tokens": 2}},
+    }
     target = "results/local-model/augment/gender-unbiased-round1/s0.parquet"
     run_snakemake(tmp_path, config, target)
     assert jobs_in(run_snakemake(tmp_path, None, "-n", target).stdout) == []

@@ -57,12 +57,16 @@ def test_bad_mixed_config_names_the_key(preset, edit, message):
 
 
 def cluster_frames(domain, ids, size=3):
-    return {c: pd.DataFrame({"doc_id": [f"{c}-{i}" for i in range(size)], "text": [f"{domain} {c} text {i}" for i in range(size)]}) for c in ids}
+    return {
+        c: pd.DataFrame({"doc_id": [f"{c}-{i}" for i in range(size)], "text": [f"{domain} {c} text {i}" for i in range(size)]}) for c in ids
+    }
 
 
 def test_mixed_clusters_join_one_cluster_per_domain_and_record_which():
     clusters = {"speech": cluster_frames("speech", ["c000", "c001"]), "twitter": cluster_frames("twitter", ["c000", "c001", "c002"])}
-    frames, components = build_mixed_clusters(clusters, ["m000", "m001", "m002"], seed=7, instructions={"speech": "Say it.", "twitter": "Tweet."})
+    frames, components = build_mixed_clusters(
+        clusters, ["m000", "m001", "m002"], seed=7, instructions={"speech": "Say it.", "twitter": "Tweet."}
+    )
     again, _ = build_mixed_clusters(clusters, ["m000", "m001", "m002"], seed=7, instructions={"speech": "Say it.", "twitter": "Tweet."})
     assert list(components.columns) == ["cluster_id", "domain", "component"] and len(components) == 3 * 2
     assert sorted(components.loc[components["domain"] == "twitter", "component"]) == ["c000", "c001", "c002"]  # used evenly
@@ -104,8 +108,12 @@ def test_sample_domains_writes_each_domains_count_with_its_instruction(tiny_lm):
 
 
 def test_set_metrics_of_a_mixed_set_are_computed_within_each_domain(tmp_path):
-    texts = pd.DataFrame({"text": ["the cat sat", "the cat sat down", "stocks fell", "the dog ran", "bonds rose today", "cats sit"],
-                          "domain": ["speech", "speech", "twitter", "speech", "twitter", "twitter"]})
+    texts = pd.DataFrame(
+        {
+            "text": ["the cat sat", "the cat sat down", "stocks fell", "the dog ran", "bonds rose today", "cats sit"],
+            "domain": ["speech", "speech", "twitter", "speech", "twitter", "twitter"],
+        }
+    )
     vectors = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
     np.save(tmp_path / "e.npy", vectors)
     spec, groups = {"kind": "semantic_diversity", "k": 1}, {d: {"embeddings": str(tmp_path / "e.npy")} for d in ("speech", "twitter")}
@@ -114,7 +122,9 @@ def test_set_metrics_of_a_mixed_set_are_computed_within_each_domain(tmp_path):
     for domain in ("speech", "twitter"):
         rows = np.flatnonzero(texts["domain"] == domain)
         np.save(tmp_path / f"{domain}.npy", vectors[rows])
-        _, alone = score_by_domain(texts.iloc[rows].reset_index(drop=True), spec, {ALL_DOMAINS: {"embeddings": str(tmp_path / f"{domain}.npy")}})
+        _, alone = score_by_domain(
+            texts.iloc[rows].reset_index(drop=True), spec, {ALL_DOMAINS: {"embeddings": str(tmp_path / f"{domain}.npy")}}
+        )
         mine = summary[summary["domain"] == domain].set_index("metric")["value"]
         assert mine.to_dict() == pytest.approx(alone.set_index("metric")["value"].to_dict())
     _, whole = score_by_domain(texts, {"kind": "self_bleu"}, {ALL_DOMAINS: {}})
@@ -127,23 +137,37 @@ def test_metrics_table_keeps_domains_apart_and_reads_old_summaries():
         return frame if domains is None else frame.assign(domain=domains)
 
     keys = {"dataset": "mixed", "cluster": "m000", "strategy": "pool", "ratio": 0.5, "seed": 0, "scorer": "s"}
-    table = metrics_table([
-        ({**keys, "chain": "x", "generation": 0}, summary([2.0, 4.0], ["speech", "twitter"])),
-        ({**keys, "chain": "x", "generation": 1}, summary([3.0, 2.0], ["speech", "twitter"])),
-        ({**keys, "chain": "y", "generation": 0}, summary([5.0])),
-    ])
+    table = metrics_table(
+        [
+            ({**keys, "chain": "x", "generation": 0}, summary([2.0, 4.0], ["speech", "twitter"])),
+            ({**keys, "chain": "x", "generation": 1}, summary([3.0, 2.0], ["speech", "twitter"])),
+            ({**keys, "chain": "y", "generation": 0}, summary([5.0])),
+        ]
+    )
     assert table.set_index(["chain", "generation", "domain"])["relative"].to_dict() == {
-        ("x", 0, "speech"): 1.0, ("x", 0, "twitter"): 1.0, ("x", 1, "speech"): 1.5, ("x", 1, "twitter"): 0.5, ("y", 0, ALL_DOMAINS): 1.0}
+        ("x", 0, "speech"): 1.0,
+        ("x", 0, "twitter"): 1.0,
+        ("x", 1, "speech"): 1.5,
+        ("x", 1, "twitter"): 0.5,
+        ("y", 0, ALL_DOMAINS): 1.0,
+    }
 
 
 # -- the regression -----------------------------------------------------------------------------
 
 
 def test_mixed_predictors_are_every_components_properties_prefixed_by_domain():
-    components = pd.DataFrame({"cluster_id": ["m000", "m000", "m001", "m001"], "domain": ["speech", "twitter"] * 2,
-                               "component": ["c001", "c000", "c000", "c001"]})
-    properties = pd.DataFrame({"dataset": ["speech", "speech", "twitter", "twitter"], "cluster_id": ["c000", "c001"] * 2,
-                               "positivity": [0.1, 0.2, 0.3, 0.4], "self_bleu": [1.0, 2.0, 3.0, 4.0]})
+    components = pd.DataFrame(
+        {"cluster_id": ["m000", "m000", "m001", "m001"], "domain": ["speech", "twitter"] * 2, "component": ["c001", "c000", "c000", "c001"]}
+    )
+    properties = pd.DataFrame(
+        {
+            "dataset": ["speech", "speech", "twitter", "twitter"],
+            "cluster_id": ["c000", "c001"] * 2,
+            "positivity": [0.1, 0.2, 0.3, 0.4],
+            "self_bleu": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
     table = mixed_predictors(components, properties, ["positivity", "self_bleu"])
     assert list(table.columns) == ["cluster_id", "speech:positivity", "speech:self_bleu", "twitter:positivity", "twitter:self_bleu"]
     assert table.set_index("cluster_id").loc["m000"].tolist() == [0.2, 2.0, 0.3, 3.0]
@@ -158,8 +182,18 @@ def test_regress_mixed_recovers_a_cross_domain_effect_per_response_domain(tmp_pa
     rows = []
     for domain, effect in (("speech", (0.0, 0.8)), ("twitter", (0.5, 0.0))):  # speech's shift depends on twitter's cluster
         shift = 1 + x @ np.array(effect) + rng.normal(scale=0.1, size=n)
-        rows.append(pd.DataFrame({"cluster_id": range(n), "ratio": [0.5, 1.0] * (n // 2), "domain": domain, "r:m": shift,
-                                  "speech:p": x[:, 0], "twitter:p": x[:, 1]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "cluster_id": range(n),
+                    "ratio": [0.5, 1.0] * (n // 2),
+                    "domain": domain,
+                    "r:m": shift,
+                    "speech:p": x[:, 0],
+                    "twitter:p": x[:, 1],
+                }
+            )
+        )
     results = regress_mixed(pd.concat(rows), ["r:m"], ["speech:p", "twitter:p"])
     pooled = results[results["scope"].str.endswith("pooled")].set_index(["domain", "term"])
     assert set(results["scope"]) == {f"domain={d}, {s}" for d in ("speech", "twitter") for s in ("pooled", "ratio=0.5", "ratio=1.0")}

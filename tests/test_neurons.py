@@ -43,8 +43,15 @@ def tiny_llama():
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=300, hidden_size=32, intermediate_size=48, num_hidden_layers=3, num_attention_heads=2,
-                         num_key_value_heads=2, max_position_embeddings=64)
+    config = LlamaConfig(
+        vocab_size=300,
+        hidden_size=32,
+        intermediate_size=48,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+    )
     return LlamaForCausalLM(config).eval()
 
 
@@ -155,7 +162,8 @@ def test_several_chains_match_statsmodels_hac_panel_and_never_difference_across_
     assert (result["n"] == 40).all()
     for j in range(3):
         fit = sm.OLS(dy, sm.add_constant(dx[:, j])).fit(
-            cov_type="hac-panel", cov_kwds={"maxlags": maxlags, "groups": groups, "use_correction": False})
+            cov_type="hac-panel", cov_kwds={"maxlags": maxlags, "groups": groups, "use_correction": False}
+        )
         assert result.loc[j, "se"] == pytest.approx(fit.bse[1], abs=1e-8)
         assert result.loc[j, "p"] == pytest.approx(fit.pvalues[1], abs=1e-8)
 
@@ -191,7 +199,9 @@ def test_9216_neurons_over_66_versions_in_one_call_match_statsmodels_column_by_c
     dx = np.concatenate([np.diff(s, axis=0) for s in x])
     groups = np.repeat(np.arange(6), 10)
     for j in (0, 4607, 9215):
-        fit = sm.OLS(dy, sm.add_constant(dx[:, j])).fit(cov_type="hac-panel", cov_kwds={"maxlags": 1, "groups": groups, "use_correction": False})
+        fit = sm.OLS(dy, sm.add_constant(dx[:, j])).fit(
+            cov_type="hac-panel", cov_kwds={"maxlags": 1, "groups": groups, "use_correction": False}
+        )
         assert result.loc[j, "p"] == pytest.approx(fit.pvalues[1], abs=1e-8)
 
 
@@ -269,6 +279,8 @@ def test_load_versions_stacks_each_chain_in_generation_order(tmp_path):
             path = tmp_path / f"{chain}{generation}.npz"
             np.savez(path, weight=np.full((2, 4), generation, np.float32), activation=np.zeros((2, 4), np.float32))
             versions.append({"chain": chain, "generation": generation, "path": str(path)})
-    values, generations = neurons.load_versions([{k: v[k] for k in ("chain", "generation")} for v in versions], [v["path"] for v in versions])
+    values, generations = neurons.load_versions(
+        [{k: v[k] for k in ("chain", "generation")} for v in versions], [v["path"] for v in versions]
+    )
     assert generations == {"a": [0, 1, 2], "b": [0, 1, 2]}
     assert values["a"]["weight"].shape == (3, 2, 4) and (values["a"]["weight"][:, 0, 0] == [0, 1, 2]).all()

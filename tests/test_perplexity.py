@@ -49,4 +49,6 @@ def test_texts_longer_than_the_context_are_cut_to_it(lm):
 def test_the_scorer_reads_its_model_and_keeps_text_order(lm, tiny_lm):
     model, tokenizer = lm
     scores = score_perplexity(TEXTS[:4], {"batch_size": 3}, {"causal_lm": str(tiny_lm)})
-    assert scores.per_text["perplexity"].to_numpy() == pytest.approx([unbatched_perplexity(model, tokenizer, t) for t in TEXTS[:4]], rel=1e-4)
+    assert scores.per_text["perplexity"].to_numpy() == pytest.approx(
+        [unbatched_perplexity(model, tokenizer, t) for t in TEXTS[:4]], rel=1e-4
+    )

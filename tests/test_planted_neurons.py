@@ -23,7 +23,9 @@ def statsmodels_significant(values, metrics, metric: str, scorer: str) -> set[in
     dy, dx, groups = np.concatenate(dy), np.concatenate(dx), np.concatenate(groups)
     found = set()
     for j in range(dx.shape[1]):
-        fit = sm.OLS(dy, sm.add_constant(dx[:, j])).fit(cov_type="hac-panel", cov_kwds={"maxlags": 1, "groups": groups, "use_correction": False})
+        fit = sm.OLS(dy, sm.add_constant(dx[:, j])).fit(
+            cov_type="hac-panel", cov_kwds={"maxlags": 1, "groups": groups, "use_correction": False}
+        )
         if fit.pvalues[1] < 0.05:
             found.add(j)
     return found

@@ -13,7 +13,9 @@ N0, N, GENERATIONS = 64, 32, 5
 
 @pytest.fixture(scope="module")
 def real():
-    return pd.DataFrame({"doc_id": [f"h{i:04d}" for i in range(1000)], "text": [f"real text {i}" for i in range(1000)], "domain": "twitter"})
+    return pd.DataFrame(
+        {"doc_id": [f"h{i:04d}" for i in range(1000)], "text": [f"real text {i}" for i in range(1000)], "domain": "twitter"}
+    )
 
 
 def generated_by(generation: int, count: int) -> pd.DataFrame:
@@ -78,7 +80,9 @@ def test_fresh_real_texts_are_not_reused_while_enough_remain(real):
 
 def test_fresh_real_texts_wrap_around_only_when_exhausted():
     small = pd.DataFrame({"doc_id": [f"h{i}" for i in range(10)], "text": list("abcdefghij")})
-    first_round = pd.concat([pl.pool_generation0(small, 4, 1), pl.fresh_real_texts(small, 0, 4, 3, 1), pl.fresh_real_texts(small, 1, 4, 3, 1)])
+    first_round = pd.concat(
+        [pl.pool_generation0(small, 4, 1), pl.fresh_real_texts(small, 0, 4, 3, 1), pl.fresh_real_texts(small, 1, 4, 3, 1)]
+    )
     assert first_round["doc_id"].is_unique and len(first_round) == 10
     again = pl.fresh_real_texts(small, 2, 4, 3, 1)
     assert again["doc_id"].tolist() == first_round["doc_id"].tolist()[:3]  # oldest first

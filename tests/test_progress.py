@@ -108,8 +108,7 @@ def test_hugging_face_bars_are_off_in_jobs(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     quiet_progress_bars()
     env = dict(os.environ)
-    code = ("import datasets, transformers.utils.logging as l; "
-            "print(l.is_progress_bar_enabled(), datasets.is_progress_bar_enabled())")
+    code = "import datasets, transformers.utils.logging as l; print(l.is_progress_bar_enabled(), datasets.is_progress_bar_enabled())"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
 

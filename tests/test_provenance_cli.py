@@ -22,7 +22,9 @@ def bench(path, seconds: float, cpu: float = 1.0, rss: float = 10.0):
 
 
 def verify(archive, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "synthloop.core.provenance", "verify", str(archive)], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "synthloop.core.provenance", "verify", str(archive)], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_verify_exits_0_on_a_good_archive_and_1_on_a_tampered_one(tmp_path, monkeypatch):
@@ -40,7 +42,9 @@ def test_verify_exits_0_on_a_good_archive_and_1_on_a_tampered_one(tmp_path, monk
             if member.name.endswith("metrics.csv"):
                 data = b"a,b\n1,3\n"  # same size, different bytes
             out.addfile(member, io.BytesIO(data))
-    digest_file("bad.tar.gz").write_text(f"{sha256('bad.tar.gz')}  bad.tar.gz\n")  # the archive's own digest is current: only the member lies
+    digest_file("bad.tar.gz").write_text(
+        f"{sha256('bad.tar.gz')}  bad.tar.gz\n"
+    )  # the archive's own digest is current: only the member lies
     bad = verify("bad.tar.gz", tmp_path)
     assert bad.returncode == 1
     assert "results/s/metrics.csv: checksum mismatch" in bad.stdout and "1 problem(s)" in bad.stdout

@@ -38,8 +38,14 @@ def test_relative_shift_of_the_real_metrics_table_with_its_version_column():
 def test_relative_shift_keeps_key_columns_and_flags_incomplete_chains():
     metrics = pd.DataFrame(
         {
-            "chain": ["a"] * 4 + ["b"] * 3, "dataset": ["tw"] * 4 + ["sp"] * 3, "scorer": "q", "metric": "quality",
-            "generation": [0, 1, 2, 3, 0, 1, 2], "value": [10.0, 8, 6, 4, 5, 5, 5], "ci_low": 0.0, "ci_high": 1.0,
+            "chain": ["a"] * 4 + ["b"] * 3,
+            "dataset": ["tw"] * 4 + ["sp"] * 3,
+            "scorer": "q",
+            "metric": "quality",
+            "generation": [0, 1, 2, 3, 0, 1, 2],
+            "value": [10.0, 8, 6, 4, 5, 5, 5],
+            "ci_low": 0.0,
+            "ci_high": 1.0,
         }
     )
     out = rg.relative_shift(metrics, last_k=2).set_index("chain")
@@ -108,7 +114,11 @@ def two_datasets():
 def test_regress_all_runs_per_group_and_pooled_with_fixed_effects():
     results = rg.regress_all(two_datasets(), ["shift_div"], PREDICTORS)
     assert set(results["scope"]) == {
-        "dataset=speech, ratio=0.25", "dataset=speech, ratio=1.0", "dataset=twitter, ratio=0.25", "dataset=twitter, ratio=1.0", "pooled",
+        "dataset=speech, ratio=0.25",
+        "dataset=speech, ratio=1.0",
+        "dataset=twitter, ratio=0.25",
+        "dataset=twitter, ratio=1.0",
+        "pooled",
     }
     pooled = results[results["scope"] == "pooled"].set_index("term")
     assert pooled.loc["semantic_diversity", "ci_low"] <= 0.5 <= pooled.loc["semantic_diversity", "ci_high"]
@@ -127,12 +137,18 @@ def test_design_table_joins_shifts_and_properties():
 @pytest.fixture
 def results():
     data = synthetic_chains()
-    data["shift_q"] = 1 - 0.2 * (data["positivity"] - data["positivity"].mean()) / data["positivity"].std() + np.random.default_rng(3).normal(scale=0.3, size=len(data))
+    data["shift_q"] = (
+        1
+        - 0.2 * (data["positivity"] - data["positivity"].mean()) / data["positivity"].std()
+        + np.random.default_rng(3).normal(scale=0.3, size=len(data))
+    )
     return pd.concat([rg.regress_shift(data, r, PREDICTORS, scope="all") for r in ("shift_div", "shift_q")], ignore_index=True)
 
 
 def test_table1_layout(results, tmp_path):
-    table = rg.table1(results, labels={"shift_div": "semantic diversity", "shift_q": "quality", "self_bleu": "lexical diversity (Self-BLEU)"})
+    table = rg.table1(
+        results, labels={"shift_div": "semantic diversity", "shift_q": "quality", "self_bleu": "lexical diversity (Self-BLEU)"}
+    )
     assert list(table.columns) == ["semantic diversity", "quality"]
     assert list(table.index) == ["semantic_diversity", "lexical diversity (Self-BLEU)", "gaussianity_aic", "positivity", "R²", "n"]
     assert table.loc["semantic_diversity", "semantic diversity"].endswith("***")
@@ -166,9 +182,17 @@ def test_groups_too_small_to_fit_are_skipped_and_the_pooled_fit_remains():
     from synthloop.analysis.regression import regress_all
 
     rng = np.random.default_rng(0)
-    data = pd.DataFrame({"dataset": np.repeat(["a", "b"], 8), "ratio": np.tile([0.5, 1.0], 8), "x1": rng.normal(size=16), "x2": rng.normal(size=16)})
+    data = pd.DataFrame(
+        {"dataset": np.repeat(["a", "b"], 8), "ratio": np.tile([0.5, 1.0], 8), "x1": rng.normal(size=16), "x2": rng.normal(size=16)}
+    )
     data["y"] = 2 * data["x1"] + rng.normal(scale=0.1, size=16)
     results = regress_all(data, ["y"], ["x1", "x2"])
-    assert set(results["scope"]) == {"dataset=a, ratio=0.5", "dataset=a, ratio=1.0", "dataset=b, ratio=0.5", "dataset=b, ratio=1.0", "pooled"}
+    assert set(results["scope"]) == {
+        "dataset=a, ratio=0.5",
+        "dataset=a, ratio=1.0",
+        "dataset=b, ratio=0.5",
+        "dataset=b, ratio=1.0",
+        "pooled",
+    }
     small = data.groupby(["dataset", "ratio"]).head(3)
     assert set(regress_all(small, ["y"], ["x1", "x2"])["scope"]) == {"pooled"}

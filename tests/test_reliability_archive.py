@@ -41,8 +41,12 @@ def test_a_config_given_by_absolute_path_outside_the_tree_archives_and_verifies(
 
 @pytest.mark.parametrize(
     "member",
-    [dict(name="../escape.txt"), dict(name="/etc/evil"), dict(name="results/link", type=tarfile.SYMTYPE, linkname="/etc/passwd"),
-     dict(name="results/hard", type=tarfile.LNKTYPE, linkname="../../outside")],
+    [
+        dict(name="../escape.txt"),
+        dict(name="/etc/evil"),
+        dict(name="results/link", type=tarfile.SYMTYPE, linkname="/etc/passwd"),
+        dict(name="results/hard", type=tarfile.LNKTYPE, linkname="../../outside"),
+    ],
 )
 def test_unsafe_members_are_reported_and_never_extracted(tmp_path, monkeypatch, member):
     monkeypatch.chdir(tmp_path)
@@ -152,8 +156,20 @@ def test_the_archive_rule_runs_on_a_preset_style_config(tmp_path):
     work = tmp_path / "work"
     (work / "results" / "tiny").mkdir(parents=True)
     (work / "results" / "tiny" / "manifest.json").write_text("{}")
-    command = [str(ROOT / ".venv/bin/snakemake"), "-s", str(ROOT / "Snakefile"), "--cores", "1", "--configfile",
-               str(tmp_path / "presets" / "tiny.yaml"), "--directory", str(work), "archive", "--allowed-rules", "archive"]
+    command = [
+        str(ROOT / ".venv/bin/snakemake"),
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--cores",
+        "1",
+        "--configfile",
+        str(tmp_path / "presets" / "tiny.yaml"),
+        "--directory",
+        str(work),
+        "archive",
+        "--allowed-rules",
+        "archive",
+    ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-2000:]
     assert verify_archive(work / "archives" / "tiny.tar.gz", require_digest=True) == []

@@ -88,10 +88,28 @@ IMAGES = np.random.default_rng(0).integers(0, 256, (48, 8, 8, 3), dtype=np.uint8
 LABELS = np.arange(48) % 3
 IMAGE_JOBS = {
     "classifier": {"epochs": 4, "patience": 10, "batch_size": 16, "learning_rate": 1e-3, "weight_decay": 0.0, "validation_fraction": 0.2},
-    "dcgan": {"latent": 8, "width": 8, "learning_rate": 2e-4, "steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 100,
-              "sample_batch_size": 16},
-    "ddpm": {"widths": [8, 16], "layers_per_block": 1, "train_timesteps": 20, "inference_steps": 4, "learning_rate": 1e-3, "steps": 4,
-             "batch_size": 8, "checkpoint_every": 2, "log_every": 100, "sample_batch_size": 16},
+    "dcgan": {
+        "latent": 8,
+        "width": 8,
+        "learning_rate": 2e-4,
+        "steps": 4,
+        "batch_size": 8,
+        "checkpoint_every": 2,
+        "log_every": 100,
+        "sample_batch_size": 16,
+    },
+    "ddpm": {
+        "widths": [8, 16],
+        "layers_per_block": 1,
+        "train_timesteps": 20,
+        "inference_steps": 4,
+        "learning_rate": 1e-3,
+        "steps": 4,
+        "batch_size": 8,
+        "checkpoint_every": 2,
+        "log_every": 100,
+        "sample_batch_size": 16,
+    },
     "sd_lora": SD_LORA,
 }
 KINDS = ["classifier", "dcgan", "ddpm", pytest.param("sd_lora", marks=pytest.mark.slow)]
@@ -100,20 +118,28 @@ KINDS = ["classifier", "dcgan", "ddpm", pytest.param("sd_lora", marks=pytest.mar
 def image_job(kind, request):
     """(run, params): run(params, checkpoint_dir, stop_after) gives the job's output as one array, None when interrupted."""
     if kind == "classifier":
+
         def run(params, directory, stop_after=None):
             torch.manual_seed(0)
             model = classifiers.build("cnn", (3, 8, 8), 3, {"width": 8})
             if not training.train_classifier(model, IMAGES, LABELS, params, 1, directory, stop_after=stop_after)["complete"]:
                 return None
             return torch.cat([v.flatten().double() for v in model.state_dict().values()]).numpy()
+
         return run, IMAGE_JOBS[kind]
     if kind == "sd_lora":
         images, labels = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3), dtype=np.uint8), np.array([0, 0, 1, 1])
         params = {**IMAGE_JOBS[kind], "model": str(request.getfixturevalue("tiny_pipeline_dir"))}
-        return (lambda params, directory, stop_after=None:
-                sd_lora.train_and_sample(images, labels, np.array([0, 1]), params, 0, directory, stop_after)), params
-    return (lambda params, directory, stop_after=None:
-            generators.train_and_sample(kind, IMAGES, LABELS, 3, np.array([0, 1, 2]), params, 5, directory, stop_after)), IMAGE_JOBS[kind]
+        return (
+            lambda params, directory, stop_after=None: sd_lora.train_and_sample(
+                images, labels, np.array([0, 1]), params, 0, directory, stop_after
+            )
+        ), params
+    return (
+        lambda params, directory, stop_after=None: generators.train_and_sample(
+            kind, IMAGES, LABELS, 3, np.array([0, 1, 2]), params, 5, directory, stop_after
+        )
+    ), IMAGE_JOBS[kind]
 
 
 @pytest.fixture
@@ -154,7 +180,9 @@ def test_an_image_checkpoint_without_a_fingerprint_is_discarded(tmp_path, caplog
     run, params = image_job("classifier", None)
     assert run(params, tmp_path, stop_after=2) is None
     state = checkpoints.latest(tmp_path) / "state.json"
-    state.write_text(json.dumps({k: v for k, v in json.loads(state.read_text()).items() if k != "fingerprint"}))  # as saved before fingerprints
+    state.write_text(
+        json.dumps({k: v for k, v in json.loads(state.read_text()).items() if k != "fingerprint"})
+    )  # as saved before fingerprints
     with caplog.at_level(logging.WARNING):
         run(params, tmp_path)
     assert restored == [] and f"discarding checkpoints in {tmp_path}" in caplog.text
@@ -174,7 +202,9 @@ def test_image_fingerprint_follows_params_seed_and_input_bytes():
 
 def test_image_training_logs_progress_with_time_left(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger=checkpoints.__name__):
-        generators.train_and_sample("dcgan", IMAGES, LABELS, 3, np.array([0, 1]), {**IMAGE_JOBS["dcgan"], "steps": 6, "log_every": 2}, 5, tmp_path)
+        generators.train_and_sample(
+            "dcgan", IMAGES, LABELS, 3, np.array([0, 1]), {**IMAGE_JOBS["dcgan"], "steps": 6, "log_every": 2}, 5, tmp_path
+        )
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dcgan: ")]
     assert [line.split(" (")[0] for line in lines] == ["dcgan: 2/6 steps", "dcgan: 4/6 steps", "dcgan: 6/6 steps"]
     assert "left" in lines[0] and " d " in lines[0] and " g " in lines[0] and "done" in lines[-1]

@@ -60,7 +60,9 @@ def test_a_malformed_jsonl_line_is_named(tmp_path):
 
 def test_a_missing_data_file_is_a_config_error_before_any_job(tmp_path):
     tiny = yaml.safe_load(TINY_CONFIG.read_text())
-    message = validation_error(tiny, lambda c: c["datasets"]["sotu"].update(source="file", path=str(tmp_path / "gone.csv"), text_column="t"))
+    message = validation_error(
+        tiny, lambda c: c["datasets"]["sotu"].update(source="file", path=str(tmp_path / "gone.csv"), text_column="t")
+    )
     assert "datasets.sotu.path" in message and "gone.csv" in message and "does not exist" in message
 
 
@@ -86,8 +88,22 @@ def test_editing_a_source_file_reruns_the_dataset_job(tmp_path):
     later = time.time() + 5
 
     def dry_run():
-        command = [str(ROOT / ".venv/bin/snakemake"), "-n", "--cores", "1", "--snakefile", str(ROOT / "Snakefile"), "--configfile",
-                   str(tmp_path / "c.yaml"), "--directory", str(tmp_path), "--until", "prepare_dataset", "--rerun-triggers", "mtime"]
+        command = [
+            str(ROOT / ".venv/bin/snakemake"),
+            "-n",
+            "--cores",
+            "1",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(tmp_path / "c.yaml"),
+            "--directory",
+            str(tmp_path),
+            "--until",
+            "prepare_dataset",
+            "--rerun-triggers",
+            "mtime",
+        ]
         out = subprocess.run(command, capture_output=True, text=True, timeout=240).stdout
         return re.findall(r"^prepare_dataset\s+(\d+)$", out, re.MULTILINE)  # its row in the job stats
 

@@ -24,8 +24,12 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snake
 
 
 def _rows(values_by_seed: dict[int, float], generation: int = 1, ci=(0.0, 9.0)) -> pd.DataFrame:
-    return pd.DataFrame([{"line": "replace", "domain": "all", "generation": generation, "seed": seed, "value": value,
-                          "ci_low": ci[0], "ci_high": ci[1]} for seed, value in values_by_seed.items()])
+    return pd.DataFrame(
+        [
+            {"line": "replace", "domain": "all", "generation": generation, "seed": seed, "value": value, "ci_low": ci[0], "ci_high": ci[1]}
+            for seed, value in values_by_seed.items()
+        ]
+    )
 
 
 def test_band_is_a_t_interval_across_seeds():
@@ -59,9 +63,25 @@ def test_scorer_figure_has_integer_generation_ticks(tmp_path, monkeypatch):
     """Three generations over two seeds: the x ticks are whole generations, the title names the band."""
     seen = {}
     monkeypatch.setattr(figures, "save", lambda fig, path: seen.update(fig=fig))
-    table = pd.DataFrame([{"chain": f"c{seed}", "strategy": "replace", "ratio": np.nan, "seed": seed, "generation": g, "scorer": "q",
-                           "domain": "all", "metric": "quality_index", "value": g + seed, "ci_low": g, "ci_high": g + 1}
-                          for seed in (0, 1) for g in range(3)])
+    table = pd.DataFrame(
+        [
+            {
+                "chain": f"c{seed}",
+                "strategy": "replace",
+                "ratio": np.nan,
+                "seed": seed,
+                "generation": g,
+                "scorer": "q",
+                "domain": "all",
+                "metric": "quality_index",
+                "value": g + seed,
+                "ci_low": g,
+                "ci_high": g + 1,
+            }
+            for seed in (0, 1)
+            for g in range(3)
+        ]
+    )
     plot_scorer(table, "q", tmp_path / "q.png")
     ax = seen["fig"].axes[0]
     ticks = [t for t in ax.get_xticks() if 0 <= t <= 2]
@@ -73,8 +93,9 @@ def test_scorer_figure_has_integer_generation_ticks(tmp_path, monkeypatch):
 
 
 def snakemake(workdir: Path, *args) -> subprocess.CompletedProcess:
-    result = subprocess.run([*SNAKEMAKE, *args, "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [*SNAKEMAKE, *args, "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")], capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result

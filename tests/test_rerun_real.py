@@ -29,8 +29,11 @@ TEXT_SET = Path("results/tiny/chains/sotu-replace-s0/g2")
 
 def snapshot(results: Path) -> dict[str, tuple[int, str]]:
     """Every file under results: (modification time in ns, SHA-256 of its bytes)."""
-    return {str(p.relative_to(results)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(results.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(results)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(results.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_a_scorer_edit_reruns_exactly_the_score_job_and_rewrites_only_its_files(tiny_study, tmp_path):
@@ -44,8 +47,24 @@ def test_a_scorer_edit_reruns_exactly_the_score_job_and_rewrites_only_its_files(
     summaries = {s: pd.read_parquet(study / TEXT_SET / "scores" / f"{s}.parquet") for s in ("lean", "quality", "perplexity")}
 
     target = str(TEXT_SET / "scores" / "perplexity.parquet")
-    run = subprocess.run([sys.executable, "-m", "snakemake", target, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
-                          "--directory", str(study), "--configfile", str(study / "config.yaml")], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            target,
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--cores",
+            "2",
+            "--directory",
+            str(study),
+            "--configfile",
+            str(study / "config.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-5000:]
 
@@ -56,8 +75,11 @@ def test_a_scorer_edit_reruns_exactly_the_score_job_and_rewrites_only_its_files(
 
     after = snapshot(results)
     changed = {name for name in after if before.get(name) != after[name]}
-    scores = {f"{TEXT_SET.relative_to('results/tiny')}/scores/{s}{suffix}" for s in ("lean", "quality", "perplexity")
-              for suffix in (".parquet", ".texts.parquet")}
+    scores = {
+        f"{TEXT_SET.relative_to('results/tiny')}/scores/{s}{suffix}"
+        for s in ("lean", "quality", "perplexity")
+        for suffix in (".parquet", ".texts.parquet")
+    }
     job = "sotu-replace-s0/g2"
     assert scores <= changed  # the job rewrote its outputs ...
     assert changed - scores <= {f"logs/score/{job}.log", f"benchmarks/score/{job}.tsv"}, sorted(changed - scores)  # ... and nothing else

@@ -33,12 +33,18 @@ NOT_CONSUMERS = {ROOT / "src/synthloop/core/config.py", *(ROOT / "src/synthloop/
 
 # Keys whose name the code builds instead of spelling it: name -> (file, the lines that build it).
 BUILT_NAMES = {
-    **dict.fromkeys(("profession_values", "gender_values"),
-                    ("src/synthloop/studies/inheritance/realset.py", ('for role in ("profession", "gender"):', 'spec.get(f"{role}_values")'))),
-    **dict.fromkeys(("title_column", "group_column"),
-                    ("src/synthloop/data/documents.py", ('for optional in ("title", "group"):', 'spec[f"{optional}_column"]'))),
-    **dict.fromkeys(("max_train_per_class", "max_test_per_class"),
-                    ("src/synthloop/data/images.py", ('for part in ("train", "test"):', 'spec.get(f"max_{part}_per_class")'))),
+    **dict.fromkeys(
+        ("profession_values", "gender_values"),
+        ("src/synthloop/studies/inheritance/realset.py", ('for role in ("profession", "gender"):', 'spec.get(f"{role}_values")')),
+    ),
+    **dict.fromkeys(
+        ("title_column", "group_column"),
+        ("src/synthloop/data/documents.py", ('for optional in ("title", "group"):', 'spec[f"{optional}_column"]')),
+    ),
+    **dict.fromkeys(
+        ("max_train_per_class", "max_test_per_class"),
+        ("src/synthloop/data/images.py", ('for part in ("train", "test"):', 'spec.get(f"max_{part}_per_class")')),
+    ),
 }
 
 
@@ -184,7 +190,11 @@ def constraints_and_wildcards(file: Path) -> tuple[list[tuple[str, bool]], set]:
     toks = tokens(file)
     for i, token in enumerate(toks):
         kind, text, after = token.type, token.string, [t.string for t in toks[i + 1 : i + 3]]
-        if kind == tokenize.NAME and skipped is None and (text == "register_paths" and after[:1] == ["("] or text == "PATHS" and after == ["=", "{"]):
+        if (
+            kind == tokenize.NAME
+            and skipped is None
+            and (text == "register_paths" and after[:1] == ["("] or text == "PATHS" and after == ["=", "{"])
+        ):
             skipped = depth
         elif kind == tokenize.NAME and text == "wildcard_constraints" and after[:1] == [":"]:
             block = (token.start[1], token.start[1] == 0)
@@ -218,7 +228,9 @@ def test_shared_wildcard_constraints_are_used_by_more_than_one_kind():
     for file in rule_files(None):
         for name, _ in constraints_and_wildcards(file)[0]:
             kinds = [kind for kind in KINDS if name in wildcards_of(kind)]
-            assert len(kinds) > 1, f"{file.relative_to(ROOT)}: the constraint on {name!r} applies to every kind but only {kinds} use it: move it to that kind's rules.smk"
+            assert len(kinds) > 1, (
+                f"{file.relative_to(ROOT)}: the constraint on {name!r} applies to every kind but only {kinds} use it: move it to that kind's rules.smk"
+            )
 
 
 def test_the_wildcard_scan_sees_patterns_but_not_registered_templates():

@@ -17,7 +17,9 @@ def tiny():
 
 
 def test_shell_metacharacters_in_slurm_extra_are_refused_naming_the_key(tiny):
-    message = validation_error(tiny, lambda c: c.update(resources={"finetune": {"slurm_extra": "--hint=nomultithread ; touch pwned ; echo"}}))
+    message = validation_error(
+        tiny, lambda c: c.update(resources={"finetune": {"slurm_extra": "--hint=nomultithread ; touch pwned ; echo"}})
+    )
     assert "resources.finetune.slurm_extra" in message
 
 
@@ -74,8 +76,11 @@ def test_the_estimate_counts_the_chains_the_plan_builds(tiny):
     tiny["seeds"] = [0, 1, 2]
     config = validate(tiny)
     factors = dict(job_factors(config))
-    assert factors["seeds"] * factors["chain starts (chains.dataset x chains.clusters.n + chains.mixed.count)"] * factors[
-        "chains.strategies"] == len(chains(config)) == 6
+    assert (
+        factors["seeds"] * factors["chain starts (chains.dataset x chains.clusters.n + chains.mixed.count)"] * factors["chains.strategies"]
+        == len(chains(config))
+        == 6
+    )
 
 
 # -- integer keys ---------------------------------------------------------------------------------
@@ -83,8 +88,12 @@ def test_the_estimate_counts_the_chains_the_plan_builds(tiny):
 
 @pytest.mark.parametrize(
     "edit, key",
-    [(lambda c: c.update(generations=2.0), "generations"), (lambda c: c.update(seeds=[0.0]), "seeds[0]"),
-     (lambda c: c["finetune"].update(batch_size=8.0), "finetune.batch_size"), (lambda c: c.update(generations=True), "generations")],
+    [
+        (lambda c: c.update(generations=2.0), "generations"),
+        (lambda c: c.update(seeds=[0.0]), "seeds[0]"),
+        (lambda c: c["finetune"].update(batch_size=8.0), "finetune.batch_size"),
+        (lambda c: c.update(generations=True), "generations"),
+    ],
 )
 def test_integer_keys_must_be_integers(tiny, edit, key):
     message = validation_error(tiny, edit)
@@ -136,6 +145,8 @@ def test_misspelt_keys_are_errors_with_the_closest_key(tiny, edit, key, wrong, r
 
 def test_a_renamed_backend_value_is_refused_naming_the_new_one(tiny):
     """The local-model backend is `hf` in every key; a config written for the judge's old name is told the new one."""
-    message = validation_error(tiny, lambda c: c["scorers"].update(judge={"kind": "llm_judge", "backend": "transformers", "model": "smollm2",
-                                                                          "aspects": ["quality"]}))
+    message = validation_error(
+        tiny,
+        lambda c: c["scorers"].update(judge={"kind": "llm_judge", "backend": "transformers", "model": "smollm2", "aspects": ["quality"]}),
+    )
     assert message == "config key 'scorers.judge.backend': 'transformers' is now called 'hf'; allowed values: ['hf', 'openai']"

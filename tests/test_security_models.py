@@ -75,14 +75,18 @@ def test_saved_models_load_and_score_as_the_trained_ones(tmp_path, texts):
 def test_one_model_trained_in_two_processes_is_saved_as_the_same_bytes(tmp_path, texts):
     """skops names arrays by id(), sklearn caches id(stop_words) and zip entries carry the time: save_model writes
     none of that, so one config and seed give one file, whichever process trains it."""
-    script = ("import sys, json; from synthloop.scorers.classifiers import save_model, train_lean, train_quality; "
-              "texts = json.loads(sys.argv[2]); save_model(train_lean(texts, ['left', 'right'] * 20, 0), sys.argv[1] + '.lean'); "
-              "save_model(train_quality(texts, 0)[0], sys.argv[1] + '.quality')")
+    script = (
+        "import sys, json; from synthloop.scorers.classifiers import save_model, train_lean, train_quality; "
+        "texts = json.loads(sys.argv[2]); save_model(train_lean(texts, ['left', 'right'] * 20, 0), sys.argv[1] + '.lean'); "
+        "save_model(train_quality(texts, 0)[0], sys.argv[1] + '.quality')"
+    )
     for name in ("a", "b"):
         subprocess.run([sys.executable, "-c", script, str(tmp_path / name), json.dumps(texts)], check=True)
     for model in ("lean", "quality"):
         assert (tmp_path / f"a.{model}").read_bytes() == (tmp_path / f"b.{model}").read_bytes(), model
-    np.testing.assert_allclose(load_model(tmp_path / "a.lean").predict_proba(texts[:5]), train_lean(texts, ["left", "right"] * 20, 0).predict_proba(texts[:5]))
+    np.testing.assert_allclose(
+        load_model(tmp_path / "a.lean").predict_proba(texts[:5]), train_lean(texts, ["left", "right"] * 20, 0).predict_proba(texts[:5])
+    )
 
 
 def test_a_quality_model_of_an_older_format_is_refused_naming_the_file(tmp_path):

@@ -39,7 +39,9 @@ def test_a_key_is_never_sent_over_plain_http_to_another_machine(monkeypatch, url
         endpoint({"url": url, "api_key_env": "JUDGE_API_KEY"})
 
 
-@pytest.mark.parametrize("url", ["https://api.example.com/v1", "http://localhost:8000/v1", "http://127.0.0.1:8000/v1/", "http://[::1]:8000/v1"])
+@pytest.mark.parametrize(
+    "url", ["https://api.example.com/v1", "http://localhost:8000/v1", "http://127.0.0.1:8000/v1/", "http://[::1]:8000/v1"]
+)
 def test_a_key_goes_over_https_or_to_this_machine(monkeypatch, url):
     monkeypatch.setenv("JUDGE_API_KEY", "secret")
     target, headers = endpoint({"url": url, "api_key_env": "JUDGE_API_KEY"})

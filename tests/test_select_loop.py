@@ -26,7 +26,9 @@ def real(n=60):
 
 
 def generated(gen, n):
-    return pd.DataFrame({"doc_id": [f"g{gen}-{i:05d}" for i in range(n)], "text": [f"synthetic {gen} " + "w " * i for i in range(n)], "generation": gen})
+    return pd.DataFrame(
+        {"doc_id": [f"g{gen}-{i:05d}" for i in range(n)], "text": [f"synthetic {gen} " + "w " * i for i in range(n)], "generation": gen}
+    )
 
 
 def table_for(texts, copies):
@@ -64,17 +66,22 @@ def test_an_oversampled_pool_selection_keeps_the_pools_count_and_share():
 def test_the_mix_check_stops_a_planted_wrong_mix_naming_chain_and_generation():
     """A threshold that keeps 2 of the pool's 4 texts: the newest addition is 2 of 8, not 4 of 10."""
     texts = generated(2, 4)
-    with pytest.raises(mix.MixError, match="chain sotu-pool-r0.4-s0 generation 3: realised synthetic share 0.2500 differs from the configured 0.4000"):
+    with pytest.raises(
+        mix.MixError, match="chain sotu-pool-r0.4-s0 generation 3: realised synthetic share 0.2500 differs from the configured 0.4000"
+    ):
         selection.compose(POOL, 3, real(), empty_pool(), texts, table_for(texts, [1, 1, 0, 0]), 0.4, 0, 0, "sotu-pool-r0.4-s0")
 
 
-@pytest.mark.parametrize("strategy, gen, realised, configured, rows, stops", [
-    ({"compose": "replace"}, 1, 1.0, 1.0, 50, False),
-    ({"compose": "preserve", "real_fraction": 0.1}, 1, 44 / 49, 0.9, 49, False),  # round(4.9) = 5 real of 49: rounding only
-    ({"compose": "preserve", "real_fraction": 0.1}, 1, 0.85, 0.9, 100, True),
-    ({"compose": "accumulate"}, 2, 0.3, None, 100, False),  # accumulate fixes no share
-    ({"compose": "replace"}, 0, 0.02, 0.0, 100, True),  # a synthetic text in generation 0
-])
+@pytest.mark.parametrize(
+    "strategy, gen, realised, configured, rows, stops",
+    [
+        ({"compose": "replace"}, 1, 1.0, 1.0, 50, False),
+        ({"compose": "preserve", "real_fraction": 0.1}, 1, 44 / 49, 0.9, 49, False),  # round(4.9) = 5 real of 49: rounding only
+        ({"compose": "preserve", "real_fraction": 0.1}, 1, 0.85, 0.9, 100, True),
+        ({"compose": "accumulate"}, 2, 0.3, None, 100, False),  # accumulate fixes no share
+        ({"compose": "replace"}, 0, 0.02, 0.0, 100, True),  # a synthetic text in generation 0
+    ],
+)
 def test_the_tolerance_is_one_point_beyond_rounding(strategy, gen, realised, configured, rows, stops):
     assert mix.configured(strategy, gen, None) == configured
     row = {"generation": gen, "configured_share": configured, "checked_share": realised, "checked_rows": rows}
@@ -106,7 +113,9 @@ def tiny(**strategies) -> dict:
 
 
 def test_the_plan_adds_selection_only_where_a_strategy_selects():
-    config = validate(tiny(**{"replace-top": {"compose": "replace", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}}}))
+    config = validate(
+        tiny(**{"replace-top": {"compose": "replace", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}}})
+    )
     plan = Plan(config, study_path("text_loop", "tiny"), "results/tiny")
     assert "selection" not in plan.compose_inputs("sotu-replace-s0", 1)
     assert plan.compose_inputs("sotu-replace-top-s0", 1)["selection"].endswith("sotu-replace-top-s0/g1/selection.parquet")
@@ -135,8 +144,9 @@ def test_the_chain_table_gathers_the_rows_compose_wrote(tmp_path):
     config["chains"]["branches"] = [{"from": "replace-top", "strategy": "replace", "at": 2}]
     plan = Plan(validate(config), study_path("text_loop", "tiny"), "results/tiny")
     branch = next(cid for cid, c in plan.chains.items() if c.parent)
-    assert plan.mix_inputs(branch) == {"rows": [f"results/tiny/chains/sotu-replace-top-s0/g{g}/mix.json" for g in (0, 1)]
-                                       + [f"results/tiny/chains/{branch}/g2/mix.json"]}
+    assert plan.mix_inputs(branch) == {
+        "rows": [f"results/tiny/chains/sotu-replace-top-s0/g{g}/mix.json" for g in (0, 1)] + [f"results/tiny/chains/{branch}/g2/mix.json"]
+    }
 
 
 def test_a_study_without_selection_plans_no_selection_file():
@@ -144,14 +154,17 @@ def test_a_study_without_selection_plans_no_selection_file():
     assert not plan.selects() and not [t for t in plan.targets() if "mix" in t or "detector" in t]
 
 
-@pytest.mark.parametrize("step, key", [
-    ({"mode": "threshold", "scorer": "nope", "threshold": 1}, "strategies.sel.select.scorer"),
-    ({"mode": "threshold", "scorer": "quality"}, "strategies.sel.select.threshold"),
-    ({"mode": "top_fraction", "scorer": "quality"}, "strategies.sel.select.fraction"),
-    ({"mode": "top_fraction", "scorer": "quality", "fraction": 0.5, "oversample": True}, "strategies.sel.select.oversample"),
-    ({"mode": "threshold", "scorer": "lean", "threshold": 1, "column": None}, None),
-    ({"mode": "importance", "scorer": "quality", "bogus": 1}, "strategies.sel.select"),
-])
+@pytest.mark.parametrize(
+    "step, key",
+    [
+        ({"mode": "threshold", "scorer": "nope", "threshold": 1}, "strategies.sel.select.scorer"),
+        ({"mode": "threshold", "scorer": "quality"}, "strategies.sel.select.threshold"),
+        ({"mode": "top_fraction", "scorer": "quality"}, "strategies.sel.select.fraction"),
+        ({"mode": "top_fraction", "scorer": "quality", "fraction": 0.5, "oversample": True}, "strategies.sel.select.oversample"),
+        ({"mode": "threshold", "scorer": "lean", "threshold": 1, "column": None}, None),
+        ({"mode": "importance", "scorer": "quality", "bogus": 1}, "strategies.sel.select"),
+    ],
+)
 def test_a_bad_select_step_names_its_key(step, key):
     config = tiny(sel={"compose": "replace", "select": step})
     if key is None:  # lean_classifier's default column is lean_score: valid
@@ -200,9 +213,17 @@ def test_the_image_filter_keeps_what_it_kept_before_selection_was_a_loop_stage(p
 def test_a_threshold_step_keeps_the_items_past_its_cut_in_both_loops(kind):
     """Text: quality at least the cut; images: entropy at most it (the certain ones). Nothing is oversampled."""
     if kind == "image_loop":
-        step, scores, want = filtering.selection({"enabled": True, "share": 0.2, "mode": "threshold", "threshold": 0.5}), [0.1, 0.5, 0.9, 2.0], [1, 1, 0, 0]
+        step, scores, want = (
+            filtering.selection({"enabled": True, "share": 0.2, "mode": "threshold", "threshold": 0.5}),
+            [0.1, 0.5, 0.9, 2.0],
+            [1, 1, 0, 0],
+        )
     else:
-        step, scores, want = {"mode": "threshold", "scorer": "quality", "threshold": 2.5, "keep": "highest"}, [1.0, 2.5, 2.9, 0.3], [0, 1, 1, 0]
+        step, scores, want = (
+            {"mode": "threshold", "scorer": "quality", "threshold": 2.5, "keep": "highest"},
+            [1.0, 2.5, 2.9, 0.3],
+            [0, 1, 1, 0],
+        )
     assert select.candidates(step, 4) == 4
     assert select.copies(np.array(scores), step, 4, None).tolist() == want
 
@@ -211,9 +232,12 @@ def test_a_threshold_step_keeps_the_items_past_its_cut_in_both_loops(kind):
 
 
 def test_the_effect_is_the_seed_paired_difference_with_an_interval():
-    rows = [{"strategy": s, "seed": seed, "generation": g, "scorer": "quality", "metric": "quality_index", "value": v}
-            for s, values in {"replace": [1.0, 2.0, 3.0], "replace-top": [1.5, 2.5, 4.0]}.items()
-            for seed, v in enumerate(values) for g in (-1, 1)]
+    rows = [
+        {"strategy": s, "seed": seed, "generation": g, "scorer": "quality", "metric": "quality_index", "value": v}
+        for s, values in {"replace": [1.0, 2.0, 3.0], "replace-top": [1.5, 2.5, 4.0]}.items()
+        for seed, v in enumerate(values)
+        for g in (-1, 1)
+    ]
     table = selection.effect(pd.DataFrame(rows), {"replace-top": "replace"})
     assert table["generation"].tolist() == [1]  # the base model's row (generation -1) is no generation of the loop
     row = table.iloc[0]
@@ -223,8 +247,14 @@ def test_the_effect_is_the_seed_paired_difference_with_an_interval():
 
 
 def test_each_selecting_strategy_is_compared_with_the_unselected_one_of_its_compose():
-    config = validate(tiny(**{"replace-top": {"compose": "replace", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}},
-                              "accumulate-top": {"compose": "accumulate", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}}}))
+    config = validate(
+        tiny(
+            **{
+                "replace-top": {"compose": "replace", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}},
+                "accumulate-top": {"compose": "accumulate", "select": {"mode": "top_fraction", "scorer": "quality", "fraction": 0.5}},
+            }
+        )
+    )
     config["chains"]["strategies"].append("accumulate")
     plan = Plan(config, study_path("text_loop", "tiny"), "results/tiny")
     assert plan.selection_baselines() == {"replace-top": "replace", "accumulate-top": "accumulate"}

@@ -38,13 +38,22 @@ PARTITION = "debug"
 # settings that keep a test short: `sacct` is disabled there (the plugin would wait forever),
 # status checks start after a few seconds, a failing job fails the test at once.
 SLURM_ARGS = [
-    "--profile", str(PROFILE),
-    "--default-resources", f"slurm_partition={PARTITION}", "mem_mb=1000", "runtime=10",
-    "--slurm-status-command", "squeue",
-    "--slurm-init-seconds-before-status-checks", "1",
-    "--seconds-between-status-checks", "1",
-    "--retries", "0",
-    "--latency-wait", "5",
+    "--profile",
+    str(PROFILE),
+    "--default-resources",
+    f"slurm_partition={PARTITION}",
+    "mem_mb=1000",
+    "runtime=10",
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+    "--seconds-between-status-checks",
+    "1",
+    "--retries",
+    "0",
+    "--latency-wait",
+    "5",
 ]
 SNAKEMAKE_TIMEOUT = 480
 REQUIRE_SLURM = "SYNTHLOOP_REQUIRE_SLURM"  # "1": a machine without SLURM fails these tests instead of skipping them
@@ -114,8 +123,7 @@ class Run:
             pytest.fail(f"snakemake ran past {timeout:.0f} s: {' '.join(self.command)}\n{self._output()}")
         seconds = (self.ended or time.monotonic()) - self.began
         if self.process.returncode != 0:
-            pytest.fail(f"snakemake exited {self.process.returncode} after {seconds:.0f} s: "
-                        f"{' '.join(self.command)}\n{self._output()}")
+            pytest.fail(f"snakemake exited {self.process.returncode} after {seconds:.0f} s: {' '.join(self.command)}\n{self._output()}")
         return seconds
 
     def _output(self) -> str:
@@ -201,12 +209,17 @@ def test_tiny_study_on_slurm_matches_local_run(slurm_cluster, tmp_path):
     # Both runs at once: the SLURM run spends much of its time waiting for status checks.
     local = Run(*common, "--cores", "2", *targets, workdir=tmp_path / "local")
     slurm = Run(
-        *common, *SLURM_ARGS,
+        *common,
+        *SLURM_ARGS,
         # After a submission or a finished job the plugin checks at N, 2N+10, 3N+30 s, ...
         # (N = init seconds): 6 s and 22 s catch these jobs (10-22 s each on SLURM: two
         # snakemake start-ups, then the script); the toy's 5-s jobs suit N = 1 (1 s, 12 s).
-        "--slurm-init-seconds-before-status-checks", "6", "--seconds-between-status-checks", "6",
-        *targets, workdir=tmp_path / "slurm",
+        "--slurm-init-seconds-before-status-checks",
+        "6",
+        "--seconds-between-status-checks",
+        "6",
+        *targets,
+        workdir=tmp_path / "slurm",
     )
     try:
         slurm_seconds = slurm.wait()
@@ -214,8 +227,10 @@ def test_tiny_study_on_slurm_matches_local_run(slurm_cluster, tmp_path):
     finally:
         local.kill()
         slurm.kill()
-    print(f"\ntiny study, {len(targets)} generated.parquet: local --cores 2 {local_seconds:.1f} s, "
-          f"through SLURM {slurm_seconds:.1f} s (concurrently)")
+    print(
+        f"\ntiny study, {len(targets)} generated.parquet: local --cores 2 {local_seconds:.1f} s, "
+        f"through SLURM {slurm_seconds:.1f} s (concurrently)"
+    )
 
     local_texts, slurm_texts = _generated_texts(tmp_path / "local"), _generated_texts(tmp_path / "slurm")
     assert len(local_texts) == len(targets), sorted(local_texts)

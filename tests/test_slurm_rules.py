@@ -29,12 +29,20 @@ from test_slurm import PARTITION, PROFILE, Run, slurm_cluster  # noqa: F401  (sl
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
-CHECKS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
-          "--latency-wait", "5"]
+CHECKS = [
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--seconds-between-status-checks",
+    "2",
+    "--latency-wait",
+    "5",
+]
 # Without --default-resources a rule's mem_mb is its own (resources_for); the partition comes from the command line.
 PARTITION_ARGS = ["--default-resources", f"slurm_partition={PARTITION}"]
 
-FLAKY_SNAKEFILE = '''
+FLAKY_SNAKEFILE = """
 import sys
 sys.path.insert(0, {src!r})
 from synthloop.core.jobs import scaled_by_attempt
@@ -54,7 +62,7 @@ rule flaky:
     shell:
         # The first attempt leaves a marker and fails; the next one finds it and succeeds.
         "if [ -e first-attempt ]; then echo attempt {{resources.mem_mb}} > {{output}}; else touch first-attempt; exit 3; fi"
-'''
+"""
 
 
 def submitted(log: Path) -> list[tuple[str, int]]:
@@ -80,15 +88,30 @@ def runs(slurm_cluster, tiny_study, tmp_path_factory):  # noqa: F811
     """Both runs, started together, waited for; their work directories."""
     study = copy_study(tiny_study, tmp_path_factory.mktemp("slurm-rules") / "study")
     config = yaml.safe_load((study / "config.yaml").read_text())
-    config["resources"] = {"finetune": {"gpu": 1, "mem_mb": 700, "runtime": 5, "cpus_per_task": 1},
-                           "score": {"mem_mb": 600, "runtime": 5, "cpus_per_task": 1}}
+    config["resources"] = {
+        "finetune": {"gpu": 1, "mem_mb": 700, "runtime": 5, "cpus_per_task": 1},
+        "score": {"mem_mb": 600, "runtime": 5, "cpus_per_task": 1},
+    }
     (study / "config.yaml").write_text(yaml.safe_dump(config))  # sorted keys, as the study was run with
     model = study / "results/tiny/chains/sotu-replace-s0/g0/model"
     subprocess.run(["rm", "-rf", str(model)], check=True)
     score = study / "results/tiny/chains/sotu-accumulate-s0/g0/scores/lean.parquet"
     score.unlink()
-    real = Run("--snakefile", ROOT / "Snakefile", "--configfile", study / "config.yaml", "--profile", PROFILE, *PARTITION_ARGS, *CHECKS,
-               "--retries", "1", model.relative_to(study), score.relative_to(study), workdir=study)
+    real = Run(
+        "--snakefile",
+        ROOT / "Snakefile",
+        "--configfile",
+        study / "config.yaml",
+        "--profile",
+        PROFILE,
+        *PARTITION_ARGS,
+        *CHECKS,
+        "--retries",
+        "1",
+        model.relative_to(study),
+        score.relative_to(study),
+        workdir=study,
+    )
 
     flaky_dir = tmp_path_factory.mktemp("slurm-retry") / "flaky"
     flaky_dir.mkdir()

@@ -13,12 +13,34 @@ def _table() -> pd.DataFrame:
     # replace: two seeds, quality 3.0/2.0 at g0 (mean 2.5) and 1.0/2.0 at g2 (mean 1.5)
     for seed, (g0, g2) in enumerate([(3.0, 1.0), (2.0, 2.0)]):
         for g, v in ((0, g0), (1, 9.0), (2, g2)):
-            rows.append({"chain": f"d-replace-s{seed}", "strategy": "replace", "ratio": np.nan, "seed": seed, "generation": g,
-                         "scorer": "quality", "metric": "quality_index", "domain": "all", "value": v})
+            rows.append(
+                {
+                    "chain": f"d-replace-s{seed}",
+                    "strategy": "replace",
+                    "ratio": np.nan,
+                    "seed": seed,
+                    "generation": g,
+                    "scorer": "quality",
+                    "metric": "quality_index",
+                    "domain": "all",
+                    "value": v,
+                }
+            )
     # a pool strategy at r=0.5: one seed, 10 at g0, 4 at g2
     for g, v in ((0, 10.0), (1, 7.0), (2, 4.0)):
-        rows.append({"chain": "d-pool-r0.5-s0", "strategy": "pool", "ratio": 0.5, "seed": 0, "generation": g,
-                     "scorer": "quality", "metric": "quality_index", "domain": "all", "value": v})
+        rows.append(
+            {
+                "chain": "d-pool-r0.5-s0",
+                "strategy": "pool",
+                "ratio": 0.5,
+                "seed": 0,
+                "generation": g,
+                "scorer": "quality",
+                "metric": "quality_index",
+                "domain": "all",
+                "value": v,
+            }
+        )
     return pd.DataFrame(rows)
 
 

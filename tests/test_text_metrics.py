@@ -75,7 +75,9 @@ def test_type_token_ratio_reads_only_the_first_200_characters():
 
 def test_vader_positivity_has_the_right_sign():
     scores = run_scorer(
-        ["I love this wonderful, happy day!", "This is a terrible, awful and hateful disaster.", "The table has four legs."], {"kind": "positivity"}, {}
+        ["I love this wonderful, happy day!", "This is a terrible, awful and hateful disaster.", "The table has four legs."],
+        {"kind": "positivity"},
+        {},
     ).per_text["positivity"]
     assert scores[0] > 0.5 and scores[1] < -0.5 and abs(scores[2]) < 0.1
 

@@ -54,11 +54,14 @@ def test_unbiased_variance_refits_still_collapse_in_the_median():
     assert summary["median_variance"].iloc[-1] < 0.1
 
 
-@pytest.mark.parametrize("name, params", [
-    ("weighted_mle", {"n": 2000, "generations": 3}),
-    ("histogram_prior", {"runs": 5, "generations": 4, "ratios": [0.25, 1.0]}),
-    ("gaussian_collapse", {"generations": 5, "runs": 10}),
-])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("weighted_mle", {"n": 2000, "generations": 3}),
+        ("histogram_prior", {"runs": 5, "generations": 4, "ratios": [0.25, 1.0]}),
+        ("gaussian_collapse", {"generations": 5, "runs": 10}),
+    ],
+)
 def test_run_toy_writes_its_table_and_figure(name, params, tmp_path):
     table = theory.run_toy(name, params, tmp_path / "t.csv", tmp_path / "f.png")
     assert len(table) > 0 and (tmp_path / "t.csv").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0

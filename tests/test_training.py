@@ -34,6 +34,7 @@ def test_lora_saves_an_adapter_chain_that_loads_merged(tiny_lm, tmp_path):
     g1, _ = load_causal_lm(str(tmp_path / "g1"))
     assert type(g1).__name__ == "GPT2LMHeadModel"  # merged, not a PeftModel
     base, _ = load_causal_lm(str(tiny_lm))
+
     def w(m):
         return m.transformer.h[0].attn.c_attn.weight
 
@@ -75,6 +76,8 @@ def test_the_collator_pads_labels_with_minus_100_so_eos_stays_a_target(tiny_lm):
 
     _, tokenizer = load_causal_lm(str(tiny_lm))
     eos = tokenizer.eos_token_id
-    batch = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)([{"input_ids": [5, 6, eos], "labels": [5, 6, eos]}, {"input_ids": [7, eos], "labels": [7, eos]}])
+    batch = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)(
+        [{"input_ids": [5, 6, eos], "labels": [5, 6, eos]}, {"input_ids": [7, eos], "labels": [7, eos]}]
+    )
     assert batch["labels"].tolist() == [[5, 6, eos], [7, eos, -100]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]

@@ -38,8 +38,13 @@ class FakeLLM:
         self.calls.append((prompts, sampling_params))
         eos = self.tokenizer.eos_token_id
         ids = continue_batched(
-            self.model, [Prompt(i, tuple(p["prompt_token_ids"])) for i, p in enumerate(prompts)], sampling_params[0]["max_tokens"],
-            64, self.tokenizer.pad_token_id, eos, do_sample=False,
+            self.model,
+            [Prompt(i, tuple(p["prompt_token_ids"])) for i, p in enumerate(prompts)],
+            sampling_params[0]["max_tokens"],
+            64,
+            self.tokenizer.pad_token_id,
+            eos,
+            do_sample=False,
         )
         return [SimpleNamespace(outputs=[SimpleNamespace(token_ids=tuple(row) + (eos, 7))]) for row in ids]
 
@@ -58,7 +63,13 @@ def test_sampling_arguments_greedy_and_sampled():
     assert greedy == {"max_tokens": 64, "stop_token_ids": [2], "detokenize": False, "temperature": 0.0}
     params = {"new_tokens": 48, "do_sample": True, "temperature": 1.5, "min_p": 0.2}
     first = sampling_arguments(params, seed=1, index=0, eos_id=2, hf_defaults={"top_k": 50, "top_p": 1.0})
-    assert {k: first[k] for k in ("max_tokens", "temperature", "min_p", "top_k", "top_p")} == {"max_tokens": 48, "temperature": 1.5, "min_p": 0.2, "top_k": 50, "top_p": 1.0}
+    assert {k: first[k] for k in ("max_tokens", "temperature", "min_p", "top_k", "top_p")} == {
+        "max_tokens": 48,
+        "temperature": 1.5,
+        "min_p": 0.2,
+        "top_k": 50,
+        "top_p": 1.0,
+    }
     assert first["seed"] == sampling_arguments(params, 1, 0, 2, {})["seed"]  # from the job's seed: reproducible
     assert first["seed"] != sampling_arguments(params, 1, 1, 2, {})["seed"]  # each request its own
     assert first["seed"] != sampling_arguments(params, 2, 0, 2, {})["seed"]
@@ -79,13 +90,17 @@ def test_block_documents_are_identical_to_the_hf_path(lm):
     assert vllm == hf and all(vllm)
     prompts, requests = fake.llm.calls[0]
     assert len(prompts) == len(requests) > len(texts)  # every block, one request each, in one call
-    assert all(r == {"max_tokens": 10, "stop_token_ids": [tokenizer.eos_token_id], "detokenize": False, "temperature": 0.0} for r in requests)
+    assert all(
+        r == {"max_tokens": 10, "stop_token_ids": [tokenizer.eos_token_id], "detokenize": False, "temperature": 0.0} for r in requests
+    )
 
 
 def test_vllm_path_checks_the_context_from_the_config(lm):
     _, tokenizer = lm
     with pytest.raises(ConfigError, match="generate.block_tokens"):
-        synthesize_documents(fake_vllm_model(lm), tokenizer, SENTENCES, {"block_tokens": 30, "new_tokens": 30}, 0, continuations=vllm_continuations)
+        synthesize_documents(
+            fake_vllm_model(lm), tokenizer, SENTENCES, {"block_tokens": 30, "new_tokens": 30}, 0, continuations=vllm_continuations
+        )
 
 
 def test_instruction_samples_one_seeded_request_per_text(lm):

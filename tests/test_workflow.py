@@ -20,7 +20,9 @@ def snakemake(workdir: Path, *args, config: dict | None = None, check=True) -> s
     configfile = workdir / "config.yaml"
     if config is not None:
         configfile.write_text(yaml.safe_dump(config))
-    result = subprocess.run([*SNAKEMAKE, *args, "--directory", str(workdir), "--configfile", str(configfile)], capture_output=True, text=True)
+    result = subprocess.run(
+        [*SNAKEMAKE, *args, "--directory", str(workdir), "--configfile", str(configfile)], capture_output=True, text=True
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
@@ -141,8 +143,11 @@ def test_generate_killed_after_its_output_exists_is_redone_on_rerun(study):
     target = study / "results" / "tiny" / "chains" / "sotu-accumulate-s0" / "g2" / "generated.parquet"
     kept = target.read_bytes()
     target.unlink()
-    run = subprocess.Popen([*SNAKEMAKE, str(target.relative_to(study)), "--directory", str(study), "--configfile", str(study / "config.yaml")],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [*SNAKEMAKE, str(target.relative_to(study)), "--directory", str(study), "--configfile", str(study / "config.yaml")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     pattern = f"{study}/.snakemake/scripts/.*generate.py"
     while run.poll() is None and not target.exists():
         time.sleep(0.002)
@@ -162,7 +167,9 @@ def test_manifest_and_job_timings_describe_the_run(study, tiny):
     benchmarks = sorted((results / "benchmarks").rglob("*.tsv"))
     timings = pd.read_csv(results / "tables" / "job_timings.csv")
     assert record["study"] == "tiny" and record["seeds"] == tiny["seeds"]
-    assert record["config"]["generations"] == tiny["generations"] and record["config"]["chains"]["strategies"] == tiny["chains"]["strategies"]
+    assert (
+        record["config"]["generations"] == tiny["generations"] and record["config"]["chains"]["strategies"] == tiny["chains"]["strategies"]
+    )
     assert record["jobs"] == len(timings) == len(benchmarks) > 0
     assert set(timings["rule"]) == {b.relative_to(results / "benchmarks").parts[0] for b in benchmarks}
     assert (timings["rule"] == "finetune").sum() == 6 and (timings["rule"] == "generate").sum() == 6  # 2 chains x 3 generations

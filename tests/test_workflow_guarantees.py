@@ -12,8 +12,11 @@ from synthloop.core.config import KINDS
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 # A file of generation 1 (or round 1) per kind whose jobs train, sample and score (scorer models too): a second run rebuilds them.
-REBUILT = {"text_loop": "chains/*/g1/scores/lean.parquet", "image_loop": "chains/*/g1/predictions.parquet",
-           "inheritance": "arms/*-round1/s*/evaluation.parquet"}
+REBUILT = {
+    "text_loop": "chains/*/g1/scores/lean.parquet",
+    "image_loop": "chains/*/g1/predictions.parquet",
+    "inheritance": "arms/*-round1/s*/evaluation.parquet",
+}
 NOT_RESULTS = ("logs", "benchmarks")  # wall times and log lines, not results
 
 
@@ -48,7 +51,9 @@ def test_the_same_config_and_seed_give_byte_identical_files(kind, finished_study
     config = yaml.safe_load((finished_study(kind) / "config.yaml").read_text())
     run_snakemake(tmp_path, config, str(target))
     second = results_of(tmp_path)
-    rebuilt = [f.relative_to(second) for f in sorted(second.rglob("*")) if f.is_file() and f.relative_to(second).parts[0] not in NOT_RESULTS]
+    rebuilt = [
+        f.relative_to(second) for f in sorted(second.rglob("*")) if f.is_file() and f.relative_to(second).parts[0] not in NOT_RESULTS
+    ]
     assert len(rebuilt) >= 4 and Path(*target.parts[2:]) in rebuilt
     differ = [str(f) for f in rebuilt if (first / f).read_bytes() != (second / f).read_bytes()]
     assert not differ, f"{kind}: files that differ between two runs of one config: {differ}"

@@ -16,8 +16,21 @@ OPEN_FIGURE = """<script>setTimeout(function () {
 
 
 def shot(page: Path, out: Path, height: int = 1100) -> None:
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--window-size=1400,{height}", "--virtual-time-budget=8000",
-                    f"--screenshot={out}", page.resolve().as_uri()], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--window-size=1400,{height}",
+            "--virtual-time-budget=8000",
+            f"--screenshot={out}",
+            page.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def main(html: Path, out: Path, names: list[str]) -> None:

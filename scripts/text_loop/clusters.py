@@ -8,8 +8,15 @@ from synthloop.studies.text_loop.clusters import build_clusters, quality_scores
 
 documents = pd.read_parquet(snakemake.input[0])
 spec, texts = snakemake.params.spec, documents["text"].tolist()
-properties, members = build_clusters(documents, embed_texts(texts, snakemake.params.embedder), spec["n"], spec["min_size"], snakemake.params.seed,
-                                     quality=quality_scores(texts, snakemake.params.quality), selection=spec["selection"])
+properties, members = build_clusters(
+    documents,
+    embed_texts(texts, snakemake.params.embedder),
+    spec["n"],
+    spec["min_size"],
+    snakemake.params.seed,
+    quality=quality_scores(texts, snakemake.params.quality),
+    selection=spec["selection"],
+)
 log.info("clusters:\n%s", properties.to_string())
 properties.to_parquet(snakemake.output.properties)
 members.to_parquet(snakemake.output.members)

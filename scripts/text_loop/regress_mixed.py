@@ -16,5 +16,10 @@ results = regress_mixed_clusters(metrics, properties, components, settings, sett
 log.info("%d regressions", results.groupby(["scope", "response"]).ngroups)
 results.to_csv(snakemake.output.coefficients, index=False)
 pooled = results[results["scope"].str.endswith("pooled")]
-coefficient_plot(pooled, snakemake.output.figure, panel="domain", row="response",
-                 title="each domain's relative shift on every domain's standardised cluster properties (pooled over ratios)")
+coefficient_plot(
+    pooled,
+    snakemake.output.figure,
+    panel="domain",
+    row="response",
+    title="each domain's relative shift on every domain's standardised cluster properties (pooled over ratios)",
+)

@@ -71,9 +71,7 @@ def _binary(name: str) -> str:
 def _run(args, check=True, timeout=60, **kwargs) -> subprocess.CompletedProcess:
     result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and result.returncode != 0:
-        raise ClusterError(
-            f"`{' '.join(map(str, args))}` exited {result.returncode}:\n{result.stdout}{result.stderr}".rstrip()
-        )
+        raise ClusterError(f"`{' '.join(map(str, args))}` exited {result.returncode}:\n{result.stdout}{result.stderr}".rstrip())
     return result
 
 
@@ -166,8 +164,7 @@ def ensure_packages() -> None:
     apt = _which("apt-get")
     if apt is None:
         raise ClusterError(
-            f"SLURM is not installed ({', '.join(missing)} missing) and there is no apt-get to install "
-            f"{' '.join(PACKAGES)} with"
+            f"SLURM is not installed ({', '.join(missing)} missing) and there is no apt-get to install {' '.join(PACKAGES)} with"
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
@@ -235,8 +232,7 @@ def render(template: str, **values) -> str:
 def install_config(scratch: Path, partition: str) -> dict:
     """Write /etc/slurm/{slurm,gres}.conf, backing up files that this harness did not write."""
     CONF_DIR.mkdir(parents=True, exist_ok=True)
-    values = {"scratch": str(scratch), "cpus": os.cpu_count() or 1, "real_memory": real_memory_mb(),
-              "partition": partition}
+    values = {"scratch": str(scratch), "cpus": os.cpu_count() or 1, "real_memory": real_memory_mb(), "partition": partition}
     backups = {}
     for name in CONF_FILES:
         target = CONF_DIR / name
@@ -310,8 +306,10 @@ def start(scratch_dir, partition: str = DEFAULT_PARTITION, timeout: float = 60.0
         raise
     state["pids"] = {name: _read_pid(scratch / f"{name}.pid") for name in ("slurmctld", "slurmd")}
     (scratch / STATE_FILE).write_text(json.dumps(state))
-    _log(f"cluster up in {time.monotonic() - began:.1f} s: partition {partition}, {state['cpus']} CPUs, "
-         f"{state['real_memory']} MB, 1 fake GPU; scratch {scratch}")
+    _log(
+        f"cluster up in {time.monotonic() - began:.1f} s: partition {partition}, {state['cpus']} CPUs, "
+        f"{state['real_memory']} MB, 1 fake GPU; scratch {scratch}"
+    )
     return state
 
 

@@ -45,8 +45,17 @@ def verdict(low: float, high: float, expect: str, margin: float | None = None, s
 def claim_row(claim: str, scope: str, per_seed, expect: str, margin: float | None = None) -> dict:
     """One table row: the per-seed values' mean, 95% interval and verdict."""
     mean, low, high, seeds = mean_ci(per_seed)
-    return {"claim": claim, "scope": scope, "expect": expect, "margin": margin, "mean": mean, "low": low, "high": high,
-            "seeds": seeds, "verdict": verdict(low, high, expect, margin, seeds)}
+    return {
+        "claim": claim,
+        "scope": scope,
+        "expect": expect,
+        "margin": margin,
+        "mean": mean,
+        "low": low,
+        "high": high,
+        "seeds": seeds,
+        "verdict": verdict(low, high, expect, margin, seeds),
+    }
 
 
 def command_line(claims, doc: str, results_help: str, argv: list[str] | None = None) -> None:

@@ -68,8 +68,9 @@ def across_seeds(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """
     by_seed = rows.groupby(["line", "domain", "generation", "seed"], as_index=False)[["value", "ci_low", "ci_high"]].mean()
     groups = by_seed.groupby(["line", "domain", "generation"])
-    out = groups.agg(value=("value", "mean"), sd=("value", "std"), n=("value", "size"),
-                     text_low=("ci_low", "mean"), text_high=("ci_high", "mean")).reset_index()
+    out = groups.agg(
+        value=("value", "mean"), sd=("value", "std"), n=("value", "size"), text_low=("ci_low", "mean"), text_high=("ci_high", "mean")
+    ).reset_index()
     half = t_half_width(out["sd"], out["n"], level)
     several = out["n"] > 1
     out["ci_low"] = np.where(several, out["value"] - half, out["text_low"])
@@ -110,8 +111,14 @@ def plot_scorer(table: pd.DataFrame, scorer: str, path) -> None:
             if len(base) and len(part):  # the base model before fine-tuning: a square, joined to g0 by a dotted line
                 start = part.sort_values("generation").iloc[0]
                 ax.plot([BASE, start["generation"]], [base["value"].iloc[0], start["value"]], color=colour, linestyle=":")
-                ax.errorbar([BASE], base["value"], yerr=[base["value"] - base["ci_low"], base["ci_high"] - base["value"]],
-                            marker="s", color=colour, capsize=3)
+                ax.errorbar(
+                    [BASE],
+                    base["value"],
+                    yerr=[base["value"] - base["ci_low"], base["ci_high"] - base["value"]],
+                    marker="s",
+                    color=colour,
+                    capsize=3,
+                )
             if line in branch_lines:
                 first = part.sort_values("generation").iloc[0]
                 ax.plot([first["generation"]], [first["value"]], marker="D", markersize=9, color=colour, markeredgecolor="black")

@@ -53,7 +53,9 @@ def select_responses(metrics: pd.DataFrame, responses: list[dict] | None = None)
     return metrics.assign(metric=metrics["scorer"] + ":" + metrics["metric"]).drop(columns=["relative"], errors="ignore")
 
 
-def design_table(shifts: pd.DataFrame, properties: pd.DataFrame, index: list[str], on: str = "cluster_id", metric: str = "metric") -> pd.DataFrame:
+def design_table(
+    shifts: pd.DataFrame, properties: pd.DataFrame, index: list[str], on: str = "cluster_id", metric: str = "metric"
+) -> pd.DataFrame:
     """One row per chain: its shifts as columns (one per metric) next to its cluster's properties."""
     wide = shifts.pivot_table(index=index, columns=metric, values="shift", aggfunc="mean").reset_index()
     wide.columns.name = None
@@ -65,9 +67,11 @@ def check_predictors(properties: pd.DataFrame, predictors: list[str]) -> list[st
     naming it, never silently dropped (a regression without it answers a different question)."""
     missing = [p for p in predictors if p not in properties.columns or properties[p].isna().all()]
     if missing:
-        raise ValueError(f"regression predictor(s) {missing} missing from the cluster properties (columns: {sorted(properties.columns)}); "
-                         "configure the scorer that computes them (quality: a quality_classifier or an llm_judge with aspect quality) "
-                         "or leave them out of regression.predictors")
+        raise ValueError(
+            f"regression predictor(s) {missing} missing from the cluster properties (columns: {sorted(properties.columns)}); "
+            "configure the scorer that computes them (quality: a quality_classifier or an llm_judge with aspect quality) "
+            "or leave them out of regression.predictors"
+        )
     return list(predictors)
 
 
@@ -112,18 +116,31 @@ def regress_shift(data: pd.DataFrame, response: str, predictors: list[str], cont
     """OLS of `response` on standardised predictors: one row per predictor (coef, se, t, p, 95% CI, VIF) with the fit's R², adjusted R² and n."""
     import statsmodels.api as sm
 
-    rows = data.replace([np.inf, -np.inf], np.nan).dropna(subset=[response, *predictors])  # a metric at 0 in generation 0 has no relative shift
+    rows = data.replace([np.inf, -np.inf], np.nan).dropna(
+        subset=[response, *predictors]
+    )  # a metric at 0 in generation 0 has no relative shift
     if len(rows) <= len(predictors) + 1:
-        raise ValueError(f"{scope or 'regression'}: {len(rows)} complete rows for {len(predictors)} predictors of {response!r}; need more chains")
+        raise ValueError(
+            f"{scope or 'regression'}: {len(rows)} complete rows for {len(predictors)} predictors of {response!r}; need more chains"
+        )
     exog = design_matrix(rows, predictors, controls, fixed_effects)
     fit = sm.OLS(rows[response].astype(float), exog).fit()
     ci = fit.conf_int(0.05)
     out = pd.DataFrame(
         {
-            "scope": scope, "response": response, "term": list(predictors),
-            "coef": fit.params[predictors].to_numpy(), "se": fit.bse[predictors].to_numpy(), "t": fit.tvalues[predictors].to_numpy(),
-            "p": fit.pvalues[predictors].to_numpy(), "ci_low": ci.loc[predictors, 0].to_numpy(), "ci_high": ci.loc[predictors, 1].to_numpy(),
-            "vif": vifs(exog, list(predictors)), "r2": fit.rsquared, "r2_adj": fit.rsquared_adj, "n": int(fit.nobs),
+            "scope": scope,
+            "response": response,
+            "term": list(predictors),
+            "coef": fit.params[predictors].to_numpy(),
+            "se": fit.bse[predictors].to_numpy(),
+            "t": fit.tvalues[predictors].to_numpy(),
+            "p": fit.pvalues[predictors].to_numpy(),
+            "ci_low": ci.loc[predictors, 0].to_numpy(),
+            "ci_high": ci.loc[predictors, 1].to_numpy(),
+            "vif": vifs(exog, list(predictors)),
+            "r2": fit.rsquared,
+            "r2_adj": fit.rsquared_adj,
+            "n": int(fit.nobs),
         }
     )
     return out[RESULT_COLUMNS]
@@ -133,19 +150,31 @@ def scope_name(keys: tuple, values: tuple) -> str:
     return ", ".join(f"{k}={v}" for k, v in zip(keys, values))
 
 
-def regress_all(data: pd.DataFrame, responses: list[str], predictors: list[str], by=("dataset", "ratio"), pooled_by=(),
-                fixed_effects=("dataset",), controls=("ratio",)) -> pd.DataFrame:
+def regress_all(
+    data: pd.DataFrame,
+    responses: list[str],
+    predictors: list[str],
+    by=("dataset", "ratio"),
+    pooled_by=(),
+    fixed_effects=("dataset",),
+    controls=("ratio",),
+) -> pd.DataFrame:
     """Every response regressed per group of `by` (e.g. dataset × ratio) and pooled (per `pooled_by`, with fixed effects and controls)."""
     results = []
     for values, rows in data.groupby(list(by), sort=True):
         if len(rows) <= len(predictors) + 1:  # e.g. a miniature with 4 clusters: only the pooled fit is identified
-            logging.getLogger(__name__).warning("%s: %d chains for %d predictors, skipped", scope_name(by, values), len(rows), len(predictors))
+            logging.getLogger(__name__).warning(
+                "%s: %d chains for %d predictors, skipped", scope_name(by, values), len(rows), len(predictors)
+            )
             continue
         results += [regress_shift(rows, r, predictors, scope=scope_name(by, values)) for r in responses]
     pooled_groups = data.groupby(list(pooled_by), sort=True) if pooled_by else [((), data)]
     for values, rows in pooled_groups:
         scope = "pooled" + (f" ({scope_name(pooled_by, values)})" if pooled_by else "")
-        results += [regress_shift(rows, r, predictors, [c for c in controls if c in rows], [f for f in fixed_effects if f in rows], scope) for r in responses]
+        results += [
+            regress_shift(rows, r, predictors, [c for c in controls if c in rows], [f for f in fixed_effects if f in rows], scope)
+            for r in responses
+        ]
     return pd.concat(results, ignore_index=True)
 
 
@@ -155,8 +184,12 @@ def regress_clusters(metrics: pd.DataFrame, properties: pd.DataFrame, settings: 
     or kept as rows ('separate'), regressed per dataset × ratio and pooled."""
     predictors = check_predictors(properties, predictors)
     shifts = relative_shift(select_responses(metrics, settings["responses"]), settings["last_k"]).rename(columns={"cluster": "cluster_id"})
-    data = design_table(shifts, properties[["dataset", "cluster_id", *predictors]], ["chain", "dataset", "cluster_id", "strategy", "ratio", "seed"],
-                        on=["dataset", "cluster_id"])
+    data = design_table(
+        shifts,
+        properties[["dataset", "cluster_id", *predictors]],
+        ["chain", "dataset", "cluster_id", "strategy", "ratio", "seed"],
+        on=["dataset", "cluster_id"],
+    )
     responses = sorted(shifts["metric"].unique())
     if settings["seed_rows"] == "mean":
         data = seed_means(data, ["dataset", "cluster_id", "strategy", "ratio"], responses)
@@ -185,7 +218,9 @@ def mixed_predictors(components: pd.DataFrame, properties: pd.DataFrame, predict
     return wide[[f"{d}:{p}" for d in domains for p in predictors]].reset_index()
 
 
-def regress_mixed_clusters(metrics: pd.DataFrame, properties: pd.DataFrame, components: pd.DataFrame, settings: dict, predictors: list[str]) -> pd.DataFrame:
+def regress_mixed_clusters(
+    metrics: pd.DataFrame, properties: pd.DataFrame, components: pd.DataFrame, settings: dict, predictors: list[str]
+) -> pd.DataFrame:
     """Study 2's multi-domain regressions: each domain's shift on every domain's properties (seeds averaged as in regress_clusters)."""
     table = mixed_predictors(components, properties, check_predictors(properties, predictors))
     shifts = relative_shift(select_responses(metrics, settings["responses"]), settings["last_k"]).rename(columns={"cluster": "cluster_id"})
@@ -216,14 +251,21 @@ def stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
 
-def table1(results: pd.DataFrame, responses: list[str] | None = None, predictors: list[str] | None = None, labels: dict | None = None,
-           digits: int = 3) -> pd.DataFrame:
+def table1(
+    results: pd.DataFrame,
+    responses: list[str] | None = None,
+    predictors: list[str] | None = None,
+    labels: dict | None = None,
+    digits: int = 3,
+) -> pd.DataFrame:
     """The published Table 1: predictors as rows, responses as columns, 'coef***' cells, then R² and n rows.
 
     `results` must hold one regression per response (filter on `scope` first).
     """
     if results.duplicated(["response", "term"]).any():
-        raise ValueError(f"table1 needs one regression per response; filter `results` on scope first (scopes: {sorted(results['scope'].unique())})")
+        raise ValueError(
+            f"table1 needs one regression per response; filter `results` on scope first (scopes: {sorted(results['scope'].unique())})"
+        )
     responses = responses or list(dict.fromkeys(results["response"]))
     predictors = predictors or list(dict.fromkeys(results["term"]))
     cells = results.assign(cell=[f"{c:.{digits}f}{stars(p)}" for c, p in zip(results["coef"], results["p"])])
@@ -237,7 +279,9 @@ def table1(results: pd.DataFrame, responses: list[str] | None = None, predictors
     return table
 
 
-def write_markdown(table: pd.DataFrame, path, note: str = "Cells: OLS coefficient per SD of the predictor; * p<0.05, ** p<0.01, *** p<0.001.") -> None:
+def write_markdown(
+    table: pd.DataFrame, path, note: str = "Cells: OLS coefficient per SD of the predictor; * p<0.05, ** p<0.01, *** p<0.001."
+) -> None:
     Path(path).write_text(table.to_markdown() + f"\n\n{note}\n")
 
 
@@ -248,23 +292,27 @@ def write_csv(table: pd.DataFrame, path) -> None:
 # -- Figure 4 ----------------------------------------------------------------------------------
 
 
-def coefficient_plot(results: pd.DataFrame, path, panel: str = "response", labels: dict | None = None, title: str = "",
-                     row: str | None = None) -> None:
+def coefficient_plot(
+    results: pd.DataFrame, path, panel: str = "response", labels: dict | None = None, title: str = "", row: str | None = None
+) -> None:
     """One panel per response (or domain), one row of panels per value of `row` (e.g. the response when
     panels are domains): each predictor's coefficient with its 95% CI; filled markers where p < 0.05."""
     labels = labels or {}
     panels = list(dict.fromkeys(results[panel]))
     rows_of = list(dict.fromkeys(results[row])) if row else [None]
     terms = list(dict.fromkeys(results["term"]))
-    fig, axes = figures.subplots(len(rows_of), len(panels), figsize=(3.6 * len(panels) + 1.5, (0.35 * len(terms) + 1.4) * len(rows_of)),
-                             sharey=True, squeeze=False)
+    fig, axes = figures.subplots(
+        len(rows_of), len(panels), figsize=(3.6 * len(panels) + 1.5, (0.35 * len(terms) + 1.4) * len(rows_of)), sharey=True, squeeze=False
+    )
     y = np.arange(len(terms))[::-1]
     for line, key in zip(axes, rows_of):
         for ax, name in zip(line, panels):
             chosen = (results[panel] == name) & ((results[row] == key) if row else True)
             rows = results[chosen].set_index("term").reindex(terms)
             significant = (rows["p"] < 0.05).to_numpy()
-            ax.errorbar(rows["coef"], y, xerr=[rows["coef"] - rows["ci_low"], rows["ci_high"] - rows["coef"]], fmt="none", ecolor="0.4", capsize=2)
+            ax.errorbar(
+                rows["coef"], y, xerr=[rows["coef"] - rows["ci_low"], rows["ci_high"] - rows["coef"]], fmt="none", ecolor="0.4", capsize=2
+            )
             ax.scatter(rows["coef"][significant], y[significant], color="C3", zorder=3, label="p < 0.05")
             ax.scatter(rows["coef"][~significant], y[~significant], facecolor="white", edgecolor="0.3", zorder=3, label="n.s.")
             ax.axvline(0, color="0.6", lw=0.8, ls="--")

@@ -27,8 +27,17 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
     for (scorer, metric, line), part in means.groupby(["scorer", "metric", "line"], sort=True):
         part = part.sort_values("generation")
         first, last = part.iloc[0], part.iloc[-1]
-        rows.append({"scorer": scorer, "metric": metric, "line": line, "first_generation": int(first["generation"]),
-                     "first": first["value"], "last_generation": int(last["generation"]), "last": last["value"]})
+        rows.append(
+            {
+                "scorer": scorer,
+                "metric": metric,
+                "line": line,
+                "first_generation": int(first["generation"]),
+                "first": first["value"],
+                "last_generation": int(last["generation"]),
+                "last": last["value"],
+            }
+        )
     return pd.DataFrame(rows, columns=["scorer", "metric", "line", "first_generation", "first", "last_generation", "last"])
 
 
@@ -58,7 +67,9 @@ def run_summary(results: str | Path, metrics: str | Path | None, command: str) -
         line_width = max(len(r.line) for r in heads.itertuples())
         for r in heads.head(MAX_ROWS).itertuples():
             name = f"{r.scorer}/{r.metric}"
-            lines.append(f"    {name:<{width}}  {r.line:<{line_width}}  g{r.first_generation}: {r.first:.4g} -> g{r.last_generation}: {r.last:.4g}")
+            lines.append(
+                f"    {name:<{width}}  {r.line:<{line_width}}  g{r.first_generation}: {r.first:.4g} -> g{r.last_generation}: {r.last:.4g}"
+            )
         if len(heads) > MAX_ROWS:
             lines.append(f"    ... {len(heads) - MAX_ROWS} more rows in {Path(metrics).resolve()}")
     elif metrics:

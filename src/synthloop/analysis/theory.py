@@ -130,8 +130,17 @@ def entropy(p: np.ndarray) -> np.ndarray:
     return stats.entropy(p, axis=-1)
 
 
-def histogram_chain_entropies(truth: np.ndarray, prior: np.ndarray, ratio: float, n: int, generations: int, runs: int, smoothing: float,
-                              accumulate: bool, rng: np.random.Generator) -> np.ndarray:
+def histogram_chain_entropies(
+    truth: np.ndarray,
+    prior: np.ndarray,
+    ratio: float,
+    n: int,
+    generations: int,
+    runs: int,
+    smoothing: float,
+    accumulate: bool,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """(generations, runs) entropies of each step's model, all runs at once (appendix C.3).
 
     Step 0: n points from the truth, the model is their (biased) histogram. Every later step:
@@ -152,8 +161,16 @@ def histogram_chain_entropies(truth: np.ndarray, prior: np.ndarray, ratio: float
     return np.array(entropies)
 
 
-def histogram_toy(n: int = 100, prior_factor: float = 100.0, smoothing: float = 0.3, ratios=SYNTHETIC_RATIOS,
-                  generations: int = 20, runs: int = 50, last: int = 5, seed: int = 0) -> pd.DataFrame:
+def histogram_toy(
+    n: int = 100,
+    prior_factor: float = 100.0,
+    smoothing: float = 0.3,
+    ratios=SYNTHETIC_RATIOS,
+    generations: int = 20,
+    runs: int = 50,
+    last: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Diversity loss per simulation for every truth (overlaps the prior or not) × learner (biased or
     not) × pool (accumulate or replace) × ratio: one row each, `runs` simulations per cell
     (appendix C.3: 50 simulations, 20 steps).
@@ -179,11 +196,21 @@ def histogram_toy(n: int = 100, prior_factor: float = 100.0, smoothing: float = 
                 for ratio in ratios:
                     h = histogram_chain_entropies(truth, prior, ratio, n, generations, runs, smoothing, accumulate, rng)
                     final = h[-last:].mean(axis=0)
-                    frames.append(pd.DataFrame({
-                        "truth": "overlaps prior" if overlap else "avoids prior", "learner": "biased" if factor != 1 else "unbiased",
-                        "prior_factor": factor, "pool": "accumulate" if accumulate else "replace", "ratio": ratio, "run": np.arange(runs),
-                        "entropy_initial": h[0], "entropy_final": final, "diversity_loss": h[0] - final,
-                    }))
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "truth": "overlaps prior" if overlap else "avoids prior",
+                                "learner": "biased" if factor != 1 else "unbiased",
+                                "prior_factor": factor,
+                                "pool": "accumulate" if accumulate else "replace",
+                                "ratio": ratio,
+                                "run": np.arange(runs),
+                                "entropy_initial": h[0],
+                                "entropy_final": final,
+                                "diversity_loss": h[0] - final,
+                            }
+                        )
+                    )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -230,8 +257,9 @@ def plot_histogram_toy(summary: pd.DataFrame, path) -> None:
 # -- Gaussian collapse (Shumailov et al.) ---------------------------------------------------------
 
 
-def gaussian_collapse(n: int = 20, generations: int = 100, runs: int = 200, mean: float = 0.0, std: float = 1.0, ddof: int = 0,
-                      seed: int = 0) -> pd.DataFrame:
+def gaussian_collapse(
+    n: int = 20, generations: int = 100, runs: int = 200, mean: float = 0.0, std: float = 1.0, ddof: int = 0, seed: int = 0
+) -> pd.DataFrame:
     """Each generation fits mean and variance to n samples of the previous fit, all runs at once.
 
     ddof=0 is the maximum-likelihood fit: its variance shrinks by (n − 1)/n per generation in
@@ -266,8 +294,10 @@ def plot_gaussian_collapse(runs: pd.DataFrame, path) -> None:
 # -- the workflow's entry point ---------------------------------------------------------------------
 
 TOYS = {
-    "weighted_mle": (weighted_mle_drift, lambda table, path, params: plot_weighted_mle(
-        table, path, params.get("pretrain", (3.0, 2.0)), params.get("real", (2.0, 2.0)))),
+    "weighted_mle": (
+        weighted_mle_drift,
+        lambda table, path, params: plot_weighted_mle(table, path, params.get("pretrain", (3.0, 2.0)), params.get("real", (2.0, 2.0))),
+    ),
     "histogram_prior": (histogram_toy, lambda runs, path, params: plot_histogram_toy(diversity_loss_by_ratio(runs), path)),
     "gaussian_collapse": (gaussian_collapse, lambda runs, path, params: plot_gaussian_collapse(runs, path)),
 }

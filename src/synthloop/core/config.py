@@ -52,7 +52,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
         hints = [f"{name!r} (did you mean {close[0]!r}?)" for name in extra if (close := difflib.get_close_matches(name, allowed, n=1))]
-        hints += [f"{name!r} was removed, delete it ({REMOVED_KEYS[removed]})" for name in extra if (removed := f"{key}.{name}") in REMOVED_KEYS]
+        hints += [
+            f"{name!r} was removed, delete it ({REMOVED_KEYS[removed]})" for name in extra if (removed := f"{key}.{name}") in REMOVED_KEYS
+        ]
         hint = f"; {', '.join(hints)}" if hints else ""
         return f"config key '{key}': unknown key(s) {extra}{hint}; allowed keys: {allowed}"
     if error.validator == "type" and error.validator_value == "integer":

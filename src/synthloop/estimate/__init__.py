@@ -59,12 +59,24 @@ class Estimate:
     def record(self) -> dict:
         """The estimate as data (the manifest's `estimate`)."""
         return {
-            "device": self.device, "calibration": self.calibration.origin, "calibration_date": self.calibration.data.get("date"),
-            "jobs": self.jobs, "gpu_hours": round(self.gpu_hours, 2), "cpu_hours": round(self.cpu_hours, 2),
+            "device": self.device,
+            "calibration": self.calibration.origin,
+            "calibration_date": self.calibration.data.get("date"),
+            "jobs": self.jobs,
+            "gpu_hours": round(self.gpu_hours, 2),
+            "cpu_hours": round(self.cpu_hours, 2),
             "disk_gb": round(self.disk_bytes / 1e9, 3),
-            "rules": {r.rule: {"jobs": r.jobs, "gpu": r.gpu, "hours": round(r.hours, 3), "startup_share": round(r.startup / r.seconds, 3)
-                               if r.seconds else 0, "gpu_memory_gb": r.gpu_memory_gb, "disk_gb": round(r.disk_total / 1e9, 3)}
-                      for r in self.rules},
+            "rules": {
+                r.rule: {
+                    "jobs": r.jobs,
+                    "gpu": r.gpu,
+                    "hours": round(r.hours, 3),
+                    "startup_share": round(r.startup / r.seconds, 3) if r.seconds else 0,
+                    "gpu_memory_gb": r.gpu_memory_gb,
+                    "disk_gb": round(r.disk_total / 1e9, 3),
+                }
+                for r in self.rules
+            },
             "assumed": self.assumed,
             "notes": self.notes,
         }
@@ -91,8 +103,10 @@ def announce(config: dict) -> str | None:
         return f"synthloop.estimate: no estimate for this config ({type(error).__name__}: {error})"
     if not result.above_threshold():
         return None
-    return (f"{summary(result)}\n  above the threshold of {GPU_HOURS_THRESHOLD:,} GPU-hours or {JOBS_THRESHOLD:,} jobs: "
-            "check the estimate before submitting (docs/performance.md)")
+    return (
+        f"{summary(result)}\n  above the threshold of {GPU_HOURS_THRESHOLD:,} GPU-hours or {JOBS_THRESHOLD:,} jobs: "
+        "check the estimate before submitting (docs/performance.md)"
+    )
 
 
 def recorded(config: dict) -> dict:

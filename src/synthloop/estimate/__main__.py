@@ -13,11 +13,17 @@ from synthloop.estimate.report import text
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synthloop.estimate", description="Jobs, GPU-hours, CPU-hours, GPU memory and disk "
-                                     "of a study, per rule, from its config (no Snakemake DAG is built).")
+    parser = argparse.ArgumentParser(
+        prog="python -m synthloop.estimate",
+        description="Jobs, GPU-hours, CPU-hours, GPU memory and disk of a study, per rule, from its config (no Snakemake DAG is built).",
+    )
     parser.add_argument("config", help="a study config (a preset, config.yaml)")
-    parser.add_argument("--gpu", default="h200", help=f"the GPU kind the GPU jobs run on: {', '.join(DEVICES)} in the shipped calibration, "
-                        "or any device a calibration file has (default h200, where this project measured)")
+    parser.add_argument(
+        "--gpu",
+        default="h200",
+        help=f"the GPU kind the GPU jobs run on: {', '.join(DEVICES)} in the shipped calibration, "
+        "or any device a calibration file has (default h200, where this project measured)",
+    )
     parser.add_argument("--calibration", help="a calibration file (default: the shipped one; bench/calibrate.py writes one)")
     parser.add_argument("--json", action="store_true", help="print the estimate as JSON (what the manifest records)")
     args = parser.parse_args(argv)

@@ -36,26 +36,46 @@ SCHEMA = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["device", "params", "finetune_tokens_per_s", "generate_tokens_per_s", "source", "basis"],
-                "properties": {"device": {"type": "string"}, "params": _number, **{task: _number for task in TASKS},
-                               "source": {"enum": list(SOURCES)}, "basis": {"type": "string", "minLength": 1}},
+                "properties": {
+                    "device": {"type": "string"},
+                    "params": _number,
+                    **{task: _number for task in TASKS},
+                    "source": {"enum": list(SOURCES)},
+                    "basis": {"type": "string", "minLength": 1},
+                },
             },
         },
-        "devices": {"type": "object", "additionalProperties": {"type": "object", "required": ["memory_gb"],
-                                                               "properties": {"memory_gb": {"type": "number", "minimum": 0}}}},
+        "devices": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["memory_gb"],
+                "properties": {"memory_gb": {"type": "number", "minimum": 0}},
+            },
+        },
         "startup": {
             "type": "object",
             "required": ["imports_s", "vllm_engine_s", "model_load_gb_per_s", "local_job_s"],
             "properties": {
-                "imports_s": {"type": "object", "required": ["finetune", "lora", "generate", "score", "analysis"],
-                              "additionalProperties": {"type": "number", "minimum": 0}},
+                "imports_s": {
+                    "type": "object",
+                    "required": ["finetune", "lora", "generate", "score", "analysis"],
+                    "additionalProperties": {"type": "number", "minimum": 0},
+                },
                 "vllm_engine_s": {"type": "number", "minimum": 0},
                 "model_load_gb_per_s": _number,
                 "local_job_s": {"type": "number", "minimum": 0},
             },
         },
         "assumptions": {"type": "object"},
-        "models": {"type": "object", "additionalProperties": {"type": "object", "required": ["params", "layers", "hidden"],
-                                                              "properties": {"params": _number, "layers": _number, "hidden": _number}}},
+        "models": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["params", "layers", "hidden"],
+                "properties": {"params": _number, "layers": _number, "hidden": _number},
+            },
+        },
     },
 }
 
@@ -101,8 +121,9 @@ def check(data, origin: str) -> Calibration:
         raise ConfigError(f"calibration {origin}: key '{key_path(error.absolute_path)}': {error.message}")
     for i, entry in enumerate(data["entries"]):
         if entry["device"] not in data["devices"]:
-            raise ConfigError(f"calibration {origin}: key 'entries[{i}].device': {entry['device']!r} is not under devices: "
-                              f"{sorted(data['devices'])}")
+            raise ConfigError(
+                f"calibration {origin}: key 'entries[{i}].device': {entry['device']!r} is not under devices: {sorted(data['devices'])}"
+            )
     return Calibration(data, origin)
 
 

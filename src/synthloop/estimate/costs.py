@@ -20,10 +20,24 @@ GB = 1e9
 BYTES_BF16 = 2
 FP32_EVALUATION = 2.0  # inheritance evaluation's time in fp32 against bf16 (assumed)
 RESOURCE_KIND = {  # the `resources_for` kind each rule asks for (rules/<kind>/*.smk; checked by tests/test_estimate.py)
-    "finetune": "finetune", "train_base_model": "finetune", "convert_base_model": "finetune", "convert_model": "finetune",
-    "synthesize": "finetune", "classify": "finetune", "train_feature_net": "finetune",
-    "generate": "generate", "generate_base": "generate", "augment": "generate", "evaluate": "generate",
-    "score": "score", "score_base": "score", "select_synthetic": "score", "clusters": "score", "lean_scores": "score", "neuron_values": "score", "embeddings": "score",
+    "finetune": "finetune",
+    "train_base_model": "finetune",
+    "convert_base_model": "finetune",
+    "convert_model": "finetune",
+    "synthesize": "finetune",
+    "classify": "finetune",
+    "train_feature_net": "finetune",
+    "generate": "generate",
+    "generate_base": "generate",
+    "augment": "generate",
+    "evaluate": "generate",
+    "score": "score",
+    "score_base": "score",
+    "select_synthetic": "score",
+    "clusters": "score",
+    "lean_scores": "score",
+    "neuron_values": "score",
+    "embeddings": "score",
 }
 
 
@@ -143,15 +157,26 @@ def finetune_cost(m: Model, rule: str, jobs: int, tokens: float, models: list[di
     saved = lora_params(lora["r"], mean) * 4 if lora else mean["params"] * 4
     length = min(params.get("max_length", 512), 512)
     memory = (2 if lora else 16) * mean["params"] / GB + activations_gb(params.get("batch_size", 8), length, mean)
-    cost = RuleCost(rule, jobs, m.on_gpu(rule), startup + tokens / rate + saved / GB / m.cal.startup["model_load_gb_per_s"], startup,
-                    m.gpu_memory(rule, memory), saved)
+    cost = RuleCost(
+        rule,
+        jobs,
+        m.on_gpu(rule),
+        startup + tokens / rate + saved / GB / m.cal.startup["model_load_gb_per_s"],
+        startup,
+        m.gpu_memory(rule, memory),
+        saved,
+    )
     if cost.gpu_memory_gb and cost.gpu_memory_gb > m.cal.memory_gb(m.device):
-        cost.notes.append(f"needs ~{cost.gpu_memory_gb:.0f} GB, more than one {m.device} ({m.cal.memory_gb(m.device):.0f} GB): "
-                          "use LoRA (finetune.lora) or gradient_checkpointing, or a larger GPU")
+        cost.notes.append(
+            f"needs ~{cost.gpu_memory_gb:.0f} GB, more than one {m.device} ({m.cal.memory_gb(m.device):.0f} GB): "
+            "use LoRA (finetune.lora) or gradient_checkpointing, or a larger GPU"
+        )
     return cost
 
 
-def generate_cost(m: Model, rule: str, jobs: int, texts: float, new_tokens: float, prompt_tokens: float, model: dict, spec: dict) -> RuleCost:
+def generate_cost(
+    m: Model, rule: str, jobs: int, texts: float, new_tokens: float, prompt_tokens: float, model: dict, spec: dict
+) -> RuleCost:
     """`texts` continuations of `new_tokens` each by `model`, with the hf or vllm backend of `spec` (generate: or augment:)."""
     vllm = spec.get("backend") == "vllm" and m.on_gpu(rule)
     rate = m.rate(rule, "vllm_tokens_per_s" if vllm else "generate_tokens_per_s", model["params"])
@@ -206,8 +231,11 @@ def text_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
         finetune = {**config["finetune"], **spec.get("finetune", {})}
         length = min(finetune.get("max_length", 512), 1e9)
         generated_doc = generate["new_tokens"] * new_share if instruction else doc
-        real_n = config["datasets"][dataset]["finetune_size"] if dataset in config["datasets"] and "finetune_size" in config["datasets"][dataset] \
+        real_n = (
+            config["datasets"][dataset]["finetune_size"]
+            if dataset in config["datasets"] and "finetune_size" in config["datasets"][dataset]
             else config["datasets"].get(dataset, {}).get("size") or 1000
+        )
         for g in plan.generations:
             docs, synthetic_share = training_docs(spec, g, real_n, ratio)
             tokens_per_doc = min(length, (1 - synthetic_share) * doc + synthetic_share * generated_doc)
@@ -226,18 +254,32 @@ def text_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
         elif rule in ("generate", "generate_base"):
             texts = gen_texts / weight if rule == "generate" else (plan.base_generation_count() if instruction else gen_texts / weight)
             prompt = 32 if instruction else generate["block_tokens"]
-            out.append(generate_cost(m, rule, jobs, texts, generate["new_tokens"] * new_share, prompt, models[0] if rule == "generate" else base,
-                                     generate))
+            out.append(
+                generate_cost(
+                    m, rule, jobs, texts, generate["new_tokens"] * new_share, prompt, models[0] if rule == "generate" else base, generate
+                )
+            )
         elif rule in ("score", "score_base"):
             out.append(score_cost(m, rule, jobs, scored / weight, scored_tokens / max(scored, 1), base))
         elif rule == "select_synthetic":  # one scorer on every text a generation wrote (not on the scored sample)
             steps = [spec["select"]["scorer"] for spec in config["strategies"].values() if spec.get("select")]
-            out.append(score_cost(m, rule, jobs, gen_texts / weight, scored_tokens / max(scored, 1), base,
-                                  [config["scorers"][name] for name in dict.fromkeys(steps)]))
+            out.append(
+                score_cost(
+                    m,
+                    rule,
+                    jobs,
+                    gen_texts / weight,
+                    scored_tokens / max(scored, 1),
+                    base,
+                    [config["scorers"][name] for name in dict.fromkeys(steps)],
+                )
+            )
         elif rule == "train_base_model":
             s = config["base_model"].get("scratch", {})
             tokens = s.get("steps", 400) * s.get("batch_size", 16) * s.get("context", 256)
-            out.append(finetune_cost(m, rule, jobs, tokens, [base], {"batch_size": s.get("batch_size", 16), "max_length": s.get("context", 256)}))
+            out.append(
+                finetune_cost(m, rule, jobs, tokens, [base], {"batch_size": s.get("batch_size", 16), "max_length": s.get("context", 256)})
+            )
         elif rule == "convert_base_model":
             out.append(RuleCost(rule, jobs, m.on_gpu(rule), 30.0, 30.0, m.gpu_memory(rule, 0), base["params"] * 4))
         elif rule == "neuron_values":
@@ -277,7 +319,9 @@ def training_docs(strategy: dict, g: int, real_n: int, ratio: float | None) -> t
     return real_n, 1.0
 
 
-def score_cost(m: Model, rule: str, jobs: int, texts: float, tokens_per_text: float, base: dict, specs: list[dict] | None = None) -> RuleCost:
+def score_cost(
+    m: Model, rule: str, jobs: int, texts: float, tokens_per_text: float, base: dict, specs: list[dict] | None = None
+) -> RuleCost:
     """Every scorer (or those of `specs`) on one text set: each embedder once, perplexity and classifiers a forward pass,
     the rest on the CPU."""
     config = m.config
@@ -374,14 +418,26 @@ def image_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
 
     def factor(rule):
         return gpu_ratio * pixels if m.on_gpu(rule) else m.assume["cpu_factor_images"]["synthesize" if rule == "synthesize" else "classify"]
+
     out = []
     for rule, jobs in counts.items():
         if rule == "synthesize":
-            per = [config["generator_params"][g].get("steps", 0) * step.get(g, 0) + examples * config["ratios"][0] * sample.get(g, 0)
-                   for g in config["generators"]]  # the control generator trains nothing and samples copies: no cost of its own
+            per = [
+                config["generator_params"][g].get("steps", 0) * step.get(g, 0) + examples * config["ratios"][0] * sample.get(g, 0)
+                for g in config["generators"]
+            ]  # the control generator trains nothing and samples copies: no cost of its own
             seconds = sum(per) / len(per) * factor(rule)
-            out.append(RuleCost(rule, jobs, m.on_gpu(rule), seconds + m.imports("finetune"), m.imports("finetune"),
-                                m.gpu_memory(rule, 10), examples * config["ratios"][0] * data.get("size", 8) ** 2 * 3))
+            out.append(
+                RuleCost(
+                    rule,
+                    jobs,
+                    m.on_gpu(rule),
+                    seconds + m.imports("finetune"),
+                    m.imports("finetune"),
+                    m.gpu_memory(rule, 10),
+                    examples * config["ratios"][0] * data.get("size", 8) ** 2 * 3,
+                )
+            )
         elif rule in ("classify", "train_feature_net"):
             training = config["training"]
             steps = training["epochs"] * examples * 2 / training["batch_size"]
@@ -389,8 +445,9 @@ def image_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
             classifiers = len(names)
             weights = sum(100e6 if ":" in name else 1e6 for name in names)  # library models (torchvision:resnet50) ~100 MB, built-ins ~1 MB
             seconds = steps * step["classifier"] * classifiers * factor(rule)
-            out.append(RuleCost(rule, jobs, m.on_gpu(rule), seconds + m.imports("finetune"), m.imports("finetune"), m.gpu_memory(rule, 8),
-                                weights))
+            out.append(
+                RuleCost(rule, jobs, m.on_gpu(rule), seconds + m.imports("finetune"), m.imports("finetune"), m.gpu_memory(rule, 8), weights)
+            )
         else:
             out.append(m.analysis(rule, jobs))
     return out

@@ -162,8 +162,10 @@ def inheritance(config: dict) -> dict[str, int]:
     plan = Plan(config, path_helper(results), results)
     runs = len(plan.arms) * len(plan.seeds)
     biases = {arm.bias for arm in plan.arms.values()}
-    figures = Counter(next((k for k in ("by_ratio", "by_type_average") if name.endswith(f"_{k}")), "scaling" if name.startswith("scaling_") else name)
-                      for name in plan.figures())
+    figures = Counter(
+        next((k for k in ("by_ratio", "by_type_average") if name.endswith(f"_{k}")), "scaling" if name.startswith("scaling_") else name)
+        for name in plan.figures()
+    )
     return {
         "convert_model": int(plan.converts_model()),
         "gender_real": int("gender" in biases),

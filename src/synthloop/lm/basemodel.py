@@ -19,7 +19,11 @@ def train_tokenizer(texts, vocab_size: int):
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=2, special_tokens=[EOS], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=[EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
     bpe.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=EOS, eos_token=EOS, unk_token=EOS, pad_token=EOS)
@@ -49,8 +53,14 @@ def train_base_model(texts, out_dir, params: dict, seed: int) -> dict:
     model = tiny_gpt2(tokenizer, params, seed)
     blocks = pack([ids + [tokenizer.eos_token_id] for ids in tokenizer(list(texts))["input_ids"]], params["context"])
     return train(
-        model, tokenizer, blocks, out_dir, {**params, "weight_decay": 0.01, "warmup_steps": params["steps"] // 10}, seed,
-        max_steps=params["steps"], lr_scheduler_type="cosine",
+        model,
+        tokenizer,
+        blocks,
+        out_dir,
+        {**params, "weight_decay": 0.01, "warmup_steps": params["steps"] // 10},
+        seed,
+        max_steps=params["steps"],
+        lr_scheduler_type="cosine",
     )
 
 

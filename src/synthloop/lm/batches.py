@@ -25,8 +25,9 @@ def strip_after_eos(ids: list[int], eos: int) -> list[int]:
     return ids[: ids.index(eos)] if eos in ids else ids
 
 
-def padded_batches(sequences: Sequence[Sequence[int]], batch_size: int, pad_id: int, side: str = "right",
-                   device=None) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+def padded_batches(
+    sequences: Sequence[Sequence[int]], batch_size: int, pad_id: int, side: str = "right", device=None
+) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
     """(row indices, input ids, attention mask) per batch of `batch_size` sequences of similar length."""
     if side not in ("left", "right"):
         raise ValueError(f"padding side must be 'left' or 'right', not {side!r}")

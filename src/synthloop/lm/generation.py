@@ -25,8 +25,9 @@ def block_prompts(tokenizer, texts, block_tokens: int, titles=None) -> list[Prom
 
 
 @torch.inference_mode()
-def continue_batched(model, prompts: list[Prompt], new_tokens: int, batch_size: int, pad_id: int, eos_id: int, what: str = "generate",
-                     **sampling) -> list[list[int]]:
+def continue_batched(
+    model, prompts: list[Prompt], new_tokens: int, batch_size: int, pad_id: int, eos_id: int, what: str = "generate", **sampling
+) -> list[list[int]]:
     """Continuations of every prompt, in the prompts' order; batches are length-sorted and left-padded.
     Logs a line per batch (prompts done, time left): long generation jobs are otherwise silent."""
     out: list[list[int]] = [[] for _ in prompts]
@@ -34,8 +35,13 @@ def continue_batched(model, prompts: list[Prompt], new_tokens: int, batch_size: 
     penalty = sampling.pop("repetition_penalty", None)
     for rows, input_ids, attention in padded_batches([p.ids for p in prompts], batch_size, pad_id, side="left", device=model.device):
         generated = model.generate(
-            input_ids=input_ids, attention_mask=attention, max_new_tokens=new_tokens, pad_token_id=pad_id, eos_token_id=eos_id,
-            **sampling, **repetition_penalty_processor(penalty, attention),
+            input_ids=input_ids,
+            attention_mask=attention,
+            max_new_tokens=new_tokens,
+            pad_token_id=pad_id,
+            eos_token_id=eos_id,
+            **sampling,
+            **repetition_penalty_processor(penalty, attention),
         )
         for row, i in enumerate(rows):
             out[i] = strip_after_eos(generated[row, input_ids.shape[1] :].tolist(), eos_id)
@@ -49,7 +55,14 @@ def continue_one_by_one(model, prompts: list[Prompt], new_tokens: int, pad_id: i
     out = []
     for prompt in prompts:
         ids = torch.tensor([prompt.ids], device=model.device)
-        generated = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=new_tokens, pad_token_id=pad_id, eos_token_id=eos_id, **sampling)
+        generated = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=new_tokens,
+            pad_token_id=pad_id,
+            eos_token_id=eos_id,
+            **sampling,
+        )
         out.append(strip_after_eos(generated[0, ids.shape[1] :].tolist(), eos_id))
     return out
 

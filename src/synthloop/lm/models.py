@@ -85,9 +85,11 @@ def check_weights(directory: str | Path) -> None:
         except (ValueError, KeyError, TypeError, IndexError) as error:
             problem = f"its header is unreadable ({error})"
         if problem:
-            raise OSError(f"model directory {str(directory)!r}: {weights.name} is truncated or damaged ({problem}). Re-make it: delete "
-                          f"{str(directory)!r} and re-run the workflow (Snakemake re-runs the job that writes it; add --rerun-incomplete "
-                          "after a killed run)")
+            raise OSError(
+                f"model directory {str(directory)!r}: {weights.name} is truncated or damaged ({problem}). Re-make it: delete "
+                f"{str(directory)!r} and re-run the workflow (Snakemake re-runs the job that writes it; add --rerun-incomplete "
+                "after a killed run)"
+            )
 
 
 def load_tokenizer(model: ModelRef | str):
@@ -158,8 +160,9 @@ def load_causal_lm(model: ModelRef | str, device=None, dtype=None):
     if (Path(ref.source) / "adapter_config.json").exists():
         from peft import PeftModel
 
-        base, _ = load_causal_lm(replace(ModelRef.of(adapter_base(ref.source)), gguf_file=ref.gguf_file, trust_remote_code=ref.trust_remote_code),
-                                 device, dtype)
+        base, _ = load_causal_lm(
+            replace(ModelRef.of(adapter_base(ref.source)), gguf_file=ref.gguf_file, trust_remote_code=ref.trust_remote_code), device, dtype
+        )
         return PeftModel.from_pretrained(base, ref.source).merge_and_unload(), load_tokenizer(replace(ref, gguf_file=None))
 
     device = device or pick_device()
@@ -167,5 +170,7 @@ def load_causal_lm(model: ModelRef | str, device=None, dtype=None):
     dtype = dtype or preferred
     kwargs = {"gguf_file": ref.gguf_file} if ref.gguf_file else {"use_safetensors": True}
     with hub_errors(ref.source, ref.revision):
-        loaded = AutoModelForCausalLM.from_pretrained(ref.source, dtype=dtype, trust_remote_code=ref.trusted(), revision=ref.revision, **kwargs)
+        loaded = AutoModelForCausalLM.from_pretrained(
+            ref.source, dtype=dtype, trust_remote_code=ref.trusted(), revision=ref.revision, **kwargs
+        )
     return loaded.to(device), load_tokenizer(ref)

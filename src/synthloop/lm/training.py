@@ -109,8 +109,12 @@ def keep_matching_checkpoints(checkpoints: Path, fingerprint: str) -> bool:
         recorded = None
     discarded = recorded != fingerprint and any(checkpoints.glob("checkpoint-*"))
     if discarded:
-        log.warning("discarding checkpoints in %s: made with other parameters or inputs (fingerprint %s, now %s)", checkpoints,
-                    recorded, fingerprint)
+        log.warning(
+            "discarding checkpoints in %s: made with other parameters or inputs (fingerprint %s, now %s)",
+            checkpoints,
+            recorded,
+            fingerprint,
+        )
         shutil.rmtree(checkpoints)
     checkpoints.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"fingerprint": fingerprint}))
@@ -150,8 +154,17 @@ def progress_callback(what: str = "fine-tune"):
     return ProgressCallback()
 
 
-def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, seed: int, trainer_class=None, columns: dict | None = None,
-          **overrides) -> dict:
+def train(
+    model,
+    tokenizer,
+    examples: list[list[int]],
+    out_dir,
+    params: dict,
+    seed: int,
+    trainer_class=None,
+    columns: dict | None = None,
+    **overrides,
+) -> dict:
     """Train on tokenised examples, resuming from a checkpoint left by a killed run of the same job.
 
     `trainer_class` (a Trainer subclass, e.g. one with its own compute_loss) and `columns` (extra
@@ -177,8 +190,9 @@ def train(model, tokenizer, examples: list[list[int]], out_dir, params: dict, se
         processing_class=tokenizer,
         callbacks=[progress_callback()],
     )
-    fingerprint = checkpoint_fingerprint(model, examples, params, seed, trainer=(trainer_class or Trainer).__name__, columns=columns,
-                                         overrides=overrides)
+    fingerprint = checkpoint_fingerprint(
+        model, examples, params, seed, trainer=(trainer_class or Trainer).__name__, columns=columns, overrides=overrides
+    )
     keep_matching_checkpoints(checkpoints, fingerprint)
     resume = resumable_checkpoint(checkpoints)
     start = time.perf_counter()
@@ -207,8 +221,11 @@ def with_lora(model, lora: dict):
     from peft import LoraConfig, get_peft_model
 
     config = LoraConfig(
-        r=lora.get("r", 16), lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.0),
-        target_modules=lora.get("target_modules") or "all-linear", task_type="CAUSAL_LM",
+        r=lora.get("r", 16),
+        lora_alpha=lora.get("alpha", 16),
+        lora_dropout=lora.get("dropout", 0.0),
+        target_modules=lora.get("target_modules") or "all-linear",
+        task_type="CAUSAL_LM",
     )
     return get_peft_model(model, config)
 

@@ -142,9 +142,17 @@ def engine_arguments(directory, bfloat16: bool, seed: int, engine: dict | None) 
     """
     reserved = sorted(set(engine or {}) & set(RESERVED_ENGINE_KEYS))
     if reserved:
-        raise ValueError(f"config key 'generate.vllm_engine': {reserved} cannot be set here (the workflow sets them; "
-                         "remote code is governed by the top-level trust_remote_code only)")
-    return {**(engine or {}), "model": str(directory), "dtype": "bfloat16" if bfloat16 else "auto", "seed": seed, "trust_remote_code": False}
+        raise ValueError(
+            f"config key 'generate.vllm_engine': {reserved} cannot be set here (the workflow sets them; "
+            "remote code is governed by the top-level trust_remote_code only)"
+        )
+    return {
+        **(engine or {}),
+        "model": str(directory),
+        "dtype": "bfloat16" if bfloat16 else "auto",
+        "seed": seed,
+        "trust_remote_code": False,
+    }
 
 
 def load_vllm(source: str, seed: int, engine: dict | None = None):

@@ -26,8 +26,14 @@ def synthetic_set(generated: pd.DataFrame) -> pd.DataFrame:
     return generated.assign(origin=SYNTHETIC, source_generation=generated["generation"])[COLUMNS]
 
 
-def compose(method: str, real: pd.DataFrame, previous_pool: pd.DataFrame, previous_generated: pd.DataFrame, rng: np.random.Generator,
-            real_fraction: float = 0.1) -> pd.DataFrame:
+def compose(
+    method: str,
+    real: pd.DataFrame,
+    previous_pool: pd.DataFrame,
+    previous_generated: pd.DataFrame,
+    rng: np.random.Generator,
+    real_fraction: float = 0.1,
+) -> pd.DataFrame:
     """The training set of generation g > 0 under one strategy.
 
     replace:    what generation g-1 wrote.

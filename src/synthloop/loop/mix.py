@@ -49,8 +49,9 @@ def checked_set(strategy: dict, gen: int, train: pd.DataFrame, pool: pd.DataFram
     return synthetic_share(train), len(train)
 
 
-def row(strategy: dict, gen: int, ratio: float | None, train: pd.DataFrame, pool: pd.DataFrame,
-        selection: pd.DataFrame | None = None) -> dict:
+def row(
+    strategy: dict, gen: int, ratio: float | None, train: pd.DataFrame, pool: pd.DataFrame, selection: pd.DataFrame | None = None
+) -> dict:
     """One generation's realised mix; `selection` is the step's per-candidate table (kept, copies), if any."""
     realised, size = checked_set(strategy, gen, train, pool, ratio)
     sources = sorted(int(g) for g in pd.unique(train["source_generation"]) if int(g) != REAL_GENERATION)
@@ -76,6 +77,8 @@ def check(mix: dict, chain: str) -> None:
         return
     allowed = TOLERANCE + 0.5 / size
     if abs(realised - wanted) > allowed + 1e-12:
-        raise MixError(f"chain {chain} generation {mix['generation']}: realised synthetic share {realised:.4f} differs from the "
-                       f"configured {wanted:.4f} by more than one percentage point beyond rounding ({allowed:.4f} over {size} texts); "
-                       "a selection step that keeps too few texts needs `oversample` or a larger generation")
+        raise MixError(
+            f"chain {chain} generation {mix['generation']}: realised synthetic share {realised:.4f} differs from the "
+            f"configured {wanted:.4f} by more than one percentage point beyond rounding ({allowed:.4f} over {size} texts); "
+            "a selection step that keeps too few texts needs `oversample` or a larger generation"
+        )

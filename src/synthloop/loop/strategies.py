@@ -14,8 +14,16 @@ from synthloop.loop import pool as pools
 from synthloop.loop.compose import compose, real_set
 
 
-def generation_training_set(strategy: dict, gen: int, real: pd.DataFrame, previous_pool: pd.DataFrame | None,
-                            previous_generated: pd.DataFrame | None, ratio: float | None, seed: int, real_seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generation_training_set(
+    strategy: dict,
+    gen: int,
+    real: pd.DataFrame,
+    previous_pool: pd.DataFrame | None,
+    previous_generated: pd.DataFrame | None,
+    ratio: float | None,
+    seed: int,
+    real_seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generation `gen`'s training set and pool. `seed` draws this generation's samples; `real_seed`
     orders the chain's real texts once, so every generation takes fresh ones."""
     rng = np.random.default_rng(seed)

@@ -86,15 +86,21 @@ def load_model(path):
     try:
         untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ValueError(f"scorer model {str(path)!r} is not a skops model file ({error}); "
-                         "delete it and re-run the workflow to re-train it (pickle/joblib files are refused)") from None
+        raise ValueError(
+            f"scorer model {str(path)!r} is not a skops model file ({error}); "
+            "delete it and re-run the workflow to re-train it (pickle/joblib files are refused)"
+        ) from None
     if untrusted:
-        raise ValueError(f"scorer model {str(path)!r} holds types that are not allowed: {untrusted}; allowed beyond skops' "
-                         f"safe set: {TRUSTED_TYPES}. Delete it and re-run the workflow to re-train it")
+        raise ValueError(
+            f"scorer model {str(path)!r} holds types that are not allowed: {untrusted}; allowed beyond skops' "
+            f"safe set: {TRUSTED_TYPES}. Delete it and re-run the workflow to re-train it"
+        )
     model = skops.io.load(path, trusted=TRUSTED_TYPES)
     if isinstance(model, QualityClassifier) and getattr(model, "format", 1) != QUALITY_FORMAT:
-        raise ValueError(f"scorer model {str(path)!r} was written by an older synthloop (quality model format "
-                         f"{getattr(model, 'format', 1)}, now {QUALITY_FORMAT}); delete it and re-run the workflow to re-train it")
+        raise ValueError(
+            f"scorer model {str(path)!r} was written by an older synthloop (quality model format "
+            f"{getattr(model, 'format', 1)}, now {QUALITY_FORMAT}); delete it and re-run the workflow to re-train it"
+        )
     return model
 
 
@@ -108,9 +114,11 @@ def ngram_features():
     Hashing stores no vocabulary: skops rebuilds a vocabulary dict entry by entry (15 s for
     80k n-grams, in every score job), while the hashed model is arrays that load in a second.
     """
+
     def tfidf(**hashing):
-        return make_pipeline(HashingVectorizer(n_features=HASHED_FEATURES, alternate_sign=False, norm=None, **hashing),
-                             TfidfTransformer(sublinear_tf=True))
+        return make_pipeline(
+            HashingVectorizer(n_features=HASHED_FEATURES, alternate_sign=False, norm=None, **hashing), TfidfTransformer(sublinear_tf=True)
+        )
 
     return make_union(tfidf(ngram_range=(1, 2)), tfidf(analyzer="char_wb", ngram_range=(2, 4)))
 
@@ -143,15 +151,30 @@ def evaluate_lean(texts, labels, groups, seed: int, test_size: float = 0.2) -> p
             predicted.append(text_classifier(seed).fit(texts[train], labels[train]).predict(texts[test]))
         if truth:
             truth, predicted = np.concatenate(truth), np.concatenate(predicted)
-            rows.append({"split": "heldout_group", "n_train": len(texts) - len(truth) // max(1, len(set(groups)) - skipped), "n_test": len(truth),
-                         "accuracy": accuracy_score(truth, predicted), "macro_f1": f1_score(truth, predicted, average="macro"), "folds_skipped": skipped})
+            rows.append(
+                {
+                    "split": "heldout_group",
+                    "n_train": len(texts) - len(truth) // max(1, len(set(groups)) - skipped),
+                    "n_test": len(truth),
+                    "accuracy": accuracy_score(truth, predicted),
+                    "macro_f1": f1_score(truth, predicted, average="macro"),
+                    "folds_skipped": skipped,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _fit_and_score(name, texts, labels, train, test, seed) -> dict:
     predicted = text_classifier(seed).fit(texts[train], labels[train]).predict(texts[test])
-    return {"split": name, "n_train": len(train), "n_test": len(test), "accuracy": accuracy_score(labels[test], predicted),
-            "macro_f1": f1_score(labels[test], predicted, average="macro"), "folds_skipped": 0, **right_rates(labels[test], predicted)}
+    return {
+        "split": name,
+        "n_train": len(train),
+        "n_test": len(test),
+        "accuracy": accuracy_score(labels[test], predicted),
+        "macro_f1": f1_score(labels[test], predicted, average="macro"),
+        "folds_skipped": 0,
+        **right_rates(labels[test], predicted),
+    }
 
 
 def right_rates(truth, predicted) -> dict:
@@ -315,8 +338,15 @@ def train_quality(texts, seed: int):
     model = QualityClassifier(seed).fit(frame.loc[~test, "text"], frame.loc[~test, "level"], frame.loc[~test, "source"])
     predicted = model.predict(frame.loc[test, "text"].tolist())
     report = pd.DataFrame(
-        [{"split": "heldout_sentences", "n_train": int((~test).sum()), "n_test": int(test.sum()),
-          "accuracy": accuracy_score(frame.loc[test, "level"], predicted), "macro_f1": f1_score(frame.loc[test, "level"], predicted, average="macro")}]
+        [
+            {
+                "split": "heldout_sentences",
+                "n_train": int((~test).sum()),
+                "n_test": int(test.sum()),
+                "accuracy": accuracy_score(frame.loc[test, "level"], predicted),
+                "macro_f1": f1_score(frame.loc[test, "level"], predicted, average="macro"),
+            }
+        ]
     )
     return model, report
 
@@ -375,9 +405,19 @@ def train_detector(real_texts, synthetic_texts, seed: int, test_size: float = 0.
     model = text_classifier(seed).fit(list(texts[train]), labels[train])
     p = detector_probability(model, list(texts[test]))
     truth = labels[test] == SYNTHETIC_CLASS
-    report = pd.DataFrame([{"split": "heldout_random_stratified", "n_train": len(train), "n_test": len(test),
-                            "n_real": int((labels == "real").sum()), "n_synthetic": int((labels == SYNTHETIC_CLASS).sum()),
-                            "auc": roc_auc_score(truth, p), "accuracy": accuracy_score(truth, p >= 0.5)}])
+    report = pd.DataFrame(
+        [
+            {
+                "split": "heldout_random_stratified",
+                "n_train": len(train),
+                "n_test": len(test),
+                "n_real": int((labels == "real").sum()),
+                "n_synthetic": int((labels == SYNTHETIC_CLASS).sum()),
+                "auc": roc_auc_score(truth, p),
+                "accuracy": accuracy_score(truth, p >= 0.5),
+            }
+        ]
+    )
     return model, report
 
 
@@ -416,8 +456,14 @@ def score_hf_classifier(texts, spec, assets) -> Scores:
 
     model = ModelRef.of(spec, source_key="model")
     classify = pipeline(
-        "text-classification", model=model.source, device=pick_device(), top_k=None, truncation=True,
-        trust_remote_code=model.trusted(), model_kwargs={"use_safetensors": True}, revision=model.revision,
+        "text-classification",
+        model=model.source,
+        device=pick_device(),
+        top_k=None,
+        truncation=True,
+        trust_remote_code=model.trusted(),
+        model_kwargs={"use_safetensors": True},
+        revision=model.revision,
     )
     batch_size = int(spec.get("batch_size", 32))
     if spec.get("levels"):

@@ -38,7 +38,9 @@ def load_embedder(spec: dict):
 
     ref = ModelRef.of({**spec, "model": resolve_embedder(spec.get("model"))}, source_key="model")
     with hub_errors(ref.source, ref.revision):
-        model = SentenceTransformer(ref.source, device=spec.get("device") or str(pick_device()), trust_remote_code=ref.trusted(), revision=ref.revision)
+        model = SentenceTransformer(
+            ref.source, device=spec.get("device") or str(pick_device()), trust_remote_code=ref.trusted(), revision=ref.revision
+        )
     if spec.get("max_seq_length"):  # attention cost grows with it; MiniLM was trained on 128 word pieces
         model.max_seq_length = int(spec["max_seq_length"])
     return model
@@ -51,8 +53,12 @@ def embed_texts(texts: list[str], spec: dict) -> np.ndarray:
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension  # renamed in v6
         return np.zeros((0, dimension()), dtype=np.float32)
     vectors = model.encode(
-        list(texts), batch_size=int(spec.get("batch_size", 64)), prompt_name=spec.get("prompt_name"),  # stella wants "s2s_query"
-        normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+        list(texts),
+        batch_size=int(spec.get("batch_size", 64)),
+        prompt_name=spec.get("prompt_name"),  # stella wants "s2s_query"
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
     )
     return np.asarray(vectors, dtype=np.float32)
 
@@ -65,7 +71,9 @@ def load_embeddings(texts: list[str], assets: dict[str, str]) -> np.ndarray:
     source = assets["embeddings"]
     vectors = (source if isinstance(source, np.ndarray) else np.load(source)).astype(np.float64)
     if len(vectors) != len(texts):
-        raise ValueError(f"{'the given array' if isinstance(source, np.ndarray) else source} holds {len(vectors)} vectors for {len(texts)} texts; re-run the score job")
+        raise ValueError(
+            f"{'the given array' if isinstance(source, np.ndarray) else source} holds {len(vectors)} vectors for {len(texts)} texts; re-run the score job"
+        )
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
 
@@ -110,8 +118,11 @@ def umap_projection(vectors: np.ndarray, spec: dict) -> np.ndarray:
 
     n_neighbors = min(int(spec.get("n_neighbors", 15)), len(vectors) - 1)
     reducer = umap.UMAP(
-        n_components=2, n_neighbors=n_neighbors, min_dist=float(spec.get("min_dist", 0.1)),
-        metric=spec.get("metric", "cosine"), random_state=int(spec.get("seed", 0)),
+        n_components=2,
+        n_neighbors=n_neighbors,
+        min_dist=float(spec.get("min_dist", 0.1)),
+        metric=spec.get("metric", "cosine"),
+        random_state=int(spec.get("seed", 0)),
     )
     return reducer.fit_transform(vectors)
 
@@ -150,5 +161,8 @@ def score_gaussianity(texts, spec, assets) -> Scores:
     per_set = {"gaussianity_aic": np.nan, "kl_entropy": np.nan}
     if len(vectors) >= int(spec.get("min_texts", 10)):
         points = umap_projection(vectors, spec)
-        per_set = {"gaussianity_aic": gaussian_aic(points, int(spec.get("seed", 0))), "kl_entropy": kl_entropy(points, int(spec.get("k", 3)))}
+        per_set = {
+            "gaussianity_aic": gaussian_aic(points, int(spec.get("seed", 0))),
+            "kl_entropy": kl_entropy(points, int(spec.get("k", 3))),
+        }
     return Scores(pd.DataFrame(index=range(len(texts))), per_set)

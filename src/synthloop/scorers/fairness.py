@@ -107,7 +107,13 @@ def groups_of(y_true, subgroup, pooling: str = "subgroup") -> np.ndarray:
 def fairness_metrics(y_true, y_pred, subgroup, pooling: str = "subgroup") -> dict:
     """Accuracy, MEO, DI, MD (and MEO, DI with the printed normaliser) and Acc(1..G) of one classifier's predictions."""
     rates = group_rates(y_true, y_pred, groups_of(y_true, subgroup, pooling))
-    out = {"accuracy": accuracy(y_true, y_pred), "meo": meo(rates), "di": disparate_impact(rates), "md": max_disparity(rates),
-           "meo_printed": meo(rates, "printed"), "di_printed": disparate_impact(rates, "printed")}
+    out = {
+        "accuracy": accuracy(y_true, y_pred),
+        "meo": meo(rates),
+        "di": disparate_impact(rates),
+        "md": max_disparity(rates),
+        "meo_printed": meo(rates, "printed"),
+        "di_printed": disparate_impact(rates, "printed"),
+    }
     out.update({f"acc_{k + 1}": float(v) for k, v in enumerate(acc_k(y_true, y_pred, subgroup))})
     return out

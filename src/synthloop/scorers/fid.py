@@ -50,6 +50,6 @@ def inception_fid(real_images: np.ndarray, generated_images: np.ndarray, batch_s
     metric = FrechetInceptionDistance(feature=feature)
     for images, real in ((real_images, True), (generated_images, False)):
         for start in range(0, len(images), batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size])).permute(0, 3, 1, 2)
+            batch = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size])).permute(0, 3, 1, 2)
             metric.update(batch.expand(-1, 3, -1, -1) if batch.shape[1] == 1 else batch, real=real)
     return float(metric.compute())

@@ -39,8 +39,8 @@ PROMPTS = {  # Kovač et al., appendix B.3, verbatim ({text} is the paper's <tex
     ),
     "lean": (
         "Score the following post on a continual scale from 0 (left-wing) to 100 (right-wing) where a score of 0 means "
-        "\"The post reflects radical left-wing ideology\" and a score of 100 means \"The post reflects radical right-wing "
-        "ideology\", and a score of 50 means \"The post reflects a neutral ideology\". Reply with -1 if the post is not "
+        '"The post reflects radical left-wing ideology" and a score of 100 means "The post reflects radical right-wing '
+        'ideology", and a score of 50 means "The post reflects a neutral ideology". Reply with -1 if the post is not '
         "political. Reply ONLY with the integer score (0-100 or -1). DO NOT reply with text. Here is the text: {text}"
     ),
 }
@@ -96,7 +96,9 @@ def resolve_judge_model(spec: dict) -> ModelRef:
 
 def chat_prompts(tokenizer, texts: list[str], aspect: str) -> list[str]:
     return [
-        tokenizer.apply_chat_template([{"role": "user", "content": PROMPTS[aspect].format(text=text)}], tokenize=False, add_generation_prompt=True)
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": PROMPTS[aspect].format(text=text)}], tokenize=False, add_generation_prompt=True
+        )
         for text in texts
     ]
 
@@ -104,8 +106,16 @@ def chat_prompts(tokenizer, texts: list[str], aspect: str) -> list[str]:
 def generate_replies(model, tokenizer, prompts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:
     """Greedy replies, batched over length-sorted prompts with left padding so every reply starts at the same column."""
     encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    continuations = continue_batched(model, [Prompt(i, tuple(ids)) for i, ids in enumerate(encoded)], max_new_tokens, batch_size,
-                                     tokenizer.pad_token_id, tokenizer.eos_token_id, what="judge", do_sample=False)
+    continuations = continue_batched(
+        model,
+        [Prompt(i, tuple(ids)) for i, ids in enumerate(encoded)],
+        max_new_tokens,
+        batch_size,
+        tokenizer.pad_token_id,
+        tokenizer.eos_token_id,
+        what="judge",
+        do_sample=False,
+    )
     return [tokenizer.decode(ids, skip_special_tokens=True) for ids in continuations]
 
 
@@ -118,7 +128,9 @@ def transformers_replies(texts: list[str], aspects: list[str], spec: dict) -> di
     model, tokenizer = load_causal_lm(resolve_judge_model(spec), device=device)
     model.eval()
     batch_size, max_new_tokens = int(spec.get("batch_size", 16)), int(spec.get("max_new_tokens", 6))
-    return {aspect: generate_replies(model, tokenizer, chat_prompts(tokenizer, texts, aspect), batch_size, max_new_tokens) for aspect in aspects}
+    return {
+        aspect: generate_replies(model, tokenizer, chat_prompts(tokenizer, texts, aspect), batch_size, max_new_tokens) for aspect in aspects
+    }
 
 
 # -- OpenAI-compatible HTTP backend ---------------------------------------------------------------
@@ -144,14 +156,18 @@ def endpoint(spec: dict) -> tuple[str, dict]:
     """
     variable, url = spec.get("api_key_env", "OPENAI_API_KEY"), str(spec.get("url") or "")
     if not KEY_VARIABLE.match(variable):
-        raise ValueError(f"config key 'api_key_env': {variable!r} is not allowed; name an API-key variable (upper case, ending in _API_KEY)")
+        raise ValueError(
+            f"config key 'api_key_env': {variable!r} is not allowed; name an API-key variable (upper case, ending in _API_KEY)"
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"config key 'url': {url!r} is not an http(s) URL with a host")
     key = os.environ.get(variable, "")
     if key and parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError(f"config key 'url': {url!r} is plain http to another machine; the key in {variable} is sent only over https "
-                         "(or http to localhost)")
+        raise ValueError(
+            f"config key 'url': {url!r} is plain http to another machine; the key in {variable} is sent only over https "
+            "(or http to localhost)"
+        )
     return url.rstrip("/") + "/chat/completions", ({"Authorization": f"Bearer {key}"} if key else {})
 
 
@@ -161,8 +177,13 @@ def chat_completion(prompt: str, spec: dict, temperature: float = 0.0, max_token
     import requests
 
     url, headers = endpoint(spec)
-    body = {"model": spec["model"], "messages": [{"role": "user", "content": prompt}], "temperature": temperature,
-            "max_tokens": int(max_tokens or spec.get("max_new_tokens", 6)), **({} if seed is None else {"seed": int(seed) % 2**31})}
+    body = {
+        "model": spec["model"],
+        "messages": [{"role": "user", "content": prompt}],
+        "temperature": temperature,
+        "max_tokens": int(max_tokens or spec.get("max_new_tokens", 6)),
+        **({} if seed is None else {"seed": int(seed) % 2**31}),
+    }
     retries = int(spec.get("retries", 3))
     for attempt in range(retries + 1):
         try:
@@ -206,5 +227,11 @@ def score_llm_judge(texts, spec, assets) -> Scores:
     replies = BACKENDS[backend](list(texts), aspects, spec)
     scores = judge_columns(replies)
     for aspect, values in replies.items():
-        log.info("judge %s: %d of %d replies unparsed; first replies: %r", aspect, scores.per_set[f"judge_{aspect}_missing"], len(texts), values[:5])
+        log.info(
+            "judge %s: %d of %d replies unparsed; first replies: %r",
+            aspect,
+            scores.per_set[f"judge_{aspect}_missing"],
+            len(texts),
+            values[:5],
+        )
     return scores

@@ -39,8 +39,11 @@ def bleu_metric(spec: dict):
     from sacrebleu.metrics import BLEU
 
     return BLEU(
-        effective_order=True, smooth_method=spec.get("smooth_method", "exp"), tokenize=spec.get("tokenize", "13a"),
-        lowercase=bool(spec.get("lowercase", False)), max_ngram_order=int(spec.get("max_ngram_order", 4)),
+        effective_order=True,
+        smooth_method=spec.get("smooth_method", "exp"),
+        tokenize=spec.get("tokenize", "13a"),
+        lowercase=bool(spec.get("lowercase", False)),
+        max_ngram_order=int(spec.get("max_ngram_order", 4)),
     )
 
 
@@ -60,7 +63,9 @@ def ngram_matrix(texts, bleu) -> tuple[sparse.coo_matrix, np.ndarray, np.ndarray
             counts.append(count)
     order = np.zeros(len(vocabulary), dtype=int)
     order[list(vocabulary.values())] = [len(ngram) for ngram in vocabulary]
-    matrix = sparse.coo_matrix((np.array(counts, dtype=float), (np.array(rows, dtype=int), np.array(columns, dtype=int))), shape=(len(texts), len(vocabulary)))
+    matrix = sparse.coo_matrix(
+        (np.array(counts, dtype=float), (np.array(rows, dtype=int), np.array(columns, dtype=int))), shape=(len(texts), len(vocabulary))
+    )
     return matrix, order, np.array(lengths)
 
 
@@ -204,7 +209,10 @@ def token_counts(texts: list[str], tokenizer: ModelRef | str) -> np.ndarray:
 
 
 def score_text_length(texts, spec, assets) -> Scores:
-    columns = {"length_chars": np.array([len(text) for text in texts], dtype=float), "length_words": np.array([len(text.split()) for text in texts], dtype=float)}
+    columns = {
+        "length_chars": np.array([len(text) for text in texts], dtype=float),
+        "length_words": np.array([len(text.split()) for text in texts], dtype=float),
+    }
     if spec.get("tokenizer"):
         columns["length_tokens"] = token_counts(texts, ModelRef.of(spec, source_key="tokenizer"))
     return Scores(pd.DataFrame(columns))
@@ -221,7 +229,9 @@ def detoxify_toxicity(texts: list[str], spec: dict) -> np.ndarray:
     try:
         from detoxify import Detoxify
     except ImportError as error:
-        raise ScorerModelMissing("scorer kind 'toxicity' with backend 'detoxify' needs the detoxify package: pip install detoxify") from error
+        raise ScorerModelMissing(
+            "scorer kind 'toxicity' with backend 'detoxify' needs the detoxify package: pip install detoxify"
+        ) from error
     return np.asarray(Detoxify(spec.get("model", "original")).predict(list(texts))[spec.get("label", "toxicity")], dtype=float)
 
 
@@ -229,15 +239,24 @@ def hf_toxicity(texts: list[str], spec: dict) -> np.ndarray:
     """Probability of the toxic label from a Hugging Face sequence classifier (hub id or local path)."""
     model = spec.get("model")
     if not model:
-        raise ScorerModelMissing("scorer kind 'toxicity' needs 'model': a Hugging Face classifier id or local path, e.g. unitary/toxic-bert")
+        raise ScorerModelMissing(
+            "scorer kind 'toxicity' needs 'model': a Hugging Face classifier id or local path, e.g. unitary/toxic-bert"
+        )
     from transformers import pipeline
 
     from synthloop.lm.models import hub_errors, pick_device
 
     try:
         with hub_errors(model, spec.get("revision")):
-            classify = pipeline("text-classification", model=model, device=pick_device(), top_k=None, truncation=True,
-                                model_kwargs={"use_safetensors": True}, revision=spec.get("revision"))
+            classify = pipeline(
+                "text-classification",
+                model=model,
+                device=pick_device(),
+                top_k=None,
+                truncation=True,
+                model_kwargs={"use_safetensors": True},
+                revision=spec.get("revision"),
+            )
     except OSError as error:
         raise ScorerModelMissing(f"scorer kind 'toxicity': {error}") from None
     label = spec.get("label", "toxic")

@@ -28,8 +28,23 @@ from synthloop.core.provenance import files_under
 from synthloop.core.seeds import stable_seed
 from synthloop.core.vocabulary import BASE_GENERATION, REAL, chain_id, ratio_id, round_id, seed_id
 
-__all__ = ["BASE_GENERATION", "COMMON_PATHS", "REAL", "canonical", "chain_id", "check_job_count", "check_local_model", "flatten", "local_files",
-           "path_function", "ratio_id", "round_id", "seed_id", "stable_seed", "tracked"]
+__all__ = [
+    "BASE_GENERATION",
+    "COMMON_PATHS",
+    "REAL",
+    "canonical",
+    "chain_id",
+    "check_job_count",
+    "check_local_model",
+    "flatten",
+    "local_files",
+    "path_function",
+    "ratio_id",
+    "round_id",
+    "seed_id",
+    "stable_seed",
+    "tracked",
+]
 
 COMMON_PATHS = {
     "table": "results/{study}/tables/{table}.csv",
@@ -103,5 +118,7 @@ def looks_local(source: str) -> bool:
 def check_local_model(key: str, source: str | None) -> None:
     """A model named by a local path must exist before any job starts (else its first job would fail)."""
     if source and looks_local(source) and not Path(source).expanduser().exists():
-        raise ConfigError(f"config key '{key}': local model {source!r} does not exist (relative paths are read from the working "
-                          f"directory, {str(Path.cwd())!r})")
+        raise ConfigError(
+            f"config key '{key}': local model {source!r} does not exist (relative paths are read from the working "
+            f"directory, {str(Path.cwd())!r})"
+        )

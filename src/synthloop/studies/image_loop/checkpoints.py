@@ -45,15 +45,23 @@ def _restore_optimizer(name: str, optimizer: torch.optim.Optimizer, tensors: dic
     prefix = f"optim.{name}."
     for key, value in tensors.items():
         if key.startswith(prefix):
-            pid, entry = key[len(prefix):].split(".", 1)
+            pid, entry = key[len(prefix) :].split(".", 1)
             state.setdefault(int(pid), {})[entry] = value
     for pid, entries in plain["state"].items():
         state.setdefault(int(pid), {}).update(entries)
     optimizer.load_state_dict({"state": state, "param_groups": plain["param_groups"]})
 
 
-def save(directory, step: int, modules: dict, optimizers: dict, generators: dict, extra: dict | None = None, keep: int = 1,
-         fingerprint: str | None = None) -> Path:
+def save(
+    directory,
+    step: int,
+    modules: dict,
+    optimizers: dict,
+    generators: dict,
+    extra: dict | None = None,
+    keep: int = 1,
+    fingerprint: str | None = None,
+) -> Path:
     """Write checkpoint `step` under `directory` and drop older complete ones beyond `keep`."""
     directory = Path(directory)
     target = directory / f"step-{step:08d}"
@@ -102,7 +110,7 @@ def restore(checkpoint: Path, modules: dict, optimizers: dict, generators: dict)
     plain = json.loads((checkpoint / "state.json").read_text())
     for name, module in modules.items():
         prefix = f"model.{name}."
-        module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     for name, optimizer in optimizers.items():
         _restore_optimizer(name, optimizer, tensors, plain["optimizers"][name])
     for name, generator in generators.items():
@@ -147,16 +155,31 @@ def matching_latest(directory, fingerprint: str) -> Path | None:
     recorded = recorded_fingerprint(found)
     if recorded == fingerprint:
         return found
-    log.warning("discarding checkpoints in %s: made with other parameters or inputs (fingerprint %s, now %s)", directory, recorded,
-                fingerprint)
+    log.warning(
+        "discarding checkpoints in %s: made with other parameters or inputs (fingerprint %s, now %s)", directory, recorded, fingerprint
+    )
     clear(directory)
     return None
 
 
-def run_steps(directory, fingerprint: str, total: int, step: Callable[[dict], dict | None], finish: Callable[[], Any], *,
-              modules: dict, optimizers: dict, generators: dict | None = None, state: dict | None = None, what: str = "training",
-              unit: str = "steps", checkpoint_every: int = 1, log_every: int = 1, stop_after: int | None = None,
-              stop_early: Callable[[dict], bool] | None = None) -> Any:
+def run_steps(
+    directory,
+    fingerprint: str,
+    total: int,
+    step: Callable[[dict], dict | None],
+    finish: Callable[[], Any],
+    *,
+    modules: dict,
+    optimizers: dict,
+    generators: dict | None = None,
+    state: dict | None = None,
+    what: str = "training",
+    unit: str = "steps",
+    checkpoint_every: int = 1,
+    log_every: int = 1,
+    stop_after: int | None = None,
+    stop_early: Callable[[dict], bool] | None = None,
+) -> Any:
     """The image trainers' resumable loop: resume, run `step` until `total`, checkpoint, finish, clear.
 
     Resumes the latest complete checkpoint under `directory` made with the same `fingerprint`
@@ -189,8 +212,15 @@ def run_steps(directory, fingerprint: str, total: int, step: Callable[[dict], di
         done_this_call += 1
         progress.step(**logged)
         if state["step"] % checkpoint_every == 0 and not finished():
-            save(directory, state["step"], modules, optimizers, generators, extra={k: v for k, v in state.items() if k != "step"},
-                 fingerprint=fingerprint)
+            save(
+                directory,
+                state["step"],
+                modules,
+                optimizers,
+                generators,
+                extra={k: v for k, v in state.items() if k != "step"},
+                fingerprint=fingerprint,
+            )
     result = finish()
     clear(directory)
     return result

@@ -44,7 +44,8 @@ def bias_rows(metrics: pd.DataFrame) -> list[dict]:
     if "bias" not in metrics or set(metrics["bias"]) < {"biased", "unbiased"}:
         raise ValueError("the bias finding needs both arms: arms.bias [biased, unbiased] in one study")
     delta = changes(metrics, "md", ["bias", "generator", "classifier"]).pivot_table(
-        index=["generator", "classifier", "seed"], columns="bias", values="change")
+        index=["generator", "classifier", "seed"], columns="bias", values="change"
+    )
     gap = (delta["biased"] - delta["unbiased"]).rename("gap").reset_index()
     rows = [claim_row(BIAS, f"{g} {c}", part["gap"], "none", MD_MARGIN) for (g, c), part in gap.groupby(["generator", "classifier"])]
     return rows + [claim_row(BIAS, "pooled", gap.groupby("seed")["gap"].mean(), "none", MD_MARGIN)]

@@ -31,8 +31,15 @@ class MLP(BodyHead):
     def __init__(self, shape, n_classes, hidden=256, dropout=0.2):
         super().__init__()
         c, h, w = shape
-        self.body = nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.body = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(c * h * w, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+        )
         self.head = nn.Linear(hidden, n_classes)
 
 
@@ -42,8 +49,15 @@ class LeNet(BodyHead):
     def __init__(self, shape, n_classes, dropout=0.0):
         super().__init__()
         c, h, w = shape
-        self.conv = nn.Sequential(nn.Conv2d(c, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Conv2d(6, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+        self.conv = nn.Sequential(
+            nn.Conv2d(c, 6, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
         flat = 16 * (h // 4) * (w // 4)
         self.body = nn.Sequential(nn.Linear(flat, 120), nn.ReLU(), nn.Dropout(dropout), nn.Linear(120, 84), nn.ReLU())
         self.head = nn.Linear(84, n_classes)
@@ -59,19 +73,38 @@ class CNN(BodyHead):
         super().__init__()
         c = shape[0]
         self.body = nn.Sequential(
-            nn.Conv2d(c, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout))
+            nn.Conv2d(c, width, 3, padding=1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+        )
         self.head = nn.Linear(2 * width, n_classes)
 
 
 class Block(nn.Module):
     def __init__(self, cin, cout, stride):
         super().__init__()
-        self.main = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
-                                  nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
-        self.skip = nn.Identity() if stride == 1 and cin == cout else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        self.main = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(),
+            nn.Conv2d(cout, cout, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(cout),
+        )
+        self.skip = (
+            nn.Identity()
+            if stride == 1 and cin == cout
+            else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        )
 
     def forward(self, x):
         return torch.relu(self.main(x) + self.skip(x))
@@ -82,13 +115,23 @@ class ResNet(BodyHead):
 
     def __init__(self, shape, n_classes, width=16):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(shape[0], width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-                                  Block(width, width, 1), Block(width, 2 * width, 2), Block(2 * width, 4 * width, 2),
-                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.body = nn.Sequential(
+            nn.Conv2d(shape[0], width, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            Block(width, width, 1),
+            Block(width, 2 * width, 2),
+            Block(2 * width, 4 * width, 2),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(4 * width, n_classes)
 
 
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # the statistics torchvision's and timm's ImageNet weights expect
+IMAGENET_MEAN, IMAGENET_STD = (
+    (0.485, 0.456, 0.406),
+    (0.229, 0.224, 0.225),
+)  # the statistics torchvision's and timm's ImageNet weights expect
 
 
 class Library(nn.Module):
@@ -147,8 +190,10 @@ def build(name: str, shape, n_classes: int, options: dict | None = None, downloa
         return local[name](shape, n_classes, **options)
     library, _, arch = name.partition(":")
     if library in LIBRARIES and not library_available(name):
-        raise RuntimeError(f"classifier {name!r} needs {library}, which does not import here: install a {library} built for this torch "
-                           f"(torch {torch.__version__}; pip install -e '.[vision]' or the conda environment envs/synthloop.yaml)")
+        raise RuntimeError(
+            f"classifier {name!r} needs {library}, which does not import here: install a {library} built for this torch "
+            f"(torch {torch.__version__}; pip install -e '.[vision]' or the conda environment envs/synthloop.yaml)"
+        )
     pretrained = bool(options.get("weights") or options.get("pretrained"))
     fetch = pretrained and download
     if library == "torchvision":

@@ -33,7 +33,9 @@ def steps(metrics: pd.DataFrame, fid: pd.DataFrame, uncertainty: pd.DataFrame, b
     rows = metrics.assign(B=BIAS[bias](metrics))[["chain", *arms, "classifier", "generation", "B"]]
     nxt = rows.assign(generation=rows["generation"] - 1).rename(columns={"B": "B_next"})
     out = rows.merge(nxt, on=["chain", *arms, "classifier", "generation"])
-    quality = fid.assign(one_minus_q=fid["fid"] / fid["fid"].max(), generation=fid["generation"] - 1)[["chain", "generation", "one_minus_q"]]
+    quality = fid.assign(one_minus_q=fid["fid"] / fid["fid"].max(), generation=fid["generation"] - 1)[
+        ["chain", "generation", "one_minus_q"]
+    ]
     u = uncertainty.assign(generation=uncertainty["generation"] - 1)
     out = out.merge(quality, on=["chain", "generation"]).merge(u, on=["chain", "generation"])
     out = out[(out["B"] > 0) & np.isfinite(out["B"]) & np.isfinite(out["B_next"])]
@@ -60,14 +62,34 @@ def fit(data: pd.DataFrame, arms: list[str], level: float = 0.95) -> tuple[pd.Da
         model = sm.OLS(part["A"].to_numpy(), sm.add_constant(part[terms].to_numpy(), has_constant="add")).fit()
         interval = model.conf_int(alpha)
         for i, term in enumerate(["const", *terms]):
-            coefficients.append({**key, "term": term, "meaning": TERMS[term], "estimate": model.params[i], "low": interval[i, 0],
-                                 "high": interval[i, 1], "p_value": model.pvalues[i], "n": len(part), "r2": model.rsquared})
+            coefficients.append(
+                {
+                    **key,
+                    "term": term,
+                    "meaning": TERMS[term],
+                    "estimate": model.params[i],
+                    "low": interval[i, 0],
+                    "high": interval[i, 1],
+                    "p_value": model.pvalues[i],
+                    "n": len(part),
+                    "r2": model.rsquared,
+                }
+            )
         per_t = part.groupby("t").agg(measured=("A", "mean"), n=("A", "count"), **{f"mean_{term}": (term, "mean") for term in terms})
         x = sm.add_constant(per_t[[f"mean_{term}" for term in terms]].to_numpy(), has_constant="add")
         frame = model.get_prediction(x).summary_frame(alpha)
         for (t, row), (_, pred) in zip(per_t.iterrows(), frame.iterrows()):
-            amplification.append({**key, "t": int(t), "measured": row["measured"], "n": int(row["n"]), "A": pred["mean"],
-                                  "low": pred["mean_ci_lower"], "high": pred["mean_ci_upper"]})
+            amplification.append(
+                {
+                    **key,
+                    "t": int(t),
+                    "measured": row["measured"],
+                    "n": int(row["n"]),
+                    "A": pred["mean"],
+                    "low": pred["mean_ci_lower"],
+                    "high": pred["mean_ci_upper"],
+                }
+            )
     return pd.DataFrame(coefficients), pd.DataFrame(amplification)
 
 
@@ -77,7 +99,11 @@ def plot(amplification: pd.DataFrame, arms: list[str], bias: str, path) -> None:
 
     classifiers = list(dict.fromkeys(amplification["classifier"])) if len(amplification) else ["(no fit)"]
     fig, axes = figures.subplots(1, len(classifiers), figsize=(3.2 * len(classifiers), 3.0), squeeze=False, sharey=True)
-    line = amplification[arms].astype(str).agg(" ".join, axis=1) if arms and len(amplification) else pd.Series("fit", index=amplification.index)
+    line = (
+        amplification[arms].astype(str).agg(" ".join, axis=1)
+        if arms and len(amplification)
+        else pd.Series("fit", index=amplification.index)
+    )
     names = sorted(set(line))
     for ax, classifier in zip(axes[0], classifiers):
         for name in names:
@@ -92,17 +118,24 @@ def plot(amplification: pd.DataFrame, arms: list[str], bias: str, path) -> None:
         figures.integer_ticks(ax)
     axes[0][0].set_ylabel(f"A_t = B(t+1)/B(t), B = {bias}")
     axes[0][-1].legend(fontsize=6)
-    fig.suptitle("Eq. 6's amplification factor: A_t > 1, the bias grows; fitted by OLS on 1 - q_t (FID) and u_t (filter entropy)", fontsize=8)
+    fig.suptitle(
+        "Eq. 6's amplification factor: A_t > 1, the bias grows; fitted by OLS on 1 - q_t (FID) and u_t (filter entropy)", fontsize=8
+    )
     figures.save(fig, path)
 
 
-def fit_study(metrics: pd.DataFrame, fid: pd.DataFrame, generated: list[pd.DataFrame], keys: list[dict], arms: list[str], bias: str,
-              figure) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fit_study(
+    metrics: pd.DataFrame, fid: pd.DataFrame, generated: list[pd.DataFrame], keys: list[dict], arms: list[str], bias: str, figure
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The conjecture job: u_t from each generation's scored samples (`generated`: their entropy and label columns, in the
     order of `keys`), the fit, its figure."""
     classes = max(int(g["label"].max()) + 1 for g in generated if len(g))
-    u = pd.DataFrame([{"chain": k["chain"], "generation": k["generation"], "u": float(g["entropy"].mean()) / np.log(classes) if len(g) else np.nan}
-                      for g, k in zip(generated, keys)])
+    u = pd.DataFrame(
+        [
+            {"chain": k["chain"], "generation": k["generation"], "u": float(g["entropy"].mean()) / np.log(classes) if len(g) else np.nan}
+            for g, k in zip(generated, keys)
+        ]
+    )
     coefficients, amplification = fit(steps(metrics, fid, u, bias, arms), arms)
     plot(amplification, arms, bias, figure)
     return coefficients, amplification

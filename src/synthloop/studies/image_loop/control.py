@@ -26,14 +26,19 @@ from synthloop.studies.image_loop.generators import CONTROL, control_colour
 def generation_one(config: dict, real_train: pd.DataFrame, share: float, ratio: float, seed: int) -> tuple[pd.DataFrame, dict]:
     """(generated samples, summary) of the control's generation 1 at `share`; the FID's features come from a fixed untrained network."""
     params = {**config["generator_params"][CONTROL], "share": share}
-    job = {"fifo": config["fifo"], "filter": {**config["filter"], "enabled": False}, "generator_params": {CONTROL: params},
-           "colours": config["data"]["colourise"]["colours"]}
+    job = {
+        "fifo": config["fifo"],
+        "filter": {**config["filter"], "enabled": False},
+        "generator_params": {CONTROL: params},
+        "colours": config["data"]["colourise"]["colours"],
+    }
     torch.manual_seed(seed)
     h, w, c = real_train.attrs["shape"]
     net = classifiers.build("mlp", (c, h, w), int(real_train["label"].max()) + 1, {}).eval()
     with tempfile.TemporaryDirectory() as scratch:
-        _, generated, summary = steps.synthesize(fifo.training_set(real_train, real_train.iloc[:0]), real_train, CONTROL, 1, ratio, job, seed,
-                                                 net, None, scratch)
+        _, generated, summary = steps.synthesize(
+            fifo.training_set(real_train, real_train.iloc[:0]), real_train, CONTROL, 1, ratio, job, seed, net, None, scratch
+        )
     return generated, summary
 
 
@@ -47,11 +52,26 @@ def planted_and_recovered(config: dict, seed: int) -> pd.DataFrame:
         _, before = generation_one(config, real_train, 0.0, ratio, seed)
         generated, after = generation_one(config, real_train, params["share"], ratio, seed)
         n = int((generated["label"] == params["class"]).sum())
-        others = max(abs(after["colour_shares"][k][c] - before["colour_shares"][k][c]) for k in before["colour_shares"] if k != label for c in colours)
+        others = max(
+            abs(after["colour_shares"][k][c] - before["colour_shares"][k][c])
+            for k in before["colour_shares"]
+            if k != label
+            for c in colours
+        )
         start = before["colour_shares"][label][colour]
-        rows.append({"seed": seed, "ratio": ratio, "class": params["class"], "colour": colour, "samples": n, "share without paint": start,
-                     "planted move": min(math.floor(n * params["share"] + 0.5), round(n * (1 - start))) / n,
-                     "recovered move": after["colour_shares"][label][colour] - start, "largest move of another class": others})
+        rows.append(
+            {
+                "seed": seed,
+                "ratio": ratio,
+                "class": params["class"],
+                "colour": colour,
+                "samples": n,
+                "share without paint": start,
+                "planted move": min(math.floor(n * params["share"] + 0.5), round(n * (1 - start))) / n,
+                "recovered move": after["colour_shares"][label][colour] - start,
+                "largest move of another class": others,
+            }
+        )
     return pd.DataFrame(rows)
 
 

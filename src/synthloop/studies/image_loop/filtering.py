@@ -66,7 +66,9 @@ def clip_uncertainty(source: str, prompts: list[str], batch_size: int = 64) -> C
         out = []
         with torch.no_grad():
             for start in range(0, len(images), batch_size):
-                inputs = processor(text=prompts, images=list(images[start:start + batch_size]), return_tensors="pt", padding=True, truncation=True)
+                inputs = processor(
+                    text=prompts, images=list(images[start : start + batch_size]), return_tensors="pt", padding=True, truncation=True
+                )
                 out.append(model(**inputs).logits_per_image.softmax(dim=1).numpy())
         return entropy(np.concatenate(out))
 

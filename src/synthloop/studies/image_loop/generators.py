@@ -80,14 +80,32 @@ def _ddpm(shape, n_classes, params):
     from diffusers import DDPMScheduler, UNet2DModel
 
     widths = tuple(params["widths"])
-    unet = UNet2DModel(sample_size=shape[1], in_channels=shape[0], out_channels=shape[0], layers_per_block=params["layers_per_block"],
-                       block_out_channels=widths, down_block_types=("DownBlock2D",) * len(widths), up_block_types=("UpBlock2D",) * len(widths),
-                       num_class_embeds=n_classes, class_embed_type=None, norm_num_groups=min(8, widths[0]))
+    unet = UNet2DModel(
+        sample_size=shape[1],
+        in_channels=shape[0],
+        out_channels=shape[0],
+        layers_per_block=params["layers_per_block"],
+        block_out_channels=widths,
+        down_block_types=("DownBlock2D",) * len(widths),
+        up_block_types=("UpBlock2D",) * len(widths),
+        num_class_embeds=n_classes,
+        class_embed_type=None,
+        norm_num_groups=min(8, widths[0]),
+    )
     return unet, DDPMScheduler(num_train_timesteps=params["train_timesteps"])
 
 
-def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classes: int, sample_labels: np.ndarray, params: dict,
-                     seed: int, checkpoint_dir, stop_after: int | None = None) -> np.ndarray | None:
+def train_and_sample(
+    kind: str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    sample_labels: np.ndarray,
+    params: dict,
+    seed: int,
+    checkpoint_dir,
+    stop_after: int | None = None,
+) -> np.ndarray | None:
     """Train a fresh generator of `kind` on (images, labels), then sample one image per entry of `sample_labels`.
 
     Returns uint8 (N, H, W, C) samples, or None when `stop_after` steps of this call ended it early.
@@ -104,8 +122,10 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
     if kind == "dcgan":
         g, d = _dcgan(shape, n_classes, params)
         modules = {"g": g, "d": d}
-        optimizers = {"g": torch.optim.Adam(g.parameters(), lr=params["learning_rate"], betas=(0.5, 0.999)),
-                      "d": torch.optim.Adam(d.parameters(), lr=params["learning_rate"], betas=(0.5, 0.999))}
+        optimizers = {
+            "g": torch.optim.Adam(g.parameters(), lr=params["learning_rate"], betas=(0.5, 0.999)),
+            "d": torch.optim.Adam(d.parameters(), lr=params["learning_rate"], betas=(0.5, 0.999)),
+        }
         step_fn = _gan_step
     elif kind == "ddpm":
         unet, scheduler = _ddpm(shape, n_classes, params)
@@ -132,9 +152,20 @@ def train_and_sample(kind: str, images: np.ndarray, labels: np.ndarray, n_classe
     for module in modules.values():
         module.train()
     fingerprint = checkpoints.fingerprint(params, seed, images, labels, kind=kind, n_classes=n_classes)
-    return checkpoints.run_steps(checkpoint_dir, fingerprint, params["steps"], one_step, sample, modules=modules, optimizers=optimizers,
-                                 generators={"train": rng}, what=kind, checkpoint_every=params["checkpoint_every"],
-                                 log_every=params["log_every"], stop_after=stop_after)
+    return checkpoints.run_steps(
+        checkpoint_dir,
+        fingerprint,
+        params["steps"],
+        one_step,
+        sample,
+        modules=modules,
+        optimizers=optimizers,
+        generators={"train": rng},
+        what=kind,
+        checkpoint_every=params["checkpoint_every"],
+        log_every=params["log_every"],
+        stop_after=stop_after,
+    )
 
 
 def _gan_step(modules, optimizers, real, y, rng):
@@ -171,8 +202,12 @@ def _sample_gan(g, labels, rng, params):
     g.eval()
     with torch.no_grad():
         device = next(g.parameters()).device
-        return np.concatenate([as_images(g(torch.randn(len(chunk), g.latent, generator=rng).to(device), chunk.to(device)).cpu())
-                               for chunk in labels.split(params["sample_batch_size"])])
+        return np.concatenate(
+            [
+                as_images(g(torch.randn(len(chunk), g.latent, generator=rng).to(device), chunk.to(device)).cpu())
+                for chunk in labels.split(params["sample_batch_size"])
+            ]
+        )
 
 
 def _sample_ddpm(unet, scheduler, labels, rng, params, shape):
@@ -197,7 +232,9 @@ def control_colour(params: dict, colours: list[str]) -> str:
     return params["colour"] or colours[(params["class"] + 1) % len(colours)]
 
 
-def control_sample(images: np.ndarray, labels: np.ndarray, sample_labels: np.ndarray, params: dict, colours: list[str], seed: int) -> np.ndarray:
+def control_sample(
+    images: np.ndarray, labels: np.ndarray, sample_labels: np.ndarray, params: dict, colours: list[str], seed: int
+) -> np.ndarray:
     """The positive control's samples: real images of each requested class, a planted share of one class repainted.
 
     Each class's samples cycle through seeded permutations of its real images (so their colours follow

@@ -55,7 +55,11 @@ def baseline_id(seed: int, arm: Arm = Arm()) -> str:
 
 def fid_features(spec: dict) -> str:
     """What the study's FID values are computed on, as its tables name them (fid.features, fid.network)."""
-    return "inception-v3 pool3 (2048)" if spec["features"] == "inception" else f"classifier {spec['network']} penultimate (trained on real data)"
+    return (
+        "inception-v3 pool3 (2048)"
+        if spec["features"] == "inception"
+        else f"classifier {spec['network']} penultimate (trained on real data)"
+    )
 
 
 def arms_of(config: dict) -> list[Arm]:
@@ -70,8 +74,13 @@ class Plan:
         self.generations = list(range(config["generations"]))
         self.arms = arms_of(config)
         self.bias_arms = list(config["arms"]["bias"])
-        self.chains = {image_chain_id(g, r, s, a): Chain(g, r, s, a)
-                       for a in self.arms for g in config["generators"] for r in config["ratios"] for s in config["seeds"]}
+        self.chains = {
+            image_chain_id(g, r, s, a): Chain(g, r, s, a)
+            for a in self.arms
+            for g in config["generators"]
+            for r in config["ratios"]
+            for s in config["seeds"]
+        }
         self.baselines = {baseline_id(s, a): Chain(None, None, s, a) for a in self.arms for s in config["seeds"]}
 
     def chain(self, name: str) -> Chain:
@@ -133,7 +142,11 @@ class Plan:
     def filter_classifier(self) -> str | None:
         """The classifier whose uncertainty filters synthetic samples (None: no filtering)."""
         filt = self.config["filter"]
-        return (filt["classifier"] or self.config["classifiers"][0]) if filt["enabled"] and filt["scorer"] in ("classifier", "combined") else None
+        return (
+            (filt["classifier"] or self.config["classifiers"][0])
+            if filt["enabled"] and filt["scorer"] in ("classifier", "combined")
+            else None
+        )
 
     # -- inputs of each job ----------------------------------------------------------------
     def data_inputs(self) -> dict:
@@ -165,13 +178,20 @@ class Plan:
     def synthesis_config(self, name: str) -> dict:
         """Only what a synthesize job reads (its own generator's settings), so other edits re-run nothing."""
         generator, colourise = self.chains[name].generator, self.config["data"]["colourise"]
-        return {"fifo": self.config["fifo"], "filter": self.config["filter"], "generator_params": {generator: self.config["generator_params"][generator]},
-                "colours": colourise["colours"] if colourise else None}
+        return {
+            "fifo": self.config["fifo"],
+            "filter": self.config["filter"],
+            "generator_params": {generator: self.config["generator_params"][generator]},
+            "colours": colourise["colours"] if colourise else None,
+        }
 
     def classify_config(self, name: str) -> dict:
         """Only what a classify job reads: the classifiers, their options in this chain's weights arm, and training."""
-        return {"classifiers": self.config["classifiers"], "classifier_options": self.classifier_options(self.chain(name).arm.weights),
-                "training": self.config["training"]}
+        return {
+            "classifiers": self.config["classifiers"],
+            "classifier_options": self.classifier_options(self.chain(name).arm.weights),
+            "training": self.config["training"],
+        }
 
     def runs(self) -> list[tuple[str, int]]:
         """Every (chain, generation) whose classifiers are trained: each seed's generation 0 and every chain's g >= 1."""
@@ -179,8 +199,11 @@ class Plan:
 
     def metrics_inputs(self) -> dict:
         runs = [(c, g) for c in self.chains for g in self.generations]
-        return {"predictions": [self.predictions_path(c, g) for c, g in runs], "test": [self.data_path("real_test", b) for b in self.bias_arms or [None]],
-                "synthesis": [self.path("synthesis", chain=c, gen=g) for c, g in runs if g > 0]}
+        return {
+            "predictions": [self.predictions_path(c, g) for c, g in runs],
+            "test": [self.data_path("real_test", b) for b in self.bias_arms or [None]],
+            "synthesis": [self.path("synthesis", chain=c, gen=g) for c, g in runs if g > 0],
+        }
 
     def test_keys(self) -> list[str | None]:
         """The bias arm of each test table in metrics_inputs()['test'], in the same order (None: no bias axis)."""
@@ -209,8 +232,11 @@ class Plan:
 
     def conjecture_inputs(self) -> dict:
         runs = [(c, g) for c in self.chains for g in self.generations if g > 0]
-        return {"metrics": self.path("image_metrics"), "fid": self.path("fid_metrics"),
-                "generated": [self.path("image_generated", chain=c, gen=g) for c, g in runs]}
+        return {
+            "metrics": self.path("image_metrics"),
+            "fid": self.path("fid_metrics"),
+            "generated": [self.path("image_generated", chain=c, gen=g) for c, g in runs],
+        }
 
     # -- figures and targets --------------------------------------------------------------------
     def figures(self) -> list[str]:
@@ -223,14 +249,27 @@ class Plan:
 
     def figure_reports(self) -> list[tuple[str, str, str]]:
         """(figure, caption file stem under report/image_loop/, report subcategory) for each figure."""
+
         def caption(name):
             if name == "fid":
                 return "fid", "generators"
             return ("acc_k", "subgroups") if name.startswith("acc_k_") else (name, "classifiers")
+
         return [(name, *caption(name)) for name in self.figures()]
 
     def targets(self) -> list[str]:
-        conjecture = [self.path("table", table="conjecture_fit"), self.path("table", table="conjecture_amplification"),
-                      self.path("image_figure", figure="conjecture")] if self.conjecture_enabled() else []
-        return [self.path("image_metrics"), self.path("table", table="fid_by_generation"), *[self.path("image_figure", figure=f) for f in self.figures()],
-                *conjecture]
+        conjecture = (
+            [
+                self.path("table", table="conjecture_fit"),
+                self.path("table", table="conjecture_amplification"),
+                self.path("image_figure", figure="conjecture"),
+            ]
+            if self.conjecture_enabled()
+            else []
+        )
+        return [
+            self.path("image_metrics"),
+            self.path("table", table="fid_by_generation"),
+            *[self.path("image_figure", figure=f) for f in self.figures()],
+            *conjecture,
+        ]

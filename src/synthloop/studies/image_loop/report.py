@@ -92,7 +92,11 @@ def _draw(ax, summary: pd.DataFrame, x: str, names: list[str], bounds=(None, Non
 
 def _seed_note(rows: pd.DataFrame) -> str:
     n = rows["seed"].nunique()
-    return f"mean over {n} seeds; band: 95% t-interval across seeds, clipped to the metric's range" if n > 1 else "one seed: no interval across seeds"
+    return (
+        f"mean over {n} seeds; band: 95% t-interval across seeds, clipped to the metric's range"
+        if n > 1
+        else "one seed: no interval across seeds"
+    )
 
 
 def plot_metric(table: pd.DataFrame, metric: str, path) -> None:
@@ -102,8 +106,13 @@ def plot_metric(table: pd.DataFrame, metric: str, path) -> None:
     classifiers = list(dict.fromkeys(table["classifier"]))
     fig, axes = figures.subplots(1, len(classifiers), figsize=(3.2 * len(classifiers), 3.0), squeeze=False, sharey=True)
     for ax, classifier in zip(axes[0], classifiers):
-        _draw(ax, across_seeds(table[table["classifier"] == classifier], ["line", "generation"], metric), "generation", names,
-              BOUNDS.get(metric, (None, None)))
+        _draw(
+            ax,
+            across_seeds(table[table["classifier"] == classifier], ["line", "generation"], metric),
+            "generation",
+            names,
+            BOUNDS.get(metric, (None, None)),
+        )
         ax.set_title(classifier, fontsize=9)
         ax.set_xlabel("generation")
         figures.integer_ticks(ax)
@@ -148,12 +157,15 @@ def plot_acc_k(table: pd.DataFrame, generator: str, path) -> None:
         figures.integer_ticks(ax)
     axes[0][0].set_ylabel("Acc(k) (eq. 5)")
     axes[0][-1].legend(fontsize=7)
-    fig.suptitle(f"{generator}: Acc(k), the k-th lowest subgroup accuracy per class, averaged over classes\n{_seed_note(table)}", fontsize=9)
+    fig.suptitle(
+        f"{generator}: Acc(k), the k-th lowest subgroup accuracy per class, averaged over classes\n{_seed_note(table)}", fontsize=9
+    )
     figures.save(fig, path)
 
 
-def collect(predictions: list[pd.DataFrame], keys: list[dict], test, fairness: dict, summaries: list[dict], summary_keys: list[dict],
-            features: str):
+def collect(
+    predictions: list[pd.DataFrame], keys: list[dict], test, fairness: dict, summaries: list[dict], summary_keys: list[dict], features: str
+):
     """The study's tables: metrics per classifier, FID per generation (on `features`), and FID in the paper's Table 1 layout."""
     fid = fid_table(summaries, summary_keys, features)
     return metrics(predictions, keys, test, fairness), fid, fid_by_generation(fid)
@@ -170,6 +182,6 @@ def plot(figure: str, table: pd.DataFrame, fid: pd.DataFrame, path) -> None:
     if figure == "fid":
         plot_fid(fid, path)
     elif figure.startswith("acc_k_"):
-        plot_acc_k(table, figure[len("acc_k_"):], path)
+        plot_acc_k(table, figure[len("acc_k_") :], path)
     else:
         plot_metric(table, figure, path)

@@ -52,13 +52,23 @@ def prompts(labels, params: dict) -> list[str]:
 
 
 def _encode_prompts(pipe, texts, device):
-    ids = pipe.tokenizer(texts, padding="max_length", max_length=pipe.tokenizer.model_max_length, truncation=True, return_tensors="pt").input_ids
+    ids = pipe.tokenizer(
+        texts, padding="max_length", max_length=pipe.tokenizer.model_max_length, truncation=True, return_tensors="pt"
+    ).input_ids
     with torch.no_grad():
         return pipe.text_encoder(ids.to(device))[0]
 
 
-def train_and_sample(images: np.ndarray, labels: np.ndarray, sample_labels: np.ndarray, params: dict, seed: int, checkpoint_dir,
-                     stop_after: int | None = None, pipe=None) -> np.ndarray | None:
+def train_and_sample(
+    images: np.ndarray,
+    labels: np.ndarray,
+    sample_labels: np.ndarray,
+    params: dict,
+    seed: int,
+    checkpoint_dir,
+    stop_after: int | None = None,
+    pipe=None,
+) -> np.ndarray | None:
     """Fine-tune a fresh LoRA on (images, labels), then sample one image per entry of `sample_labels` (uint8 NHWC).
 
     `pipe` may be given (tests build a tiny random one); otherwise params['model'] is loaded.
@@ -102,14 +112,32 @@ def train_and_sample(images: np.ndarray, labels: np.ndarray, sample_labels: np.n
         sample_rng = torch.Generator(device=device).manual_seed(stable_seed(seed, "sd_lora", "sample"))
         out = []
         for start in range(0, len(sample_labels), params["sample_batch_size"]):
-            chunk = sample_labels[start:start + params["sample_batch_size"]]
-            result = pipe(prompts(chunk, params), height=size, width=size, num_inference_steps=params["inference_steps"],
-                          guidance_scale=params["guidance_scale"], generator=sample_rng, output_type="np")
+            chunk = sample_labels[start : start + params["sample_batch_size"]]
+            result = pipe(
+                prompts(chunk, params),
+                height=size,
+                width=size,
+                num_inference_steps=params["inference_steps"],
+                guidance_scale=params["guidance_scale"],
+                generator=sample_rng,
+                output_type="np",
+            )
             out.append(np.round(np.clip(result.images, 0, 1) * 255).astype(np.uint8))
         return np.concatenate(out)
 
     unet.train()
     fingerprint = checkpoints.fingerprint(params, seed, images, labels, kind="sd_lora")
-    return checkpoints.run_steps(checkpoint_dir, fingerprint, params["steps"], one_step, sample, modules={"lora": lora},
-                                 optimizers={"adamw": optimizer}, generators={"train": rng}, what="sd_lora",
-                                 checkpoint_every=params["checkpoint_every"], log_every=params["log_every"], stop_after=stop_after)
+    return checkpoints.run_steps(
+        checkpoint_dir,
+        fingerprint,
+        params["steps"],
+        one_step,
+        sample,
+        modules={"lora": lora},
+        optimizers={"adamw": optimizer},
+        generators={"train": rng},
+        what="sd_lora",
+        checkpoint_every=params["checkpoint_every"],
+        log_every=params["log_every"],
+        stop_after=stop_after,
+    )

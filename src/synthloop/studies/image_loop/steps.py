@@ -66,8 +66,9 @@ def fit(name: str, options: dict, table: pd.DataFrame, n_classes: int, params: d
         raise ValueError(f"a training table carries evaluation-only column(s) {hidden}: subgroups must stay hidden from training")
     torch.manual_seed(stable_seed(seed, name, "init"))
     model = classifiers.build(name, _shape(table), n_classes, options)
-    training.train_classifier(model, im.images_of(table), table["label"].to_numpy(), params, stable_seed(seed, name, "train"),
-                              Path(str(out) + ".checkpoints"))
+    training.train_classifier(
+        model, im.images_of(table), table["label"].to_numpy(), params, stable_seed(seed, name, "train"), Path(str(out) + ".checkpoints")
+    )
     save_classifier(model, {"name": name, "options": options, "shape": list(_shape(table)), "n_classes": n_classes}, out)
     return model
 
@@ -83,8 +84,18 @@ def sample_labels(labels: np.ndarray, n: int, n_classes: int) -> np.ndarray:
     return np.repeat(np.arange(n_classes), im.quota(n, shares))
 
 
-def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str, gen: int, ratio: float, config: dict, seed: int,
-               feature_net, uncertainty, checkpoint_dir) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def synthesize(
+    previous: pd.DataFrame,
+    real_train: pd.DataFrame,
+    generator: str,
+    gen: int,
+    ratio: float,
+    config: dict,
+    seed: int,
+    feature_net,
+    uncertainty,
+    checkpoint_dir,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Generation `gen`'s synthetic data and training set from generation gen-1's training set.
 
     `uncertainty` maps images to a score per image (higher: less certain), or is None without filtering.
@@ -98,11 +109,25 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     if n == 0:  # p = 0: the control chain, no synthetic data
         images = np.zeros((0, *real_train.attrs["shape"]), dtype=np.uint8)
     elif generator == generators.CONTROL:  # the positive control samples the real data, never its own output
-        images = generators.control_sample(im.images_of(real_train), real_train["label"].to_numpy(), labels, config["generator_params"][generator],
-                                           config["colours"], stable_seed(seed, generator, gen))
+        images = generators.control_sample(
+            im.images_of(real_train),
+            real_train["label"].to_numpy(),
+            labels,
+            config["generator_params"][generator],
+            config["colours"],
+            stable_seed(seed, generator, gen),
+        )
     else:
-        images = generators.train_and_sample(generator, im.images_of(previous), previous["label"].to_numpy(), n_classes, labels,
-                                             config["generator_params"][generator], stable_seed(seed, generator, gen), checkpoint_dir)
+        images = generators.train_and_sample(
+            generator,
+            im.images_of(previous),
+            previous["label"].to_numpy(),
+            n_classes,
+            labels,
+            config["generator_params"][generator],
+            stable_seed(seed, generator, gen),
+            checkpoint_dir,
+        )
     scores = uncertainty(images) if uncertainty is not None and n else np.zeros(n)
     kept = select.copies(scores, step, per_generation, None) > 0 if step else np.ones(n, dtype=bool)
     ids = np.array([f"g{gen}-{i}" for i in range(n)])
@@ -113,9 +138,17 @@ def synthesize(previous: pd.DataFrame, real_train: pd.DataFrame, generator: str,
     queue = fifo.push(fifo.queue_of(previous), batch, capacity)
     train = fifo.training_set(real_train, queue)
     fid = _fid(im.images_of(real_train), images, feature_net)
-    summary = {"generation": gen, "generator": generator, "ratio": ratio, "sampled": n, "kept": int(kept.sum()),
-               "fid": fid, "queue_rows": len(queue), "queue_generations": sorted(int(g) for g in queue["source_generation"].unique()),
-               "train_rows": len(train)}
+    summary = {
+        "generation": gen,
+        "generator": generator,
+        "ratio": ratio,
+        "sampled": n,
+        "kept": int(kept.sum()),
+        "fid": fid,
+        "queue_rows": len(queue),
+        "queue_generations": sorted(int(g) for g in queue["source_generation"].unique()),
+        "train_rows": len(train),
+    }
     if config.get("colours"):  # the dataset bias of what entered: per class, the kept samples' colour shares read from their pixels
         summary["colour_shares"] = {str(k): v for k, v in im.colour_shares(batch, config["colours"]).to_dict("index").items()}
     log.info("generation %d: %s", gen, summary)
@@ -132,7 +165,9 @@ def filter_scorer(filt: dict, filter_net_path, n_classes: int, seed: int):
         return None
     experts = []
     if filt["scorer"] in ("clip", "combined"):
-        experts.append(filtering.clip_uncertainty(filt["clip_model"], filtering.class_prompts(n_classes, filt["class_names"], filt["prompt"])))
+        experts.append(
+            filtering.clip_uncertainty(filt["clip_model"], filtering.class_prompts(n_classes, filt["class_names"], filt["prompt"]))
+        )
     if filt["scorer"] in ("classifier", "combined"):
         experts.append(filtering.classifier_uncertainty(load_classifier(filter_net_path), filt["mc_samples"], seed))
     return experts[0] if len(experts) == 1 else filtering.mean_uncertainty(experts)
@@ -153,9 +188,24 @@ def classify(train: pd.DataFrame, test: pd.DataFrame, config: dict, seed: int, o
     test_images = im.images_of(test)
     rows = []
     for name in config["classifiers"]:
-        model = fit(name, config["classifier_options"].get(name, {}), train, n_classes, config["training"], stable_seed(seed, name),
-                    Path(out_dir) / weights_name(name))
+        model = fit(
+            name,
+            config["classifier_options"].get(name, {}),
+            train,
+            n_classes,
+            config["training"],
+            stable_seed(seed, name),
+            Path(out_dir) / weights_name(name),
+        )
         probabilities = training.predict_proba(model, test_images)
-        rows.append(pd.DataFrame({"classifier": name, "image_id": test["image_id"].to_numpy(), "label": test["label"].to_numpy(),
-                                  "prediction": probabilities.argmax(1)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "classifier": name,
+                    "image_id": test["image_id"].to_numpy(),
+                    "label": test["label"].to_numpy(),
+                    "prediction": probabilities.argmax(1),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)

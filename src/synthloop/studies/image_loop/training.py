@@ -47,12 +47,18 @@ def _loss(model, x, y, batch_size):
     model.eval()
     device = device_of(model)
     with torch.no_grad():
-        return float(sum(F.cross_entropy(model(x[i:i + batch_size].to(device)), y[i:i + batch_size].to(device), reduction="sum")
-                         for i in range(0, len(x), batch_size)) / len(x))
+        return float(
+            sum(
+                F.cross_entropy(model(x[i : i + batch_size].to(device)), y[i : i + batch_size].to(device), reduction="sum")
+                for i in range(0, len(x), batch_size)
+            )
+            / len(x)
+        )
 
 
-def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, params: dict, seed: int,
-                     checkpoint_dir, stop_after: int | None = None) -> dict:
+def train_classifier(
+    model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, params: dict, seed: int, checkpoint_dir, stop_after: int | None = None
+) -> dict:
     """Train with Adam on cross-entropy, early stopping on a held-out share of the training set.
 
     Ends after `params['epochs']` epochs or `patience` epochs without a better validation loss, with
@@ -74,7 +80,7 @@ def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndar
         order = train_idx[torch.randperm(len(train_idx), generator=shuffle).numpy()]
         model.train()
         for start in range(0, len(order), params["batch_size"]):
-            batch = torch.from_numpy(order[start:start + params["batch_size"]])
+            batch = torch.from_numpy(order[start : start + params["batch_size"]])
             optimizer.zero_grad()
             F.cross_entropy(model(x[batch].to(device)), y[batch].to(device)).backward()
             optimizer.step()
@@ -92,9 +98,20 @@ def train_classifier(model: torch.nn.Module, images: np.ndarray, labels: np.ndar
         log.info("classifier: %d epochs, best epoch %d, validation loss %.4f", state["step"], state["best_epoch"], state["best_loss"])
         return {**state, "complete": True}
 
-    summary = checkpoints.run_steps(checkpoint_dir, fingerprint, params["epochs"], epoch, finish, modules={"model": model, "best": best},
-                                    optimizers={"adam": optimizer}, state=state, what="classifier", unit="epochs", stop_after=stop_after,
-                                    stop_early=lambda state: state["since_best"] >= params["patience"])
+    summary = checkpoints.run_steps(
+        checkpoint_dir,
+        fingerprint,
+        params["epochs"],
+        epoch,
+        finish,
+        modules={"model": model, "best": best},
+        optimizers={"adam": optimizer},
+        state=state,
+        what="classifier",
+        unit="epochs",
+        stop_after=stop_after,
+        stop_early=lambda state: state["since_best"] >= params["patience"],
+    )
     return summary if summary is not None else {**state, "complete": False}
 
 
@@ -109,8 +126,10 @@ def predict_proba(model: torch.nn.Module, images: np.ndarray, batch_size: int = 
     generator_state = torch.get_rng_state()
     torch.manual_seed(stable_seed(seed, "mc-dropout"))
     with torch.no_grad():
-        passes = [torch.cat([F.softmax(model(x[i:i + batch_size].to(device_of(model))), dim=1).cpu() for i in range(0, len(x), batch_size)])
-                  for _ in range(mc_samples)]
+        passes = [
+            torch.cat([F.softmax(model(x[i : i + batch_size].to(device_of(model))), dim=1).cpu() for i in range(0, len(x), batch_size)])
+            for _ in range(mc_samples)
+        ]
     torch.set_rng_state(generator_state)
     model.eval()
     return torch.stack(passes).mean(0).numpy()
@@ -121,4 +140,4 @@ def features(model: torch.nn.Module, images: np.ndarray, batch_size: int = 256) 
     x = as_tensor(images)
     model.eval()
     with torch.no_grad():
-        return torch.cat([model.features(x[i:i + batch_size].to(device_of(model))).cpu() for i in range(0, len(x), batch_size)]).numpy()
+        return torch.cat([model.features(x[i : i + batch_size].to(device_of(model))).cpu() for i in range(0, len(x), batch_size)]).numpy()

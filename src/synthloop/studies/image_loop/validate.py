@@ -24,8 +24,10 @@ def check(config: dict) -> None:
 def check_fifo(config: dict) -> None:
     fifo = config["fifo"]
     if fifo["enabled"] and fifo["capacity"] < 1:
-        raise ConfigError(f"config key 'fifo.capacity': {fifo['capacity']:g} generations is below one generation's synthetic data "
-                          f"(D < S); allowed: a number >= 1 (D/S, the paper: 3)")
+        raise ConfigError(
+            f"config key 'fifo.capacity': {fifo['capacity']:g} generations is below one generation's synthetic data "
+            f"(D < S); allowed: a number >= 1 (D/S, the paper: 3)"
+        )
 
 
 def _library_arch_known(library: str, arch: str) -> bool | None:
@@ -68,20 +70,28 @@ def check_data(config: dict) -> None:
         raise ConfigError("config key 'data.path': a Hugging Face dataset (source: hf) needs its id or local path")
     if config["fairness"]["enabled"] and not data["colourise"] and not (data["source"] == "hf" and data["subgroup_column"]):
         key = "data.subgroup_column" if data["source"] == "hf" else "data.colourise"
-        raise ConfigError(f"config key '{key}': fairness metrics are asked for (fairness.enabled) but the dataset has no subgroups; "
-                          "allowed: a subgroup column (hf), colourise (the colour is the subgroup), or fairness.enabled: false")
+        raise ConfigError(
+            f"config key '{key}': fairness metrics are asked for (fairness.enabled) but the dataset has no subgroups; "
+            "allowed: a subgroup column (hf), colourise (the colour is the subgroup), or fairness.enabled: false"
+        )
     colourise = data["colourise"]
     if colourise:
         n = len(colourise["colours"])
         for cls, weights in colourise["ratios"].items():
             if len(weights) != n or sum(weights) <= 0:
-                raise ConfigError(f"config key 'data.colourise.ratios.{cls}': needs {n} non-negative weights (one per colour) with a positive sum")
+                raise ConfigError(
+                    f"config key 'data.colourise.ratios.{cls}': needs {n} non-negative weights (one per colour) with a positive sum"
+                )
     if "control" in config["generators"]:
         control = config["generator_params"]["control"]
         if not colourise:
-            raise ConfigError("config key 'generators': the control generator repaints coloured digits; set data.colourise or remove 'control'")
+            raise ConfigError(
+                "config key 'generators': the control generator repaints coloured digits; set data.colourise or remove 'control'"
+            )
         if control["colour"] is not None and control["colour"] not in colourise["colours"]:
-            raise ConfigError(f"config key 'generator_params.control.colour': {control['colour']!r} is not one of data.colourise.colours {colourise['colours']}")
+            raise ConfigError(
+                f"config key 'generator_params.control.colour': {control['colour']!r} is not one of data.colourise.colours {colourise['colours']}"
+            )
         if data["source"] == "digits" and control["class"] > 9:
             raise ConfigError(f"config key 'generator_params.control.class': the digits have classes 0-9, not {control['class']}")
     if "sd_lora" in config["generators"] and data["size"] < 64:
@@ -91,14 +101,24 @@ def check_data(config: dict) -> None:
 def check_arms(config: dict) -> None:
     arms = config["arms"]
     if arms["bias"] and not config["data"]["colourise"]:
-        raise ConfigError("config key 'arms.bias': bias arms colour the data differently, but data.colourise is not set; "
-                          "allowed: data.colourise (grayscale images painted per class) or arms.bias: []")
+        raise ConfigError(
+            "config key 'arms.bias': bias arms colour the data differently, but data.colourise is not set; "
+            "allowed: data.colourise (grayscale images painted per class) or arms.bias: []"
+        )
     if "pretrained" in arms["weights"] and not any(":" in name for name in config["classifiers"]):
-        raise ConfigError(f"config key 'arms.weights': a pretrained arm needs a torchvision:/timm: classifier (the built-in ones have no "
-                          f"pre-trained weights); configured: {config['classifiers']}")
+        raise ConfigError(
+            f"config key 'arms.weights': a pretrained arm needs a torchvision:/timm: classifier (the built-in ones have no "
+            f"pre-trained weights); configured: {config['classifiers']}"
+        )
 
 
 def job_factors(config: dict) -> list[tuple[str, int]]:
     """Two jobs (synthesize, classify) per chain (arm x generator x ratio x seed) and generation >= 1."""
-    return [("arms", max(len(config["arms"]["bias"]), 1) * max(len(config["arms"]["weights"]), 1)), ("generators", len(config["generators"])), ("ratios", len(config["ratios"])), ("seeds", len(config["seeds"])),
-            ("generations after 0", config["generations"] - 1), ("jobs per generation", 2)]
+    return [
+        ("arms", max(len(config["arms"]["bias"]), 1) * max(len(config["arms"]["weights"]), 1)),
+        ("generators", len(config["generators"])),
+        ("ratios", len(config["ratios"])),
+        ("seeds", len(config["seeds"])),
+        ("generations after 0", config["generations"] - 1),
+        ("jobs per generation", 2),
+    ]

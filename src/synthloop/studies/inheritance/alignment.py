@@ -99,8 +99,11 @@ class AlignmentTrainer(Trainer):
 def weighted(weight: float, window: int = AlignmentTrainer.alignment_window) -> type[AlignmentTrainer]:
     """An AlignmentTrainer class with its weight and window fixed (for lm.training.train(trainer_class=...));
     its name carries both, so a checkpoint of other settings is not resumed."""
-    return type(f"AlignmentTrainer_w{float(weight):g}_n{int(window)}", (AlignmentTrainer,),
-                {"alignment_weight": float(weight), "alignment_window": int(window)})
+    return type(
+        f"AlignmentTrainer_w{float(weight):g}_n{int(window)}",
+        (AlignmentTrainer,),
+        {"alignment_weight": float(weight), "alignment_window": int(window)},
+    )
 
 
 def qa_spans(tokenizer, texts: list[str], instructions: list[str], responses: list[str], max_length: int) -> tuple[list[int], list[int]]:

@@ -21,7 +21,9 @@ ROUND_PANELS = [("profession", "accuracy"), ("salary", "mean"), ("hiring", "shar
 
 def collect(tables: list[pd.DataFrame], rows: list[dict]) -> pd.DataFrame:
     """Every arm's evaluation table with its arm's keys (`rows`, one per table, in the same order)."""
-    parts = [table.assign(**{k: row.get(k) for k in ARM_COLUMNS}) for table, row in zip(tables, rows)]  # generator: None but for scaling arms
+    parts = [
+        table.assign(**{k: row.get(k) for k in ARM_COLUMNS}) for table, row in zip(tables, rows)
+    ]  # generator: None but for scaling arms
     return pd.concat(parts, ignore_index=True)[ARM_COLUMNS + [c for c in parts[0].columns if c not in ARM_COLUMNS]]
 
 
@@ -37,20 +39,37 @@ def panels(task: str, frame: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     """(title, row selector) of each panel of a task's figure."""
     m = frame
     if task == "profession":
-        return [(f"accuracy, {g}", (m["metric"] == "accuracy") & (m["gender"] == g)) for g in sorted(m["gender"].dropna().unique(), reverse=True)]
+        return [
+            (f"accuracy, {g}", (m["metric"] == "accuracy") & (m["gender"] == g))
+            for g in sorted(m["gender"].dropna().unique(), reverse=True)
+        ]
     if task == "salary":
-        return [(f"mean salary ($), {g}", (m["metric"] == "mean") & (m["gender"] == g)) for g in sorted(m["gender"].dropna().unique(), reverse=True)]
+        return [
+            (f"mean salary ($), {g}", (m["metric"] == "mean") & (m["gender"] == g))
+            for g in sorted(m["gender"].dropna().unique(), reverse=True)
+        ]
     if task == "hiring":
         share = m[m["metric"] == "share"]
-        groups = [(f"hiring share, {c} {g}", (m["metric"] == "share") & (m["culture"] == c) & (m["gender"] == g))
-                  for c, g in share[["culture", "gender"]].drop_duplicates().itertuples(index=False)]
+        groups = [
+            (f"hiring share, {c} {g}", (m["metric"] == "share") & (m["culture"] == c) & (m["gender"] == g))
+            for c, g in share[["culture", "gender"]].drop_duplicates().itertuples(index=False)
+        ]
         return [*groups, ("invalid replies (share of all)", m["metric"] == "invalid_share")]  # shares are over the valid ones
     if task == "story":
-        return [(f"negative adjectives, {c}", (m["metric"] == "negative_share") & (m["culture"] == c) & m["gender"].isna() & (m["dimension"] == "total"))
-                for c in sorted(m["culture"].dropna().unique())]
+        return [
+            (
+                f"negative adjectives, {c}",
+                (m["metric"] == "negative_share") & (m["culture"] == c) & m["gender"].isna() & (m["dimension"] == "total"),
+            )
+            for c in sorted(m["culture"].dropna().unique())
+        ]
     if task == "culture_tasks":
-        return [(f"macro-F1 {r}, {c}", (m["metric"] == f"macro_f1_{r}") & (m["culture"] == c))
-                for r in ("direct", "indirect") for c in sorted(m["culture"].dropna().unique()) if ((m["metric"] == f"macro_f1_{r}") & (m["culture"] == c)).any()]
+        return [
+            (f"macro-F1 {r}, {c}", (m["metric"] == f"macro_f1_{r}") & (m["culture"] == c))
+            for r in ("direct", "indirect")
+            for c in sorted(m["culture"].dropna().unique())
+            if ((m["metric"] == f"macro_f1_{r}") & (m["culture"] == c)).any()
+        ]
     raise ValueError(f"unknown task {task!r}")
 
 
@@ -93,8 +112,11 @@ def plot_by_ratio(metrics: pd.DataFrame, bias: str, task: str, path) -> None:
 
 
 AVERAGED = {"hiring": "share", "story": "negative_share"}  # the metric of each type-averaged figure (Figures 4 and 5a)
-AVERAGED_TITLES = {"share": "hiring share (of valid replies)", "invalid_share": "invalid hiring replies (share of all)",
-                   "negative_share": "negative adjectives (total over ABC dimensions)"}
+AVERAGED_TITLES = {
+    "share": "hiring share (of valid replies)",
+    "invalid_share": "invalid hiring replies (share of all)",
+    "negative_share": "negative adjectives (total over ABC dimensions)",
+}
 
 
 def type_average(rows: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
@@ -184,7 +206,9 @@ def plot_mitigations(metrics: pd.DataFrame, path) -> None:
     fig, axes = _grid(max(1, len(present)))
     cases = list(cases)
     for ax, (title, task, name, gender, dimension) in zip(axes, present):
-        values = headline(metrics[metrics["round"] == 1], task, name, gender, dimension).merge(metrics[ARM_COLUMNS].drop_duplicates(), on=["arm", "seed"])
+        values = headline(metrics[metrics["round"] == 1], task, name, gender, dimension).merge(
+            metrics[ARM_COLUMNS].drop_duplicates(), on=["arm", "seed"]
+        )
         width = 0.8 / (len(methods) + 1)
         for k, method in enumerate(["real only", *methods]):
             means, errors = [], []
@@ -192,7 +216,12 @@ def plot_mitigations(metrics: pd.DataFrame, path) -> None:
                 if method == "real only":
                     sel = values[(values["bias"] == bias) & (values["bias_type"] == REAL_ONLY)]
                 else:
-                    sel = values[(values["bias"] == bias) & (values["bias_type"] == bias_type) & (values["ratio"] == ratio) & (values["mitigation"] == method)]
+                    sel = values[
+                        (values["bias"] == bias)
+                        & (values["bias_type"] == bias_type)
+                        & (values["ratio"] == ratio)
+                        & (values["mitigation"] == method)
+                    ]
                 summary = across_seeds(sel.assign(key=0), ["key"])
                 means.append(summary["mean"].iloc[0] if len(summary) else np.nan)
                 errors.append((summary["high"] - summary["mean"]).iloc[0] if len(summary) and summary["count"].iloc[0] > 1 else 0.0)
@@ -212,8 +241,11 @@ def unbiased_gender_shares(sets: list[pd.DataFrame]) -> pd.DataFrame:
     frame["about"] = frame["text_gender"].fillna("undetermined")
     counts = frame.groupby(["profession", "about"]).size().unstack(fill_value=0)
     shares = counts.div(counts.sum(axis=1), axis=0)
-    return shares.reset_index().melt(id_vars="profession", var_name="about", value_name="share").assign(
-        n=lambda d: d["profession"].map(counts.sum(axis=1)))
+    return (
+        shares.reset_index()
+        .melt(id_vars="profession", var_name="about", value_name="share")
+        .assign(n=lambda d: d["profession"].map(counts.sum(axis=1)))
+    )
 
 
 def plot_unbiased_shares(shares: pd.DataFrame, path) -> None:
@@ -253,8 +285,11 @@ def plot_embeddings(points: pd.DataFrame, path) -> None:
     save(fig, path)
 
 
-SCALING_PANELS = [("hiring", "share", "hiring share (sum over cultures)"), ("hiring", "invalid_share", "hiring: invalid replies"),
-                  ("salary", "mean", "mean salary ($)")]
+SCALING_PANELS = [
+    ("hiring", "share", "hiring share (sum over cultures)"),
+    ("hiring", "invalid_share", "hiring: invalid replies"),
+    ("salary", "mean", "mean salary ($)"),
+]
 
 
 def scaling_values(rows: pd.DataFrame, task: str, name: str) -> pd.DataFrame:
@@ -279,9 +314,18 @@ def plot_scaling(metrics: pd.DataFrame, generator: str, path) -> None:
         values = scaling_values(rows, task, name)
         values = values[values["gender"] == gender]
         for k, method in enumerate(methods):
-            summaries = [across_seeds(values[(values["bias_type"] == case) & (values["mitigation"] == ("none" if case == REAL_ONLY else method))]
-                                      .assign(key=0), ["key"]) for case in cases]
-            means = [s["mean"].iloc[0] if len(s) and (method == "none" or case != REAL_ONLY) else np.nan for s, case in zip(summaries, cases)]
+            summaries = [
+                across_seeds(
+                    values[(values["bias_type"] == case) & (values["mitigation"] == ("none" if case == REAL_ONLY else method))].assign(
+                        key=0
+                    ),
+                    ["key"],
+                )
+                for case in cases
+            ]
+            means = [
+                s["mean"].iloc[0] if len(s) and (method == "none" or case != REAL_ONLY) else np.nan for s, case in zip(summaries, cases)
+            ]
             errors = [(s["high"] - s["mean"]).iloc[0] if len(s) and s["count"].iloc[0] > 1 else 0.0 for s in summaries]
             x = np.arange(len(cases)) + (k - (len(methods) - 1) / 2) * width
             ax.bar(x, means, width, yerr=np.nan_to_num(errors), label=method, color=colour_for(method, methods))

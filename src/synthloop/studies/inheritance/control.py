@@ -29,7 +29,9 @@ def planted_and_recovered(config: dict, seed: int) -> pd.DataFrame:
     count = augmented_count(total, max(config["ratios"]))
     rows = []
     for bias_type in config["bias_types"]:
-        augmentation = augment("-", {"bias": "gender", "bias_type": bias_type, "count": count, "round": 1}, slots, config["augment"], "template", seed)
+        augmentation = augment(
+            "-", {"bias": "gender", "bias_type": bias_type, "count": count, "round": 1}, slots, config["augment"], "template", seed
+        )
         for ratio in sorted(config["ratios"]):
             table = compose_gender(real, augmentation, ratio, total, slots, seed)
             for profession, gender in spec["stereotypes"].items():
@@ -37,8 +39,18 @@ def planted_and_recovered(config: dict, seed: int) -> pd.DataFrame:
                 k, r = int(part["augmented"].sum()), int((part["augmented"] == 0).sum())
                 planted = k / 2 if bias_type == "unbiased" else math.floor(k * spec["skew"] + 1e-9)
                 recovered = sum(text_gender(text) == gender for text in part["instruction"])
-                rows.append({"seed": seed, "bias_type": bias_type, "ratio": ratio, "profession": profession, "stereotype": gender, "examples": len(part),
-                             "planted": (r / 2 + planted) / len(part), "recovered": recovered / len(part)})
+                rows.append(
+                    {
+                        "seed": seed,
+                        "bias_type": bias_type,
+                        "ratio": ratio,
+                        "profession": profession,
+                        "stereotype": gender,
+                        "examples": len(part),
+                        "planted": (r / 2 + planted) / len(part),
+                        "recovered": recovered / len(part),
+                    }
+                )
     return pd.DataFrame(rows)
 
 

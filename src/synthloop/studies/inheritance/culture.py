@@ -52,12 +52,17 @@ def culture_answers(frame: pd.DataFrame, countries: dict[str, list[str]]) -> pd.
                 continue
             mean = np.mean(np.asarray(shares, dtype=float), axis=0)
             best = int(np.argmax(mean))
-            rows.append({
-                "question_id": int(index), "question": row["question"], "options": list(options), "culture": culture,
-                "instruction": survey_question(row["question"], options, fill(CULTURE_ROLE, {"culture": culture})),
-                "response": f"({chr(65 + best)}) {options[best]}",
-                "human_shares": (mean / mean.sum() if mean.sum() > 0 else mean).tolist(),  # Figure 7a's human answers
-            })
+            rows.append(
+                {
+                    "question_id": int(index),
+                    "question": row["question"],
+                    "options": list(options),
+                    "culture": culture,
+                    "instruction": survey_question(row["question"], options, fill(CULTURE_ROLE, {"culture": culture})),
+                    "response": f"({chr(65 + best)}) {options[best]}",
+                    "human_shares": (mean / mean.sum() if mean.sum() > 0 else mean).tolist(),  # Figure 7a's human answers
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -96,16 +101,22 @@ def run_culture_task(model, tokenizer, items: pd.DataFrame, spec: dict, batch_si
     prompts = [format_prompt(spec["prompt"].format(text=text), tokenizer) for text in items["text"]]
     scores = answer_logprobs(model, tokenizer, prompts, list(labels.values()), batch_size)
     keys = list(labels)
-    return items.assign(task=spec["name"], culture=spec["culture"], related=spec["related"], predicted=[keys[k] for k in scores.argmax(axis=1)])
+    return items.assign(
+        task=spec["name"], culture=spec["culture"], related=spec["related"], predicted=[keys[k] for k in scores.argmax(axis=1)]
+    )
 
 
 def culture_task_metrics(answers: pd.DataFrame) -> list[dict]:
     """Macro-F1 per task, and its mean per culture over all, bias directly- and indirectly-related tasks."""
     per_task = {
-        (task, part["culture"].iloc[0], part["related"].iloc[0]): f1_score(part["label"], part["predicted"], average="macro", zero_division=0)
+        (task, part["culture"].iloc[0], part["related"].iloc[0]): f1_score(
+            part["label"], part["predicted"], average="macro", zero_division=0
+        )
         for task, part in answers.groupby("task")
     }
-    rows = [metric("culture_tasks", f"macro_f1:{task}", f1, (answers["task"] == task).sum(), culture=c) for (task, c, _), f1 in per_task.items()]
+    rows = [
+        metric("culture_tasks", f"macro_f1:{task}", f1, (answers["task"] == task).sum(), culture=c) for (task, c, _), f1 in per_task.items()
+    ]
     for culture in sorted({c for _, c, _ in per_task}):
         for related in ("all", "direct", "indirect"):
             values = [f1 for (_, c, r), f1 in per_task.items() if c == culture and related in ("all", r)]

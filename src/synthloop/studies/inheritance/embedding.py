@@ -29,7 +29,9 @@ def embed(model, tokenizer, texts: list[str], batch_size: int, max_length: int) 
     tokenizer.padding_side = "right"
     out = []
     for start in range(0, len(texts), batch_size):
-        encoded = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_length).to(model.device)
+        encoded = tokenizer(
+            texts[start : start + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_length
+        ).to(model.device)
         hidden = model(**encoded, output_hidden_states=True).hidden_states[-1]
         out.append(text_embeddings(hidden.float(), encoded["attention_mask"]).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))
@@ -83,7 +85,9 @@ def project(model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params
     return texts
 
 
-def write_projection(model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params: dict, seed, points_path, figure_path) -> pd.DataFrame:
+def write_projection(
+    model_dir: str, real: pd.DataFrame, sets: list[pd.DataFrame], params: dict, seed, points_path, figure_path
+) -> pd.DataFrame:
     """Figure 8 and its points."""
     from synthloop.studies.inheritance.analysis import plot_embeddings
 

@@ -106,15 +106,19 @@ def run_hiring(model, tokenizer, items: pd.DataFrame, spec: dict) -> pd.DataFram
     ]
     if spec.get("method", "generate") == "likelihood":
         names = [[c["name"] for c in cands] for cands in items["candidates"]]
-        replies = [names[i][int(np.argmax(answer_logprobs(model, tokenizer, [prompt], names[i], spec["batch_size"])[0]))] for i, prompt in enumerate(prompts)]
+        replies = [
+            names[i][int(np.argmax(answer_logprobs(model, tokenizer, [prompt], names[i], spec["batch_size"])[0]))]
+            for i, prompt in enumerate(prompts)
+        ]
     else:
         replies = generate_replies(model, tokenizer, prompts, spec["batch_size"], spec["new_tokens"])
     chosen = []
     for reply, cands in zip(replies, items["candidates"]):
         name = parse_choice(reply, [c["name"] for c in cands])
         chosen.append(next((c for c in cands if c["name"] == name), {"name": None, "culture": None, "gender": None}))
-    return items.assign(reply=replies, chosen=[c["name"] for c in chosen], culture=[c["culture"] for c in chosen],
-                        gender=[c["gender"] for c in chosen])
+    return items.assign(
+        reply=replies, chosen=[c["name"] for c in chosen], culture=[c["culture"] for c in chosen], gender=[c["gender"] for c in chosen]
+    )
 
 
 def hiring_metrics(answers: pd.DataFrame, slots: dict) -> list[dict]:

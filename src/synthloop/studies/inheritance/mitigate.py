@@ -22,7 +22,13 @@ from synthloop.studies.inheritance.prompts import BIAS_TOKEN, MASK
 WORD = r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?"  # a word in any script, with an inner straight or curly apostrophe (isn't, she\u2019s)
 CAPITALISED = r"[A-Z\u00c0-\u00de][^\W\d_]+"
 TITLE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Professor|Doctor|Sir|Dame)\.?\s+((?:" + CAPITALISED + r"\s*){1,3})")
-SUBJECT = re.compile(r"^\W*(?:Meet\s+)?((?:" + CAPITALISED + r"\s+(?:[A-Z]\.\s+)?){0,2}" + CAPITALISED + r")(?=\s*(?:,|['\u2019]s\b|\s(?:is|was|has|had|works|worked|grew|began|started|earned|received|holds|became)\b))")
+SUBJECT = re.compile(
+    r"^\W*(?:Meet\s+)?((?:"
+    + CAPITALISED
+    + r"\s+(?:[A-Z]\.\s+)?){0,2}"
+    + CAPITALISED
+    + r")(?=\s*(?:,|['\u2019]s\b|\s(?:is|was|has|had|works|worked|grew|began|started|earned|received|holds|became)\b))"
+)
 
 
 @functools.cache

@@ -55,8 +55,16 @@ def profession_examples(frame: pd.DataFrame, augmented: int, texts=None) -> pd.D
     )
 
 
-def compose_gender(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: float, total: int, slots: dict, seed,
-                   mitigation: str = "none", key: str = "total.gender") -> pd.DataFrame:
+def compose_gender(
+    real_pool: pd.DataFrame,
+    augmentation: pd.DataFrame,
+    ratio: float,
+    total: int,
+    slots: dict,
+    seed,
+    mitigation: str = "none",
+    key: str = "total.gender",
+) -> pd.DataFrame:
     """The gender arm's table: balanced real biographies and the first |D_a| augmented ones, shuffled. `key` is the
     config key that sets `total` (a scaling arm's is scaling.total), named when the real biographies fall short.
 
@@ -73,16 +81,19 @@ def compose_gender(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: f
     return shuffle(table, seed).assign(ratio=ratio, realised_ratio=n_aug / total)
 
 
-def compose_culture(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: float, total: int, slots: dict, seed,
-                    mitigation: str = "none") -> pd.DataFrame:
+def compose_culture(
+    real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: float, total: int, slots: dict, seed, mitigation: str = "none"
+) -> pd.DataFrame:
     """The culture arm's table: per-culture role-prompted survey answers (balanced over cultures) and the
     first |D_a| augmented examples whose reply gave one option (the others are dropped, and counted in
     `dropped`). The token stands before the augmented question; the mask changes its culture labels."""
     n_real, n_aug = split_counts(total, ratio)
     parsed = augmentation[augmentation["parsed"].astype(bool)] if "parsed" in augmentation else augmentation
     if n_aug > len(parsed):
-        raise ValueError(f"{n_aug} augmented examples wanted, the augmentation set has {len(parsed)} with a parsed option "
-                         f"(of {len(augmentation)}); raise augment.culture_spare")
+        raise ValueError(
+            f"{n_aug} augmented examples wanted, the augmentation set has {len(parsed)} with a parsed option "
+            f"(of {len(augmentation)}); raise augment.culture_spare"
+        )
     chosen = parsed.head(n_aug)
     dropped = int((~augmentation.loc[: chosen.index[-1], "parsed"].astype(bool)).sum()) if n_aug and "parsed" in augmentation else 0
     parts = []
@@ -94,11 +105,26 @@ def compose_culture(real_pool: pd.DataFrame, augmentation: pd.DataFrame, ratio: 
     real = pd.concat(parts) if parts else real_pool.head(0)
     table = pd.concat(
         [
-            pd.DataFrame({"instruction": real["instruction"], "response": real["response"], "augmented": 0, "source": REAL, "culture": real["culture"],
-                          "about": real["culture"]}),
-            pd.DataFrame({"instruction": [mitigate_text(t, mitigation, "culture", slots) for t in chosen["instruction"]],
-                          "response": chosen["text"].tolist(), "augmented": 1, "source": "synthetic", "culture": chosen["culture"].tolist(),
-                          "about": [about(row) for row in chosen.to_dict("records")]}),
+            pd.DataFrame(
+                {
+                    "instruction": real["instruction"],
+                    "response": real["response"],
+                    "augmented": 0,
+                    "source": REAL,
+                    "culture": real["culture"],
+                    "about": real["culture"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "instruction": [mitigate_text(t, mitigation, "culture", slots) for t in chosen["instruction"]],
+                    "response": chosen["text"].tolist(),
+                    "augmented": 1,
+                    "source": "synthetic",
+                    "culture": chosen["culture"].tolist(),
+                    "about": [about(row) for row in chosen.to_dict("records")],
+                }
+            ),
         ],
         ignore_index=True,
     )

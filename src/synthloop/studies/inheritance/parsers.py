@@ -21,7 +21,16 @@ PERIOD = r"(?:\s*(?:/|per|a|an|each)?\s*(year|annum|yr|month|mo|week|wk|day|hour
 DOLLAR = re.compile(r"\$\s*" + AMOUNT + SUFFIX + PERIOD, re.I)
 BARE = re.compile(r"(?<![\w.])" + AMOUNT + SUFFIX + PERIOD, re.I)
 SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}
-PER_YEAR = {"year": 1, "annum": 1, "yr": 1, "annually": 1, "yearly": 1, "month": 12, "mo": 12, "monthly": 12}  # weeks, days, hours: unparsed
+PER_YEAR = {
+    "year": 1,
+    "annum": 1,
+    "yr": 1,
+    "annually": 1,
+    "yearly": 1,
+    "month": 12,
+    "mo": 12,
+    "monthly": 12,
+}  # weeks, days, hours: unparsed
 
 
 def _value(match: re.Match) -> float:
@@ -51,7 +60,9 @@ def parse_salary(reply: str | None) -> float:
     return _value(bare[0]) if bare else math.nan
 
 
-OPTION_LETTER = re.compile(r"^\W*(?:answer\s*(?:is)?\s*:?\s*)?\(?([A-Z])\)(?!\w)|^\W*(?:answer\s*(?:is)?\s*:?\s*)?\(?([A-Z])\)?(?:[.:]|$)", re.I)
+OPTION_LETTER = re.compile(
+    r"^\W*(?:answer\s*(?:is)?\s*:?\s*)?\(?([A-Z])\)(?!\w)|^\W*(?:answer\s*(?:is)?\s*:?\s*)?\(?([A-Z])\)?(?:[.:]|$)", re.I
+)
 
 
 def parse_option(reply: str | None, options) -> int | None:

@@ -79,14 +79,23 @@ def write_replies(source: str, instructions: list[str], params: dict, backend: s
         seeds = [stable_seed(seed, "request", i) for i in range(len(instructions))]
         with ThreadPoolExecutor(max_workers=params["endpoint"]["concurrency"]) as pool:
             return list(pool.map(openai_reply, instructions, [params] * len(instructions), seeds))
-    generate = {"new_tokens": params["new_tokens"], "batch_size": params["batch_size"], "do_sample": params["do_sample"],
-                "temperature": params["temperature"], "min_p": params["min_p"], "backend": backend}
+    generate = {
+        "new_tokens": params["new_tokens"],
+        "batch_size": params["batch_size"],
+        "do_sample": params["do_sample"],
+        "temperature": params["temperature"],
+        "min_p": params["min_p"],
+        "backend": backend,
+    }
     if backend == "hf" and is_adapter(source):  # a later round's generator: the previous round's adapter, merged in fp32
         model, tokenizer = load_exact(source)
         model, continuations = model.eval(), hf_continuations
     else:
         model, tokenizer, continuations = load_generator(source, generate, seed)
-    prompts = [Prompt(i, tuple(tokenizer(format_prompt(text, tokenizer), add_special_tokens=False)["input_ids"])) for i, text in enumerate(instructions)]
+    prompts = [
+        Prompt(i, tuple(tokenizer(format_prompt(text, tokenizer), add_special_tokens=False)["input_ids"]))
+        for i, text in enumerate(instructions)
+    ]
     if continuations is hf_continuations:
         tokenizer.padding_side = "left"
     return [tokenizer.decode(ids, skip_special_tokens=True).strip() for ids in continuations(model, tokenizer, prompts, generate, seed)]
@@ -146,8 +155,9 @@ def culture_models(model_dir) -> list[str] | None:
     return json.loads(marker.read_text()) if marker.exists() else None
 
 
-def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, mitigation: str, loss_weight: float,
-             loss_window: int = 256) -> dict:
+def finetune(
+    train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, mitigation: str, loss_weight: float, loss_window: int = 256
+) -> dict:
     """LoRA (or full) fine-tuning on the arm's examples; the loss mitigation swaps in the alignment Trainer.
 
     A later round's start (the previous round's adapter) is merged in fp32 (load_exact). With
@@ -161,8 +171,16 @@ def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, m
         reports = {}
         for culture, epochs in per_culture.items():
             part = train[[culture in str(about).split("|") for about in train["about"]]].reset_index(drop=True)
-            reports[culture] = finetune(part, init, Path(out_dir) / culture, {**params, "epochs": epochs}, stable_seed(seed, culture),
-                                        mitigation, loss_weight, loss_window)
+            reports[culture] = finetune(
+                part,
+                init,
+                Path(out_dir) / culture,
+                {**params, "epochs": epochs},
+                stable_seed(seed, culture),
+                mitigation,
+                loss_weight,
+                loss_window,
+            )
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         (Path(out_dir) / CULTURE_MODELS).write_text(json.dumps(list(per_culture)))
         return reports
@@ -175,18 +193,22 @@ def finetune(train: pd.DataFrame, init: str, out_dir, params: dict, seed: int, m
     if mitigation == "loss":
         from synthloop.studies.inheritance.alignment import COLUMN, SPAN, qa_spans, weighted
 
-        starts, ends = qa_spans(tokenizer, texts, train["instruction"].tolist(), train["response"].tolist(),
-                                min(params["max_length"], context_length(model)))
-        options = {"trainer_class": weighted(loss_weight, loss_window),
-                   "columns": {COLUMN: train["augmented"].astype(int).tolist(), SPAN[0]: starts, SPAN[1]: ends}}
+        starts, ends = qa_spans(
+            tokenizer, texts, train["instruction"].tolist(), train["response"].tolist(), min(params["max_length"], context_length(model))
+        )
+        options = {
+            "trainer_class": weighted(loss_weight, loss_window),
+            "columns": {COLUMN: train["augmented"].astype(int).tolist(), SPAN[0]: starts, SPAN[1]: ends},
+        }
     return fine_tune(model, tokenizer, texts, out_dir, params, seed, init_source=init, **options)
 
 
 # -- evaluation ------------------------------------------------------------------------------------
 
 
-def task_answers(model_dir, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed,
-                 culture: str | None = None) -> dict[str, pd.DataFrame]:
+def task_answers(
+    model_dir, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed, culture: str | None = None
+) -> dict[str, pd.DataFrame]:
     """Each task's answers by one model (with `culture`: only that culture's stories and culture tasks).
 
     Every arm is evaluated in fp32 with TF32 matmuls off (an adapter merged in fp32), so that arms differ
@@ -203,10 +225,13 @@ def task_answers(model_dir, tasks: list[str], test: pd.DataFrame | None, evaluat
     batch = evaluation["batch_size"]
     out = {}
     if "profession" in tasks:
-        out["profession"] = ev.classify_professions(model, tokenizer, test[test["task"] == "profession"], slots["professions"],
-                                                    {**evaluation["profession"], "batch_size": batch})
+        out["profession"] = ev.classify_professions(
+            model, tokenizer, test[test["task"] == "profession"], slots["professions"], {**evaluation["profession"], "batch_size": batch}
+        )
     if "hiring" in tasks:
-        out["hiring"] = ev.run_hiring(model, tokenizer, ev.hiring_items(slots, evaluation["hiring"]["repeats"], seed), {**evaluation["hiring"], "batch_size": batch})
+        out["hiring"] = ev.run_hiring(
+            model, tokenizer, ev.hiring_items(slots, evaluation["hiring"]["repeats"], seed), {**evaluation["hiring"], "batch_size": batch}
+        )
     if "salary" in tasks:
         out["salary"] = ev.run_salary(model, tokenizer, test[test["task"] == "salary"], {**evaluation["salary"], "batch_size": batch})
     if "story" in tasks:
@@ -215,11 +240,15 @@ def task_answers(model_dir, tasks: list[str], test: pd.DataFrame | None, evaluat
         out["story"] = ev.run_story(model, tokenizer, items, {**evaluation["story"], "batch_size": batch})
     if "culture_tasks" in tasks:
         specs = [spec for spec in evaluation["culture_tasks"] if culture in (None, spec["culture"])]
-        out["culture_tasks"] = pd.concat([cult.run_culture_task(model, tokenizer, cult.task_items(spec, seed), spec, batch) for spec in specs])
+        out["culture_tasks"] = pd.concat(
+            [cult.run_culture_task(model, tokenizer, cult.task_items(spec, seed), spec, batch) for spec in specs]
+        )
     return out
 
 
-def evaluate(model_dir: str, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate(
+    model_dir: str, tasks: list[str], test: pd.DataFrame | None, evaluation: dict, slots: dict, seed
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every configured task on the arm's model (or each culture's tasks on its own model): tidy metric rows and the raw replies."""
     from synthloop.studies.inheritance import culture as cult
 

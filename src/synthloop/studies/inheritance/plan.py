@@ -63,7 +63,9 @@ def arms(config: dict) -> dict[str, Arm]:
             out.append(Arm(bias, REAL_ONLY, 0.0, "none", 1))
         out += [Arm(bias, t, float(r), "none", 1) for t in types for r in config["ratios"] if r > 0]
         mitigated = [t for t in (mitigated_types(config, bias) or types) if t in types]
-        out += [Arm(bias, t, float(r), m, 1) for m in config["mitigations"]["methods"] for t in mitigated for r in mitigation_ratios if r > 0]
+        out += [
+            Arm(bias, t, float(r), m, 1) for m in config["mitigations"]["methods"] for t in mitigated for r in mitigation_ratios if r > 0
+        ]
     rounds = config["rounds"]
     if rounds["count"] > 1:
         out += [Arm("gender", rounds["bias_type"], float(rounds["ratio"]), "none", r) for r in range(1, rounds["count"] + 1)]
@@ -127,8 +129,16 @@ class Plan:
             if arm.ratio == 0:
                 continue
             count = augmented_count(self.total(arm.name), arm.ratio)
-            entry = sets.setdefault(arm.augment_key, {"bias": arm.bias, "bias_type": arm.bias_type, "round": arm.round, "count": 0,
-                                                      **({"generator": arm.generator} if arm.generator else {})})
+            entry = sets.setdefault(
+                arm.augment_key,
+                {
+                    "bias": arm.bias,
+                    "bias_type": arm.bias_type,
+                    "round": arm.round,
+                    "count": 0,
+                    **({"generator": arm.generator} if arm.generator else {}),
+                },
+            )
             entry["count"] = max(entry["count"], count)
         return sets
 
@@ -197,8 +207,13 @@ class Plan:
         """Only what the real and test biographies are drawn from: their data, the slots and the evaluation sizes."""
         evaluation = self.config["evaluation"]
         slots = self.slots_of(next(iter(self.config["scaling"]["generators"]))) if scaling else self.config["slots"]
-        return canonical({"data": self.config["data"]["gender"], "slots": slots,
-                          "evaluation": {task: evaluation[task] for task in ("profession", "salary")}})
+        return canonical(
+            {
+                "data": self.config["data"]["gender"],
+                "slots": slots,
+                "evaluation": {task: evaluation[task] for task in ("profession", "salary")},
+            }
+        )
 
     def augment_inputs(self, key: str, seed) -> dict:
         entry = self.augment_set(key)
@@ -257,16 +272,21 @@ class Plan:
 
     def unbiased_sets(self) -> list[str]:
         """Round-1 'unbiased' gender augmentation sets: which gender the model writes about (Figure 7b)."""
-        keys = [k for k, e in self.augment_sets().items()
-                if e["bias"] == "gender" and e["bias_type"] == "unbiased" and e["round"] == 1 and not e.get("generator")]
+        keys = [
+            k
+            for k, e in self.augment_sets().items()
+            if e["bias"] == "gender" and e["bias_type"] == "unbiased" and e["round"] == 1 and not e.get("generator")
+        ]
         return [self.path("augmentation", key=k, seed=seed) for k in keys for seed in self.seeds]
 
     def value_sets(self) -> list[dict]:
         """Round-1 contextual culture augmentation sets, every seed: the model answering the survey (Figure 7a)."""
-        return [{"path": self.path("augmentation", key=k, seed=seed), "bias_type": e["bias_type"], "seed": seed}
-                for k, e in self.augment_sets().items()
-                if e["bias"] == "culture" and e["round"] == 1 and e["bias_type"].startswith("contextual") and not e.get("generator")
-                for seed in self.seeds]
+        return [
+            {"path": self.path("augmentation", key=k, seed=seed), "bias_type": e["bias_type"], "seed": seed}
+            for k, e in self.augment_sets().items()
+            if e["bias"] == "culture" and e["round"] == 1 and e["bias_type"].startswith("contextual") and not e.get("generator")
+            for seed in self.seeds
+        ]
 
     def embedding_inputs(self, bias: str) -> dict:
         """Real texts and every round-1 augmentation set of the bias, first seed (Figure 8)."""
@@ -304,5 +324,9 @@ class Plan:
             out += [self.path("figure", figure="unbiased_gender_shares")]
         if self.value_sets():
             out += [self.path("figure", figure="value_alignment")]
-        out += [self.path("figure", figure=f"embeddings_{bias}") for bias in self.config["biases"] if self.embedding_inputs(bias)["augmentation"]]
+        out += [
+            self.path("figure", figure=f"embeddings_{bias}")
+            for bias in self.config["biases"]
+            if self.embedding_inputs(bias)["augmentation"]
+        ]
         return out

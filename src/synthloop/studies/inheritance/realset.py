@@ -79,8 +79,14 @@ def _variants(sentences: list[str], split: str) -> list[str]:
 def standin_biography(profession: str, gender: str, name: str, workplace: str, rng: random.Random, split: str = "train") -> str:
     subject, possessive, obj = PRONOUNS[gender]
     values = {
-        "name": name, "workplace": workplace, "subject": subject, "subject_lower": subject.lower(),
-        "possessive": possessive, "object": obj, "years": rng.randint(3, 30), "year": rng.randint(1980, 2020),
+        "name": name,
+        "workplace": workplace,
+        "subject": subject,
+        "subject_lower": subject.lower(),
+        "possessive": possessive,
+        "object": obj,
+        "years": rng.randint(3, 30),
+        "year": rng.randint(1980, 2020),
     }
     parts = [rng.choice(_variants(WORK[profession], split)), rng.choice(_variants(TRAINING, split)), rng.choice(_variants(PERSONAL, split))]
     return " ".join(part.format(**values) for part in parts)
@@ -93,7 +99,9 @@ def standin_biographies(slots: dict, per_group: int, seed, split: str) -> pd.Dat
     rows = []
     for profession in slots["professions"]:
         if profession not in WORK:
-            raise ConfigError(f"config key 'slots.professions': the template stand-in has no biographies for {profession!r}; it has: {sorted(WORK)}")
+            raise ConfigError(
+                f"config key 'slots.professions': the template stand-in has no biographies for {profession!r}; it has: {sorted(WORK)}"
+            )
         for gender in slots["genders"]:
             if gender not in PRONOUNS:
                 raise ConfigError(f"config key 'slots.genders': the template stand-in knows {sorted(PRONOUNS)}, not {gender!r}")
@@ -129,8 +137,10 @@ def table_columns(path: str) -> list[str] | None:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(local).names)
-    return list(read_table(path).head(1).columns) if local.suffix.lower() in (".jsonl", ".json") else list(
-        pd.read_csv(local, nrows=0, sep="\t" if local.suffix.lower() == ".tsv" else ",").columns
+    return (
+        list(read_table(path).head(1).columns)
+        if local.suffix.lower() in (".jsonl", ".json")
+        else list(pd.read_csv(local, nrows=0, sep="\t" if local.suffix.lower() == ".tsv" else ",").columns)
     )
 
 
@@ -173,7 +183,9 @@ def balanced_sample(frame: pd.DataFrame, total: int, professions: list[str], gen
         pool = frame[(frame["profession"] == profession) & (frame["gender"] == gender)]
         if len(pool) < n:
             raise ConfigError(f"config key '{key}': {n} biographies of {gender} {profession}s wanted, the data has {len(pool)}")
-        parts.append(pool.sample(frac=1.0, random_state=stable_seed(seed, profession, gender) % 2**32).head(n))  # nested: a smaller n is a prefix
+        parts.append(
+            pool.sample(frac=1.0, random_state=stable_seed(seed, profession, gender) % 2**32).head(n)
+        )  # nested: a smaller n is a prefix
     return pd.concat(parts).sample(frac=1.0, random_state=stable_seed(seed, "order") % 2**32).reset_index(drop=True)
 
 
@@ -185,8 +197,20 @@ def gender_real(spec: dict, slots: dict, evaluation: dict, seed) -> tuple[pd.Dat
     else:
         train, test_pool = load_biographies(spec, "train"), load_biographies(spec, "test")
     n = len(slots["professions"])
-    profession = balanced_sample(test_pool, evaluation["profession"]["per_profession"] * n, slots["professions"], slots["genders"], (seed, "profession"),
-                                 "evaluation.profession.per_profession")
-    salary = balanced_sample(test_pool, evaluation["salary"]["per_profession"] * n, slots["professions"], slots["genders"], (seed, "salary"),
-                             "evaluation.salary.per_profession")
+    profession = balanced_sample(
+        test_pool,
+        evaluation["profession"]["per_profession"] * n,
+        slots["professions"],
+        slots["genders"],
+        (seed, "profession"),
+        "evaluation.profession.per_profession",
+    )
+    salary = balanced_sample(
+        test_pool,
+        evaluation["salary"]["per_profession"] * n,
+        slots["professions"],
+        slots["genders"],
+        (seed, "salary"),
+        "evaluation.salary.per_profession",
+    )
     return train, pd.concat([profession.assign(task="profession"), salary.assign(task="salary")], ignore_index=True)

@@ -11,8 +11,13 @@ from synthloop.studies.inheritance.realset import PRONOUNS, WORK, require_column
 
 JOBS_PER_ARM = 3  # compose, fine-tune, evaluate; plus one augmentation set per (bias type, round) and seed
 SLOT_LISTS = {  # a template slot -> the slots.* list it draws from
-    "profession": "professions", "workplace": "workplaces", "age": "ages", "culture": "cultures",
-    "gender_noun": "genders", "gender_adjective": "genders", "name": "names",
+    "profession": "professions",
+    "workplace": "workplaces",
+    "age": "ages",
+    "culture": "cultures",
+    "gender_noun": "genders",
+    "gender_adjective": "genders",
+    "name": "names",
 }
 
 
@@ -20,8 +25,11 @@ def check(config: dict) -> None:
     check_ratios(config)
     check_local_model("model.source", config["model"]["source"])
     every = arms(config).values()
-    check_job_count(config, [("arms", len(every)), ("seeds", len(config["seeds"])), ("jobs per arm", JOBS_PER_ARM)],
-                    extra=len(config["seeds"]) * len({a.augment_key for a in every if a.ratio > 0}) + 10)
+    check_job_count(
+        config,
+        [("arms", len(every)), ("seeds", len(config["seeds"])), ("jobs per arm", JOBS_PER_ARM)],
+        extra=len(config["seeds"]) * len({a.augment_key for a in every if a.ratio > 0}) + 10,
+    )
     check_bias_types(config)
     check_template(config)
     check_slots(config)
@@ -39,7 +47,9 @@ def check_template(config: dict) -> None:
     if config["augment"]["backend"] != "template":
         return
     if "culture" in config["biases"]:
-        raise ConfigError("config key 'augment.backend': 'template' writes gender biographies only; remove 'culture' from biases or use hf, vllm or openai")
+        raise ConfigError(
+            "config key 'augment.backend': 'template' writes gender biographies only; remove 'culture' from biases or use hf, vllm or openai"
+        )
     slots = config["slots"]
     for key, values, known in (("slots.professions", slots["professions"], WORK), ("slots.genders", slots["genders"], PRONOUNS)):
         missing = [v for v in values if v not in known]
@@ -47,9 +57,13 @@ def check_template(config: dict) -> None:
             raise ConfigError(f"config key '{key}': augment.backend 'template' has no biographies for {missing}; it has {sorted(known)}")
     for profession, gender in config["augment"]["template"]["stereotypes"].items():
         if profession not in slots["professions"]:
-            raise ConfigError(f"config key 'augment.template.stereotypes.{profession}': not one of slots.professions {slots['professions']}")
+            raise ConfigError(
+                f"config key 'augment.template.stereotypes.{profession}': not one of slots.professions {slots['professions']}"
+            )
         if gender not in slots["genders"]:
-            raise ConfigError(f"config key 'augment.template.stereotypes.{profession}': {gender!r} is not one of slots.genders {slots['genders']}")
+            raise ConfigError(
+                f"config key 'augment.template.stereotypes.{profession}': {gender!r} is not one of slots.genders {slots['genders']}"
+            )
         if len(slots["genders"]) < 2:
             raise ConfigError("config key 'slots.genders': a planted skew needs at least two genders")
 
@@ -69,18 +83,24 @@ def check_scaling(config: dict) -> None:
             endpoint = {**config["augment"]["endpoint"], **spec["endpoint"]}
             for field in ("url", "model"):
                 if not endpoint.get(field):
-                    raise ConfigError(f"config key '{key}.endpoint.{field}': required when its backend is 'openai' (or set augment.endpoint.{field})")
+                    raise ConfigError(
+                        f"config key '{key}.endpoint.{field}': required when its backend is 'openai' (or set augment.endpoint.{field})"
+                    )
     if not scaling["generators"]:
         return
     if len(scaling["workplaces"]) != len(scaling["professions"]):
-        raise ConfigError(f"config key 'scaling.workplaces': one per profession ({len(scaling['professions'])}), got {len(scaling['workplaces'])}")
+        raise ConfigError(
+            f"config key 'scaling.workplaces': one per profession ({len(scaling['professions'])}), got {len(scaling['workplaces'])}"
+        )
     if augmented_count(scaling["total"], scaling["ratio"]) in (0, scaling["total"]):
         raise ConfigError(f"config key 'scaling.ratio': {scaling['ratio']} of {scaling['total']} leaves no augmented or no real example")
     spec = config["data"]["gender"]
     if spec["source"] == "template":
         missing = [p for p in scaling["professions"] if p not in WORK]
         if missing:
-            raise ConfigError(f"config key 'scaling.professions': the stand-in biographies have no texts for {missing} (they have {sorted(WORK)})")
+            raise ConfigError(
+                f"config key 'scaling.professions': the stand-in biographies have no texts for {missing} (they have {sorted(WORK)})"
+            )
     elif spec["profession_values"]:
         missing = [p for p in scaling["professions"] if p not in spec["profession_values"]]
         if missing:
@@ -89,7 +109,11 @@ def check_scaling(config: dict) -> None:
 
 def check_ratios(config: dict) -> None:
     """Every ratio above 0 must give at least one augmented example (and leave one real one)."""
-    used = [("ratios", config["ratios"]), ("mitigations.ratios", config["mitigations"]["ratios"] or []), ("rounds.ratio", [config["rounds"]["ratio"]])]
+    used = [
+        ("ratios", config["ratios"]),
+        ("mitigations.ratios", config["mitigations"]["ratios"] or []),
+        ("rounds.ratio", [config["rounds"]["ratio"]]),
+    ]
     for bias in config["biases"]:
         total = config["total"][bias]
         for key, ratios in used:
@@ -97,7 +121,9 @@ def check_ratios(config: dict) -> None:
                 where = key if key == "rounds.ratio" else f"{key}[{i}]"
                 count = augmented_count(total, ratio)
                 if ratio > 0 and count == 0:
-                    raise ConfigError(f"config key '{where}': bias ratio {ratio} of total.{bias} = {total} examples is no augmented example at all")
+                    raise ConfigError(
+                        f"config key '{where}': bias ratio {ratio} of total.{bias} = {total} examples is no augmented example at all"
+                    )
                 if count == total:
                     raise ConfigError(f"config key '{where}': bias ratio {ratio} of total.{bias} = {total} examples leaves no real example")
     if config["mitigations"]["methods"] and not [r for r in (config["mitigations"]["ratios"] or config["ratios"]) if r > 0]:
@@ -108,7 +134,7 @@ def check_bias_types(config: dict) -> None:
     if "culture" in config["biases"] and not set(config["bias_types"]) & set(CULTURE_BIAS_TYPES):
         raise ConfigError(f"config key 'bias_types': culture has no 'unbiased' type; add one of {list(CULTURE_BIAS_TYPES)}")
     spec = config["mitigations"]["bias_types"]
-    for where, names in (spec.items() if isinstance(spec, dict) else [(None, spec or [])]):
+    for where, names in spec.items() if isinstance(spec, dict) else [(None, spec or [])]:
         for i, name in enumerate(names):
             key = f"mitigations.bias_types.{where}[{i}]" if where else f"mitigations.bias_types[{i}]"
             if name not in config["bias_types"]:
@@ -120,7 +146,9 @@ def check_bias_types(config: dict) -> None:
         if rounds["ratio"] <= 0:
             raise ConfigError("config key 'rounds.ratio': multi-round augmentation needs a ratio above 0")
         if config["augment"]["backend"] == "openai":
-            raise ConfigError("config key 'augment.backend': 'openai' cannot write rounds after the first (they need the fine-tuned model); use hf or vllm")
+            raise ConfigError(
+                "config key 'augment.backend': 'openai' cannot write rounds after the first (they need the fine-tuned model); use hf or vllm"
+            )
 
 
 def templates_used(config: dict) -> dict[str, str]:
@@ -145,14 +173,18 @@ def check_slots(config: dict) -> None:
             if name.split()[1].startswith("contrastive") and key in ("genders", "cultures") and len(slots[key]) < 2:
                 raise ConfigError(f"config key 'slots.{key}': contrastive bias type {name!r} compares two people; give at least two values")
     if len(slots["workplaces"]) != len(slots["professions"]):
-        raise ConfigError(f"config key 'slots.workplaces': one workplace per profession ({len(slots['professions'])}), got {len(slots['workplaces'])}")
+        raise ConfigError(
+            f"config key 'slots.workplaces': one workplace per profession ({len(slots['professions'])}), got {len(slots['workplaces'])}"
+        )
     for gender in slots["genders"]:
         if gender not in slots["gender_words"]:
             raise ConfigError(f"config key 'slots.gender_words': no noun and adjective for gender {gender!r}")
     for culture in slots["cultures"]:
         for gender in slots["genders"]:
             if not slots["names"].get(culture, {}).get(gender):
-                raise ConfigError(f"config key 'slots.names.{culture}.{gender}': template slot [name] has no values for {gender} {culture} names")
+                raise ConfigError(
+                    f"config key 'slots.names.{culture}.{gender}': template slot [name] has no values for {gender} {culture} names"
+                )
 
 
 def check_data(config: dict) -> None:
@@ -161,7 +193,9 @@ def check_data(config: dict) -> None:
         if spec["source"] == "template":
             for i, profession in enumerate(config["slots"]["professions"]):
                 if profession not in WORK:
-                    raise ConfigError(f"config key 'slots.professions[{i}]': the template stand-in has no biographies for {profession!r}; it has {sorted(WORK)}")
+                    raise ConfigError(
+                        f"config key 'slots.professions[{i}]': the template stand-in has no biographies for {profession!r}; it has {sorted(WORK)}"
+                    )
             for i, gender in enumerate(config["slots"]["genders"]):
                 if gender not in PRONOUNS:
                     raise ConfigError(f"config key 'slots.genders[{i}]': the template stand-in writes {sorted(PRONOUNS)}, not {gender!r}")
@@ -188,7 +222,9 @@ def check_data(config: dict) -> None:
             require_columns(columns, spec["columns"], "data.culture")
         shown = config["analysis"]["embeddings"]["culture"]
         if shown is not None and shown not in config["slots"]["cultures"]:
-            raise ConfigError(f"config key 'analysis.embeddings.culture': {shown!r} is not one of slots.cultures {config['slots']['cultures']}")
+            raise ConfigError(
+                f"config key 'analysis.embeddings.culture': {shown!r} is not one of slots.cultures {config['slots']['cultures']}"
+            )
 
 
 def check_evaluation(config: dict) -> None:
@@ -200,7 +236,9 @@ def check_evaluation(config: dict) -> None:
         raise ConfigError("config key 'evaluation.culture_tasks': evaluation.tasks.culture lists culture_tasks but none are configured")
     for i, task in enumerate(evaluation["culture_tasks"]):
         if task["culture"] not in config["slots"]["cultures"]:
-            raise ConfigError(f"config key 'evaluation.culture_tasks[{i}].culture': {task['culture']!r} is not one of slots.cultures {config['slots']['cultures']}")
+            raise ConfigError(
+                f"config key 'evaluation.culture_tasks[{i}].culture': {task['culture']!r} is not one of slots.cultures {config['slots']['cultures']}"
+            )
         if "{text}" not in task["prompt"]:
             raise ConfigError(f"config key 'evaluation.culture_tasks[{i}].prompt': must contain {{text}}")
         columns = table_columns(task["path"])

@@ -38,11 +38,13 @@ def model_answers(augmentation: pd.DataFrame, real: pd.DataFrame) -> pd.DataFram
     """One row per parsed contextual reply: the real question it answers, its culture and the option it chose."""
     questions = survey_questions(real)
     rows = augmentation[augmentation["parsed"].astype(bool)] if "parsed" in augmentation else augmentation
-    return pd.DataFrame({
-        "question_id": questions["question_id"].to_numpy()[rows["question_id"].to_numpy(dtype=int)],
-        "culture": rows["culture"].to_numpy(),
-        "option": [option_index(text) for text in rows["text"]],
-    })
+    return pd.DataFrame(
+        {
+            "question_id": questions["question_id"].to_numpy()[rows["question_id"].to_numpy(dtype=int)],
+            "culture": rows["culture"].to_numpy(),
+            "option": [option_index(text) for text in rows["text"]],
+        }
+    )
 
 
 def question_alignment(augmentation: pd.DataFrame, real: pd.DataFrame) -> pd.DataFrame:
@@ -55,8 +57,15 @@ def question_alignment(augmentation: pd.DataFrame, real: pd.DataFrame) -> pd.Dat
             continue  # no respondent of the culture answered it
         shares = np.asarray(human[(question, culture)], dtype=float)
         counts = np.bincount(part["option"].to_numpy(), minlength=len(shares)).astype(float)
-        rows.append({"question_id": question, "culture": culture, "similarity": similarity(counts / counts.sum(), shares),
-                     "agreement": counts[int(np.argmax(shares))] / counts.sum(), "replies": len(part)})
+        rows.append(
+            {
+                "question_id": question,
+                "culture": culture,
+                "similarity": similarity(counts / counts.sum(), shares),
+                "agreement": counts[int(np.argmax(shares))] / counts.sum(),
+                "replies": len(part),
+            }
+        )
     return pd.DataFrame(rows, columns=["question_id", "culture", *MEASURES, "replies"])
 
 
@@ -69,8 +78,17 @@ def value_alignment(sets: list[pd.DataFrame], keys: list[dict], real: pd.DataFra
     for frame, key in zip(sets, keys):
         per_question = question_alignment(frame, real)
         for culture, part in per_question.groupby("culture"):
-            rows += [{**key, "culture": culture, "measure": m, "value": part[m].mean(), "questions": len(part),
-                      "replies": int(part["replies"].sum())} for m in MEASURES]
+            rows += [
+                {
+                    **key,
+                    "culture": culture,
+                    "measure": m,
+                    "value": part[m].mean(),
+                    "questions": len(part),
+                    "replies": int(part["replies"].sum()),
+                }
+                for m in MEASURES
+            ]
     return pd.DataFrame(rows, columns=["bias_type", "seed", "culture", "measure", "value", "questions", "replies"])
 
 
@@ -90,8 +108,12 @@ def plot_value_alignment(table: pd.DataFrame, path) -> None:
             x = np.arange(len(cultures)) + (k - (len(types) - 1) / 2) * width
             ax.bar(x, part["mean"], width, yerr=errors, label=type_label(bias_type), color=colour_for(bias_type, types))
         ax.set_xticks(np.arange(len(cultures)), cultures, fontsize=7)
-        ax.set(ylim=(0, 1), title={"similarity": "1 - Jensen-Shannon distance to human answers",
-                                   "agreement": "share choosing the humans' top option"}[measure])
+        ax.set(
+            ylim=(0, 1),
+            title={"similarity": "1 - Jensen-Shannon distance to human answers", "agreement": "share choosing the humans' top option"}[
+                measure
+            ],
+        )
         ax.title.set_fontsize(8)
     axes.flat[0].legend(fontsize=6)
     fig.suptitle("value misalignment: model vs human answers to GlobalOpinionQA, mean over seeds (bars: 95% t-interval)", fontsize=8)

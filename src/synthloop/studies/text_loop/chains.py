@@ -139,17 +139,25 @@ def check_branches(config: dict) -> None:
         if branch["from"] not in spec["strategies"]:
             raise ConfigError(f"config key '{key}.from': {branch['from']!r} is not a chain strategy; allowed: {spec['strategies']}")
         if branch["strategy"] not in config["strategies"]:
-            raise ConfigError(f"config key '{key}.strategy': unknown strategy {branch['strategy']!r}; defined: {sorted(config['strategies'])}")
+            raise ConfigError(
+                f"config key '{key}.strategy': unknown strategy {branch['strategy']!r}; defined: {sorted(config['strategies'])}"
+            )
         if not 1 <= branch["at"] < config["generations"]:
-            raise ConfigError(f"config key '{key}.at': generation {branch['at']} has no earlier generation to share or is not run; "
-                              f"allowed: 1 .. {config['generations'] - 1}")
+            raise ConfigError(
+                f"config key '{key}.at': generation {branch['at']} has no earlier generation to share or is not run; "
+                f"allowed: 1 .. {config['generations'] - 1}"
+            )
         pooled = [config["strategies"][branch[k]]["compose"] == "pool" for k in ("from", "strategy")]
         if pooled[0] != pooled[1]:
-            raise ConfigError(f"config key '{key}.strategy': a branch keeps its parent's synthetic ratio, so {branch['strategy']!r} and "
-                              f"{branch['from']!r} must both be pool strategies or neither")
+            raise ConfigError(
+                f"config key '{key}.strategy': a branch keeps its parent's synthetic ratio, so {branch['strategy']!r} and "
+                f"{branch['from']!r} must both be pool strategies or neither"
+            )
         if spec.get("clusters") or spec.get("mixed") or set(chain_datasets(config)) & set(partition_datasets(config)):
-            raise ConfigError(f"config key '{key}': branches are not supported with chains.clusters, chains.mixed or lean-partition "
-                              "datasets (their regressions and lean tables group chains by keys without the branch)")
+            raise ConfigError(
+                f"config key '{key}': branches are not supported with chains.clusters, chains.mixed or lean-partition "
+                "datasets (their regressions and lean tables group chains by keys without the branch)"
+            )
         ident = (branch["from"], branch["at"], branch["strategy"])
         if ident in seen or branch["strategy"] == branch["from"]:
             raise ConfigError(f"config key '{key}': a duplicate branch, or one that keeps its parent's strategy {branch['from']!r}")

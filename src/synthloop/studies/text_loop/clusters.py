@@ -104,9 +104,11 @@ def cluster_labels(points: np.ndarray, setting: dict, seed: int) -> np.ndarray:
         return GaussianMixture(n_components=min(int(setting["n_components"]), n), random_state=seed).fit_predict(points)
     if method == "hdbscan":
         return HDBSCAN(
-            min_cluster_size=resolve_count(setting["min_cluster_size"], n), min_samples=setting.get("min_samples"),
+            min_cluster_size=resolve_count(setting["min_cluster_size"], n),
+            min_samples=setting.get("min_samples"),
             cluster_selection_method=setting.get("cluster_selection_method", "eom"),
-            cluster_selection_epsilon=float(setting.get("cluster_selection_epsilon", 0.0)), copy=True,
+            cluster_selection_epsilon=float(setting.get("cluster_selection_epsilon", 0.0)),
+            copy=True,
         ).fit_predict(points)
     if method == "dbscan":
         min_samples = int(setting.get("min_samples", 10))
@@ -175,8 +177,13 @@ def candidates_of_clustering(labels: np.ndarray, points: np.ndarray, min_size: i
 
 
 def candidate_clusters(
-    embeddings: np.ndarray, min_size: int, seed: int, projections=DEFAULT_PROJECTIONS, clusterings=DEFAULT_CLUSTERINGS,
-    merges=MERGES, project: Projector = umap_project,
+    embeddings: np.ndarray,
+    min_size: int,
+    seed: int,
+    projections=DEFAULT_PROJECTIONS,
+    clusterings=DEFAULT_CLUSTERINGS,
+    merges=MERGES,
+    project: Projector = umap_project,
 ) -> tuple[pd.DataFrame, list[np.ndarray], list[np.ndarray]]:
     """Every distinct candidate: a provenance table (one row each), their member indices, and the projections."""
     rows, members, seen, layouts = [], [], set(), []
@@ -191,7 +198,9 @@ def candidate_clusters(
                 key = group.tobytes()
                 if key not in seen:
                     seen.add(key)
-                    rows.append({"size": len(group), "projection": setting_name(projection), "clustering": setting_name(clustering), "merge": merge})
+                    rows.append(
+                        {"size": len(group), "projection": setting_name(projection), "clustering": setting_name(clustering), "merge": merge}
+                    )
                     members.append(group)
     return pd.DataFrame(rows, columns=["size", "projection", "clustering", "merge"]), members, layouts
 
@@ -209,14 +218,28 @@ def per_text_properties(texts: list[str], quality: np.ndarray | None = None) -> 
     from synthloop.scorers.text_metrics import score_text_length, vader_compound
 
     lengths = score_text_length(texts, {}, {}).per_text
-    values = pd.DataFrame({"positivity": vader_compound(texts), "length_chars": lengths["length_chars"].to_numpy(), "length_words": lengths["length_words"].to_numpy()})
+    values = pd.DataFrame(
+        {
+            "positivity": vader_compound(texts),
+            "length_chars": lengths["length_chars"].to_numpy(),
+            "length_words": lengths["length_words"].to_numpy(),
+        }
+    )
     if quality is not None:
         values["quality"] = np.asarray(quality, dtype=float)
     return values
 
 
-def cluster_properties(members: np.ndarray, unit_vectors: np.ndarray, points: np.ndarray, texts: list[str], per_text: pd.DataFrame,
-                       sample_size: int, rng: np.random.Generator, bleu) -> dict[str, float]:
+def cluster_properties(
+    members: np.ndarray,
+    unit_vectors: np.ndarray,
+    points: np.ndarray,
+    texts: list[str],
+    per_text: pd.DataFrame,
+    sample_size: int,
+    rng: np.random.Generator,
+    bleu,
+) -> dict[str, float]:
     from synthloop.scorers.embeddings import gaussian_aic, mean_pairwise_cosine_distance
     from synthloop.scorers.text_metrics import self_bleu_all
 
@@ -279,7 +302,9 @@ def check_real_supply(config: dict) -> None:
     if not spec:
         return
     mixed_domains = len((config["chains"].get("mixed") or {}).get("domains", []))
-    supplies = ([spec["min_size"]] if config["chains"].get("dataset") else []) + ([spec["min_size"] * mixed_domains] if mixed_domains else [])
+    supplies = ([spec["min_size"]] if config["chains"].get("dataset") else []) + (
+        [spec["min_size"] * mixed_domains] if mixed_domains else []
+    )
     supply = min(supplies or [spec["min_size"]])
     for name in config["chains"].get("strategies") or []:
         strategy = config["strategies"][name]
@@ -320,9 +345,20 @@ def quality_scores(texts: list[str], quality: dict | None) -> np.ndarray | None:
 
 
 def build_clusters(
-    documents: pd.DataFrame, embeddings: np.ndarray, n_clusters: int, min_size: int, seed: int, *,
-    projections=DEFAULT_PROJECTIONS, clusterings=DEFAULT_CLUSTERINGS, merges=MERGES, quality: np.ndarray | None = None,
-    sample_size: int = 500, project: Projector = umap_project, bleu_spec: dict | None = None, selection: str = "random",
+    documents: pd.DataFrame,
+    embeddings: np.ndarray,
+    n_clusters: int,
+    min_size: int,
+    seed: int,
+    *,
+    projections=DEFAULT_PROJECTIONS,
+    clusterings=DEFAULT_CLUSTERINGS,
+    merges=MERGES,
+    quality: np.ndarray | None = None,
+    sample_size: int = 500,
+    project: Projector = umap_project,
+    bleu_spec: dict | None = None,
+    selection: str = "random",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The selected clusters (cluster_id, size, provenance, properties) and their members (cluster_id, doc_id).
 
@@ -332,7 +368,9 @@ def build_clusters(
 
     if len(embeddings) != len(documents):
         raise ValueError(f"{len(embeddings)} embeddings for {len(documents)} documents")
-    provenance, members, layouts = candidate_clusters(np.asarray(embeddings, dtype=np.float32), min_size, seed, projections, clusterings, merges, project)
+    provenance, members, layouts = candidate_clusters(
+        np.asarray(embeddings, dtype=np.float32), min_size, seed, projections, clusterings, merges, project
+    )
     if len(members) < n_clusters:
         raise ValueError(
             f"only {len(members)} distinct candidate clusters of at least min_size={min_size} texts, but n_clusters={n_clusters} "
@@ -345,7 +383,9 @@ def build_clusters(
     rng = np.random.default_rng(stable_seed(seed, "properties"))
     sample_size = min(sample_size, min_size)  # one n for all: AIC and Self-BLEU grow with it
     with threadpool_limits(1):  # hundreds of tiny 2-D fits: thread start-up costs more than it saves
-        properties = pd.DataFrame([cluster_properties(m, unit_vectors, layouts[0], texts, per_text, sample_size, rng, bleu) for m in members])
+        properties = pd.DataFrame(
+            [cluster_properties(m, unit_vectors, layouts[0], texts, per_text, sample_size, rng, bleu) for m in members]
+        )
     picks = select_clusters(properties, n_clusters, seed, selection)
     return selected_tables(provenance, properties, members, picks, documents["doc_id"].to_numpy())
 

@@ -39,24 +39,34 @@ def check(config: dict) -> None:
     """A control's settings, before any job starts: each error names its key."""
     generate = config["generate"]
     if (generate.get("backend") == "control") != ("control" in generate):
-        raise ConfigError("config keys 'generate.backend' and 'generate.control': backend control needs a generate.control block, and only it reads one")
+        raise ConfigError(
+            "config keys 'generate.backend' and 'generate.control': backend control needs a generate.control block, and only it reads one"
+        )
     if "control" in generate:
         if generate["mode"] != "blocks":
-            raise ConfigError(f"config key 'generate.backend': control writes real documents in place of block continuations; generate.mode is {generate['mode']!r}, not blocks")
+            raise ConfigError(
+                f"config key 'generate.backend': control writes real documents in place of block continuations; generate.mode is {generate['mode']!r}, not blocks"
+            )
         if not isinstance(config["chains"].get("dataset"), str):
             raise ConfigError(f"config key 'chains.dataset': a lean control runs on one dataset, not {config['chains'].get('dataset')!r}")
         share = generate["control"]["right_share"]
         if isinstance(share, list) and len(share) != config["generations"]:
-            raise ConfigError(f"config key 'generate.control.right_share': {len(share)} shares for {config['generations']} generations; give one per generation or a single number")
+            raise ConfigError(
+                f"config key 'generate.control.right_share': {len(share)} shares for {config['generations']} generations; give one per generation or a single number"
+            )
     control = config.get("regression", {}).get("control")
     if control:
         from synthloop.studies.text_loop.clusters import PROPERTIES
 
         predictors = config["regression"].get("predictors") or list(PROPERTIES)
         if control["property"] not in predictors:
-            raise ConfigError(f"config key 'regression.control.property': {control['property']!r} is not among the regression's predictors {predictors}")
+            raise ConfigError(
+                f"config key 'regression.control.property': {control['property']!r} is not among the regression's predictors {predictors}"
+            )
         if not config["chains"].get("clusters"):
-            raise ConfigError("config key 'regression.control': a cluster control needs clusters (chains.clusters) whose properties it plants on")
+            raise ConfigError(
+                "config key 'regression.control': a cluster control needs clusters (chains.clusters) whose properties it plants on"
+            )
 
 
 # -- study 1: a planted right share -------------------------------------------------------------
@@ -82,12 +92,20 @@ def control_documents(prompts: pd.DataFrame, right_share: float, seed: int, gene
     rng = np.random.default_rng(stable_seed(seed, "control", generation))
     right, other = np.flatnonzero(prompts["label"].to_numpy() == "right"), np.flatnonzero(prompts["label"].to_numpy() != "right")
     if (k and not len(right)) or (n - k and not len(other)):
-        raise ValueError(f"generate.control.right_share {right_share} needs both right and other documents; the prompts have {len(right)} right, {len(other)} other")
+        raise ValueError(
+            f"generate.control.right_share {right_share} needs both right and other documents; the prompts have {len(right)} right, {len(other)} other"
+        )
     picks = np.concatenate([rng.choice(right, k, replace=k > len(right)), rng.choice(other, n - k, replace=n - k > len(other))])
     picks = picks[rng.permutation(n)]
     chosen = prompts.iloc[picks]
-    return pd.DataFrame({"doc_id": [f"g{generation}-control-{i:05d}" for i in range(n)], "text": chosen["text"].to_numpy(),
-                         "generation": generation, "planted_label": chosen["label"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "doc_id": [f"g{generation}-control-{i:05d}" for i in range(n)],
+            "text": chosen["text"].to_numpy(),
+            "generation": generation,
+            "planted_label": chosen["label"].to_numpy(),
+        }
+    )
 
 
 def classifier_rates(table: pd.DataFrame) -> tuple[float, float, int, int]:
@@ -116,7 +134,9 @@ def corrected_interval(per_seed, rates: tuple[float, float, int, int], level: bo
     return mean, mean - half, mean + half, n
 
 
-def lean_control_table(metrics: pd.DataFrame, control: dict, generations: list[int], rates: dict[str, tuple[float, float, int, int]]) -> pd.DataFrame:
+def lean_control_table(
+    metrics: pd.DataFrame, control: dict, generations: list[int], rates: dict[str, tuple[float, float, int, int]]
+) -> pd.DataFrame:
     """Planted, expected and recovered right share per scorer × strategy × generation, and the planted change (last − first).
 
     `metrics` is the study's metrics table; `rates` maps each lean scorer to classifier_rates(). The
@@ -130,19 +150,39 @@ def lean_control_table(metrics: pd.DataFrame, control: dict, generations: list[i
             per_seed = data.pivot_table(index="seed", columns="generation", values="value", aggfunc="mean")
             first, last = generations[0], generations[-1]
             cases = [(f"g{g}", planted_share(control, g), per_seed[g], True) for g in generations]
-            cases.append((f"g{last} - g{first}", planted_share(control, last) - planted_share(control, first), per_seed[last] - per_seed[first], False))
+            cases.append(
+                (
+                    f"g{last} - g{first}",
+                    planted_share(control, last) - planted_share(control, first),
+                    per_seed[last] - per_seed[first],
+                    False,
+                )
+            )
             for name, planted, measured, level in cases:
                 mean, low, high, seeds = corrected_interval(measured, scorer_rates, level)
-                rows.append({"control": "right share", "scope": f"{scorer}, {strategy}, {name}", "planted": planted,
-                             "expected": planted * (tpr - fpr) + (fpr if level else 0.0), "measured": float(np.nanmean(measured)),
-                             "recovered": mean, "low": low, "high": high, "n": seeds, "verdict": recovery_verdict(planted, low, high, seeds)})
+                rows.append(
+                    {
+                        "control": "right share",
+                        "scope": f"{scorer}, {strategy}, {name}",
+                        "planted": planted,
+                        "expected": planted * (tpr - fpr) + (fpr if level else 0.0),
+                        "measured": float(np.nanmean(measured)),
+                        "recovered": mean,
+                        "low": low,
+                        "high": high,
+                        "n": seeds,
+                        "verdict": recovery_verdict(planted, low, high, seeds),
+                    }
+                )
     return pd.DataFrame(rows, columns=CONTROL_COLUMNS)
 
 
 # -- study 2: a planted shift per cluster ---------------------------------------------------------
 
 
-def planted_cluster_metrics(properties: pd.DataFrame, control: dict, ratios: list[float], seeds: list[int], generations: list[int]) -> pd.DataFrame:
+def planted_cluster_metrics(
+    properties: pd.DataFrame, control: dict, ratios: list[float], seeds: list[int], generations: list[int]
+) -> pd.DataFrame:
     """A metrics table (the regress rule's input) whose metric `control:planted` shifts by 1 + slope·z(property) + N(0, noise).
 
     One chain per dataset × cluster × ratio × seed; the value is 1 at generation 0 and the planted
@@ -161,8 +201,17 @@ def planted_cluster_metrics(properties: pd.DataFrame, control: dict, ratios: lis
                 rng = np.random.default_rng(stable_seed(control["seed"], "planted-shift", dataset, ratio, seed))
                 shifts = 1.0 + control["slope"] * ratio * z + rng.normal(0.0, control["noise"], len(z))
                 for cluster, shift in zip(clusters["cluster_id"], shifts):
-                    keys = {"chain": f"{dataset}-{cluster}-r{ratio}-s{seed}", "dataset": dataset, "cluster": cluster, "strategy": "control",
-                            "ratio": ratio, "seed": seed, "domain": "all", "scorer": "control", "metric": "planted"}
+                    keys = {
+                        "chain": f"{dataset}-{cluster}-r{ratio}-s{seed}",
+                        "dataset": dataset,
+                        "cluster": cluster,
+                        "strategy": "control",
+                        "ratio": ratio,
+                        "seed": seed,
+                        "domain": "all",
+                        "scorer": "control",
+                        "metric": "planted",
+                    }
                     rows += [{**keys, "generation": g, "value": 1.0 if g == 0 else float(shift)} for g in generations]
     return pd.DataFrame(rows)
 
@@ -176,13 +225,26 @@ def cluster_control_table(results: pd.DataFrame, control: dict, ratios: list[flo
         if ratio is None:
             continue  # the pooled fit mixes ratios: its slope is no single planted value
         slope = control["slope"] * ratio
-        rows.append({"control": f"shift per SD of {control['property']}", "scope": row["scope"], "planted": slope, "expected": slope,
-                     "measured": row["coef"], "recovered": row["coef"], "low": row["ci_low"], "high": row["ci_high"], "n": int(row["n"]),
-                     "verdict": recovery_verdict(slope, row["ci_low"], row["ci_high"], int(row["n"]), minimum=3)})
+        rows.append(
+            {
+                "control": f"shift per SD of {control['property']}",
+                "scope": row["scope"],
+                "planted": slope,
+                "expected": slope,
+                "measured": row["coef"],
+                "recovered": row["coef"],
+                "low": row["ci_low"],
+                "high": row["ci_high"],
+                "n": int(row["n"]),
+                "verdict": recovery_verdict(slope, row["ci_low"], row["ci_high"], int(row["n"]), minimum=3),
+            }
+        )
     return pd.DataFrame(rows, columns=CONTROL_COLUMNS)
 
 
-def cluster_control(properties: pd.DataFrame, regression: dict, ratios: list[float], seeds: list[int], generations: list[int]) -> pd.DataFrame:
+def cluster_control(
+    properties: pd.DataFrame, regression: dict, ratios: list[float], seeds: list[int], generations: list[int]
+) -> pd.DataFrame:
     """The cluster control end to end: the planted metrics, the study's own regress_clusters with its configured
     settings and predictors (responses: the planted metric only), and the planted-against-recovered table."""
     from synthloop.analysis.regression import regress_clusters

@@ -14,8 +14,17 @@ from synthloop.lm.prompts import format_example, format_prompt
 from synthloop.loop.pool import domain_counts
 
 
-def generate_texts(model, tokenizer, params: dict, seed: int, generation: int, instructions: dict[str, str] | None, n_texts: int,
-                   prompts: pd.DataFrame, **backend) -> pd.DataFrame:
+def generate_texts(
+    model,
+    tokenizer,
+    params: dict,
+    seed: int,
+    generation: int,
+    instructions: dict[str, str] | None,
+    n_texts: int,
+    prompts: pd.DataFrame,
+    **backend,
+) -> pd.DataFrame:
     """Generation `generation`'s texts: from the instructions (instruction mode), or one document per real prompt document."""
     if params["mode"] == "instruction":
         counts = domain_counts(n_texts, list(instructions), params["eval_size"])
@@ -38,8 +47,9 @@ def training_texts(train: pd.DataFrame, tokenizer, instructions: dict[str, str] 
     return [format_example(instructions[d], t, tokenizer) for d, t in zip(domains, train["text"])]
 
 
-def sample_domains(model, tokenizer, instructions: dict[str, str], counts: dict[str, int], params: dict, seed: int, generation: int,
-                   **backend) -> pd.DataFrame:
+def sample_domains(
+    model, tokenizer, instructions: dict[str, str], counts: dict[str, int], params: dict, seed: int, generation: int, **backend
+) -> pd.DataFrame:
     """A mixed chain's generation: each domain's count sampled from its own instruction prompt.
 
     Each domain has its own seed (from the job's), so adding a domain leaves the others' texts

@@ -28,8 +28,10 @@ def lean_values(per_text: pd.DataFrame, kind: str) -> pd.Series:
     """The 0-100 lean per text from a lean scorer's per-text table; NaN where it has none."""
     column = LEAN_MEASURES[kind]
     if column not in per_text.columns:
-        raise ValueError(f"scorer kind {kind!r} wrote no {column!r} column (columns: {list(per_text.columns)}); "
-                         "a lean classifier needs the labels left and right, a judge the aspect lean")
+        raise ValueError(
+            f"scorer kind {kind!r} wrote no {column!r} column (columns: {list(per_text.columns)}); "
+            "a lean classifier needs the labels left and right, a judge the aspect lean"
+        )
     return pd.to_numeric(per_text[column], errors="coerce").reset_index(drop=True)
 
 
@@ -42,7 +44,9 @@ def draw_partition(scored: pd.DataFrame, name: str, spec: dict, seed: int) -> pd
     try:
         return lean_partitions(scored, "lean", spec["size"], seed, shares=(spec["left_share"],), threshold=CENTRE)
     except ValueError as error:
-        raise ConfigError(f"config key 'datasets.{name}.size': {error}; lower size or raise datasets.{spec['from']}.finetune_size") from None
+        raise ConfigError(
+            f"config key 'datasets.{name}.size': {error}; lower size or raise datasets.{spec['from']}.finetune_size"
+        ) from None
 
 
 def lean_buckets(values, n: int = N_BUCKETS) -> np.ndarray:
@@ -103,12 +107,17 @@ def final_vs_initial(sets: list[tuple[dict, pd.Series]]) -> pd.DataFrame:
     for keys, values in sets:
         values = np.asarray(values, dtype=float)
         row = rows.setdefault(keys["chain"], {k: keys.get(k) for k in KEYS} | {"final_generation": REAL})
-        measured = {"lean": float(np.nanmean(values)) if np.isfinite(values).any() else np.nan, "left": left_share(values),
-                    "n": int(np.isfinite(values).sum())}
+        measured = {
+            "lean": float(np.nanmean(values)) if np.isfinite(values).any() else np.nan,
+            "left": left_share(values),
+            "n": int(np.isfinite(values).sum()),
+        }
         if keys["generation"] == REAL:
             row.update(initial_lean=measured["lean"], initial_left_share=measured["left"], initial_n=measured["n"])
         elif keys["generation"] >= row["final_generation"]:
-            row.update(final_generation=keys["generation"], final_lean=measured["lean"], final_left_share=measured["left"], final_n=measured["n"])
+            row.update(
+                final_generation=keys["generation"], final_lean=measured["lean"], final_left_share=measured["left"], final_n=measured["n"]
+            )
     columns = KEYS + ["initial_lean", "initial_left_share", "initial_n", "final_generation", "final_lean", "final_left_share", "final_n"]
     table = pd.DataFrame(list(rows.values())).reindex(columns=columns)
     return table.sort_values(["strategy", "ratio", "left_share", "seed"], na_position="first").reset_index(drop=True)
@@ -121,7 +130,9 @@ def _line_label(table: pd.DataFrame) -> pd.Series:
 def plot_final_vs_initial(table: pd.DataFrame, path) -> None:
     """Final against initial lean (mean 0-100 score; share left of centre), one line per strategy and ratio, with y = x."""
     table = table.assign(line=_line_label(table))
-    means = table.groupby(["line", "left_share"], as_index=False)[["initial_lean", "final_lean", "initial_left_share", "final_left_share"]].mean()
+    means = table.groupby(["line", "left_share"], as_index=False)[
+        ["initial_lean", "final_lean", "initial_left_share", "final_left_share"]
+    ].mean()
     names = sorted(means["line"].unique())
     fig, axes = figures.subplots(1, 2, figsize=(9.5, 4.2))
     for ax, measure, top in ((axes[0], "lean", 100.0), (axes[1], "left_share", 1.0)):
@@ -143,17 +154,23 @@ def plot_bucket_shares(table: pd.DataFrame, path) -> None:
     lines, shares = sorted(means["line"].unique()), sorted(means["left_share"].unique())
     n = int(means["bucket"].max()) + 1
     colours = figures.colormap("coolwarm")(np.linspace(0, 1, n))
-    fig, axes = figures.subplots(len(lines), len(shares), figsize=(2.6 * len(shares) + 1.6, 2.4 * len(lines) + 0.6), squeeze=False, sharey=True)
+    fig, axes = figures.subplots(
+        len(lines), len(shares), figsize=(2.6 * len(shares) + 1.6, 2.4 * len(lines) + 0.6), squeeze=False, sharey=True
+    )
     for row, line in enumerate(lines):
         for col, share in enumerate(shares):
             ax = axes[row][col]
-            wide = means[(means["line"] == line) & (means["left_share"] == share)].pivot(index="generation", columns="bucket", values="share")
+            wide = means[(means["line"] == line) & (means["left_share"] == share)].pivot(
+                index="generation", columns="bucket", values="share"
+            )
             wide = wide.reindex(columns=range(n)).fillna(0)
             ax.stackplot(wide.index, wide.T.to_numpy(), colors=colours, labels=[bucket_label(b, n) for b in range(n)])
             ax.set_xticks(wide.index, ["real" if g == REAL else f"g{g}" for g in wide.index], fontsize=7)
             ax.set(ylim=(0, 1), title=f"{100 * share:g}% left" + (f"\n{line}" if len(lines) > 1 else ""))
     axes[0][0].set_ylabel("share of texts")
-    axes[0][-1].legend(title="lean (0 left, 100 right)", frameon=False, fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", reverse=True)
+    axes[0][-1].legend(
+        title="lean (0 left, 100 right)", frameon=False, fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", reverse=True
+    )
     figures.save(fig, path)
 
 
@@ -198,7 +215,9 @@ def lean_partitions(documents: pd.DataFrame, lean_column: str, size: int, seed: 
         rng = np.random.default_rng(stable_seed(seed, "lean", partition_name(share)))
         for side, count in wanted.items():
             if count > len(pools[side]):
-                raise ValueError(f"partition {partition_name(share)} needs {count} {side}-leaning texts of column {lean_column!r}; only {len(pools[side])} exist (size={size})")
+                raise ValueError(
+                    f"partition {partition_name(share)} needs {count} {side}-leaning texts of column {lean_column!r}; only {len(pools[side])} exist (size={size})"
+                )
             picked = pools[side].iloc[np.sort(rng.choice(len(pools[side]), count, replace=False))]
             frames.append(picked.assign(partition=partition_name(share), left_share=share, side=side))
     return pd.concat(frames, ignore_index=True)

@@ -36,8 +36,9 @@ def mixed_cluster_triples(clusters: dict[str, list[str]], count: int, seed: int)
     return [{domain: str(columns[domain][i]) for domain in clusters} for i in range(count)]
 
 
-def build_mixed_clusters(clusters: dict[str, dict[str, pd.DataFrame]], ids: list[str], seed: int,
-                         instructions: dict[str, str] | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def build_mixed_clusters(
+    clusters: dict[str, dict[str, pd.DataFrame]], ids: list[str], seed: int, instructions: dict[str, str] | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Every mixed cluster (one per id) from one cluster of each domain, and the table of which one
     (cluster_id, domain, component): the regression reads each component's properties from it."""
     triples = mixed_cluster_triples({domain: sorted(parts) for domain, parts in clusters.items()}, len(ids), seed)

@@ -282,8 +282,14 @@ def metric_series(metrics: pd.DataFrame, chain: str, scorer: str, metric: str, g
     return values.to_numpy(dtype=float)
 
 
-def analyse_neurons(values: dict[str, dict[str, np.ndarray]], generations: dict[str, list[int]], metrics: pd.DataFrame,
-                    targets: list[dict], maxlags: int = 1, alpha: float = 0.05) -> NeuronAnalysis:
+def analyse_neurons(
+    values: dict[str, dict[str, np.ndarray]],
+    generations: dict[str, list[int]],
+    metrics: pd.DataFrame,
+    targets: list[dict],
+    maxlags: int = 1,
+    alpha: float = 0.05,
+) -> NeuronAnalysis:
     """Regressions, correlations and significant sets for every value kind × metric.
 
     `values[chain][kind]` is (versions, n_blocks, hidden) ordered as `generations[chain]`;
@@ -296,10 +302,19 @@ def analyse_neurons(values: dict[str, dict[str, np.ndarray]], generations: dict[
         n_blocks, hidden = values[chains[0]][kind].shape[1:]
         for target in targets:
             y = [metric_series(metrics, c, target["scorer"], target["metric"], generations[c]) for c in chains]
-            frame = pd.concat([hac_first_difference_regressions(y, x, maxlags), pearson_by_neuron(y, x), pearson_levels_by_neuron(y, x)], axis=1)
+            frame = pd.concat(
+                [hac_first_difference_regressions(y, x, maxlags), pearson_by_neuron(y, x), pearson_levels_by_neuron(y, x)], axis=1
+            )
             neuron = np.arange(len(frame))
-            frames.append(frame.assign(kind=kind, metric=metric_label(target["scorer"], target["metric"]), neuron=neuron,
-                                       block=neuron // hidden, unit=neuron % hidden))
+            frames.append(
+                frame.assign(
+                    kind=kind,
+                    metric=metric_label(target["scorer"], target["metric"]),
+                    neuron=neuron,
+                    block=neuron // hidden,
+                    unit=neuron % hidden,
+                )
+            )
     per_neuron = pd.concat(frames, ignore_index=True)
     per_neuron["significant"] = per_neuron["p"] < alpha
     columns = ["kind", "metric", "neuron", "block", "unit"]
@@ -331,8 +346,16 @@ def set_overlap(per_neuron: pd.DataFrame) -> pd.DataFrame:
         for combo in combos:
             masks = np.stack([sets[name] for name in combo])
             both, either = masks.all(axis=0).sum(), masks.any(axis=0).sum()
-            rows.append({"kind": kind, "sets": " & ".join(combo), "n_sets": len(combo), "n_in_all": int(both), "n_in_any": int(either),
-                         "jaccard": both / either if either else np.nan})
+            rows.append(
+                {
+                    "kind": kind,
+                    "sets": " & ".join(combo),
+                    "n_sets": len(combo),
+                    "n_in_all": int(both),
+                    "n_in_any": int(either),
+                    "jaccard": both / either if either else np.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=["kind", "sets", "n_sets", "n_in_all", "n_in_any", "jaccard"])
 
 

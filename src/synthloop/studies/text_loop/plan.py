@@ -135,7 +135,11 @@ class Plan:
         real = self.real_docs(chain_id)
         if gen == 0:
             return {"real": real}
-        inputs = {"real": real, "previous_pool": self.file("pool", chain_id, gen - 1), "previous_generated": self.file("generated", chain_id, gen - 1)}
+        inputs = {
+            "real": real,
+            "previous_pool": self.file("pool", chain_id, gen - 1),
+            "previous_generated": self.file("generated", chain_id, gen - 1),
+        }
         if self.selection(chain_id):
             inputs["selection"] = self.path("selection", chain=chain_id, gen=gen)
         return inputs
@@ -172,7 +176,9 @@ class Plan:
         strategies = self.config["strategies"]
         names = list(dict.fromkeys(c.strategy for c in self.chains.values()))
         plain = [n for n in names if not strategies[n].get("select")]
-        pairs = {n: [p for p in plain if strategies[p]["compose"] == strategies[n]["compose"]] for n in names if strategies[n].get("select")}
+        pairs = {
+            n: [p for p in plain if strategies[p]["compose"] == strategies[n]["compose"]] for n in names if strategies[n].get("select")
+        }
         return {n: same[0] for n, same in pairs.items() if same}
 
     def mix_inputs(self, chain_id: str) -> dict:
@@ -182,8 +188,11 @@ class Plan:
     # -- the machine-text detector (scorer kind detector_classifier) ------------------------------------------
     def detector_inputs(self, dataset: str) -> dict:
         """Real texts (the held-out documents) and generation 0's synthetic texts of every root chain of `dataset`."""
-        generated = [self.path("generated", chain=cid, gen=0) for cid, c in self.chains.items()
-                     if not c.parent and not c.domains and root_dataset(self.config, c.dataset) == dataset]
+        generated = [
+            self.path("generated", chain=cid, gen=0)
+            for cid, c in self.chains.items()
+            if not c.parent and not c.domains and root_dataset(self.config, c.dataset) == dataset
+        ]
         if not generated:
             raise ValueError(f"the detector of dataset {dataset!r} needs generation 0 of a chain on it; the study has none")
         return {"real": self.path("heldout_docs", dataset=dataset), "generated": generated}
@@ -247,8 +256,12 @@ class Plan:
         return {ALL_DOMAINS: {name: self.scorer_assets(self.config["scorers"][name], dataset, embeddings) for name in self.scorers}}
 
     def base_score_inputs(self, dataset: str) -> dict:
-        assets = [p for assets in self.base_scored_domains(dataset)[ALL_DOMAINS].values() for name, p in assets.items() if name != "embeddings"]
-        models = [spec.get("model") for spec in self.config["scorers"].values()] + [self.config["embedders"][e]["model"] for e in self.embedders]
+        assets = [
+            p for assets in self.base_scored_domains(dataset)[ALL_DOMAINS].values() for name, p in assets.items() if name != "embeddings"
+        ]
+        models = [spec.get("model") for spec in self.config["scorers"].values()] + [
+            self.config["embedders"][e]["model"] for e in self.embedders
+        ]
         made = self.products([*assets, *(m for m in models if isinstance(m, str))])
         return {"texts": self.path("base_generated", dataset=dataset), "assets": made}
 
@@ -296,7 +309,9 @@ class Plan:
         re-runs scoring); embeddings are made by the score job itself."""
         groups = self.scored_domains(chain_id, gen).values()
         assets = [p for group in groups for assets in group.values() for name, p in assets.items() if name != "embeddings"]
-        models = [spec.get("model") for spec in self.config["scorers"].values()] + [self.config["embedders"][e]["model"] for e in self.embedders]
+        models = [spec.get("model") for spec in self.config["scorers"].values()] + [
+            self.config["embedders"][e]["model"] for e in self.embedders
+        ]
         made = self.products([*assets, *(m for m in models if isinstance(m, str))])
         return {"texts": self.path("generated", chain=chain_id, gen=gen), "assets": made}
 
@@ -410,7 +425,9 @@ class Plan:
         single, mixed = self.regressions()
         regression = [self.path("regression", table="coefficients"), self.path("table1"), self.path("coefficients")] * single
         regression += [self.path("regression", table="mixed_coefficients"), self.path("mixed_figure")] * mixed
-        lean = [self.path(kind, table=t) for kind in ("lean_table", "lean_figure") for t in ("final_vs_initial", "buckets")] * bool(self.partitions)
+        lean = [self.path(kind, table=t) for kind in ("lean_table", "lean_figure") for t in ("final_vs_initial", "buckets")] * bool(
+            self.partitions
+        )
         neurons = [self.path(name) for name in NEURON_FILES] * self.config["neurons"]["enabled"]
         theory = [self.path(name, toy=toy) for toy in self.config["theory"]["toys"] for name in ("theory_table", "theory_figure")]
         figures = [self.path("figure", scorer=s) for s in self.scorers]
@@ -419,5 +436,15 @@ class Plan:
         mixes += [self.path("table", table="selection_effect")] * bool(self.selection_baselines() and not self.config.get("slice"))
         mixes += [self.path("table", table="lean_control")] * bool(self.lean_control_scorers())
         mixes += [self.path("table", table="cluster_control")] * bool(self.config["regression"].get("control"))
-        return [self.path("metrics"), *self.generated_texts(), *base, *figures, *self.classifier_tables(), *neurons, *theory, *regression, *lean,
-                *mixes]
+        return [
+            self.path("metrics"),
+            *self.generated_texts(),
+            *base,
+            *figures,
+            *self.classifier_tables(),
+            *neurons,
+            *theory,
+            *regression,
+            *lean,
+            *mixes,
+        ]

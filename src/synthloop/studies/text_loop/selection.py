@@ -36,8 +36,17 @@ def select_generated(generated: pd.DataFrame, step: dict, scorer: dict, assets: 
     scores = per_text[column].to_numpy(dtype=float)
     copies = select.copies(scores, step, count, np.random.default_rng(seed))
     weights = select.importance_weights(scores, step.get("beta", 1.0)) if step["mode"] == "importance" else np.full(len(scores), np.nan)
-    return pd.DataFrame({"doc_id": generated["doc_id"].to_numpy(), "generation": generated["generation"].to_numpy(), "text": generated["text"].to_numpy(),
-                         "score": scores, "weight": weights, "copies": copies, "kept": copies > 0}).assign(column=column)
+    return pd.DataFrame(
+        {
+            "doc_id": generated["doc_id"].to_numpy(),
+            "generation": generated["generation"].to_numpy(),
+            "text": generated["text"].to_numpy(),
+            "score": scores,
+            "weight": weights,
+            "copies": copies,
+            "kept": copies > 0,
+        }
+    ).assign(column=column)
 
 
 def selected(generated: pd.DataFrame, selection: pd.DataFrame) -> pd.DataFrame:
@@ -45,13 +54,25 @@ def selected(generated: pd.DataFrame, selection: pd.DataFrame) -> pd.DataFrame:
     if not np.array_equal(generated["doc_id"].to_numpy(), selection["doc_id"].to_numpy()):
         raise ValueError("the selection table does not list the generated texts in their order; re-run the selection")
     if len(selection) and selection["copies"].sum() == 0:
-        raise ValueError(f"the selection kept none of the {len(selection)} texts of generation {int(selection['generation'].iloc[0])}; "
-                         "loosen its threshold or fraction")
+        raise ValueError(
+            f"the selection kept none of the {len(selection)} texts of generation {int(selection['generation'].iloc[0])}; "
+            "loosen its threshold or fraction"
+        )
     return select.expand(generated, selection["copies"].to_numpy())
 
 
-def compose(strategy: dict, gen: int, real: pd.DataFrame, previous_pool, previous_generated, selection: pd.DataFrame | None,
-            ratio: float | None, seed: int, real_seed: int, chain: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def compose(
+    strategy: dict,
+    gen: int,
+    real: pd.DataFrame,
+    previous_pool,
+    previous_generated,
+    selection: pd.DataFrame | None,
+    ratio: float | None,
+    seed: int,
+    real_seed: int,
+    chain: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Generation `gen`'s training set and pool from the selected texts, with its realised mix (checked)."""
     if selection is not None:
         previous_generated = selected(previous_generated, selection)
@@ -76,7 +97,9 @@ def check(config: dict) -> None:
         key = f"strategies.{name}.select"
         scorer = config["scorers"].get(step["scorer"])
         if scorer is None:
-            raise ConfigError(f"config key '{key}.scorer': {step['scorer']!r} is not a configured scorer; scorers: {sorted(config['scorers'])}")
+            raise ConfigError(
+                f"config key '{key}.scorer': {step['scorer']!r} is not a configured scorer; scorers: {sorted(config['scorers'])}"
+            )
         kind = scorer["kind"]
         if "embeddings" in SCORERS[kind].assets or kind == "llm_judge":
             raise ConfigError(f"config key '{key}.scorer': {step['scorer']!r} ({kind}) gives no per-text score a selection can read")
@@ -85,9 +108,13 @@ def check(config: dict) -> None:
         needed = REQUIRED.get(step["mode"])
         if needed and needed not in step:
             raise ConfigError(f"config key '{key}.{needed}': required by mode {step['mode']!r}")
-        if step["oversample"] and (step["mode"] != "top_fraction" or strategy["compose"] != "pool" or config["generate"]["mode"] != "instruction"):
-            raise ConfigError(f"config key '{key}.oversample': only top_fraction selections of pool strategies in instruction mode oversample "
-                              "(a threshold keeps an unknown number, importance always draws the pool's count, block generation writes one text per prompt)")
+        if step["oversample"] and (
+            step["mode"] != "top_fraction" or strategy["compose"] != "pool" or config["generate"]["mode"] != "instruction"
+        ):
+            raise ConfigError(
+                f"config key '{key}.oversample': only top_fraction selections of pool strategies in instruction mode oversample "
+                "(a threshold keeps an unknown number, importance always draws the pool's count, block generation writes one text per prompt)"
+            )
         if config["chains"].get("mixed"):
             raise ConfigError(f"config key '{key}': selection is not supported with chains.mixed (one step would skew the domains' shares)")
 
@@ -108,7 +135,23 @@ def effect(metrics: pd.DataFrame, pairs: dict[str, str]) -> pd.DataFrame:
             value, low, high, n = mean_ci(group["value"])
             base, base_low, base_high, _ = mean_ci(group["baseline"])
             diff, diff_low, diff_high, _ = mean_ci(group["value"] - group["baseline"])
-            rows.append({"strategy": strategy, "baseline": baseline, "scorer": scorer, "metric": metric, "generation": int(generation),
-                         "seeds": n, "value": value, "ci_low": low, "ci_high": high, "baseline_value": base, "baseline_ci_low": base_low,
-                         "baseline_ci_high": base_high, "difference": diff, "difference_ci_low": diff_low, "difference_ci_high": diff_high})
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "baseline": baseline,
+                    "scorer": scorer,
+                    "metric": metric,
+                    "generation": int(generation),
+                    "seeds": n,
+                    "value": value,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "baseline_value": base,
+                    "baseline_ci_low": base_low,
+                    "baseline_ci_high": base_high,
+                    "difference": diff,
+                    "difference_ci_low": diff_low,
+                    "difference_ci_high": diff_high,
+                }
+            )
     return pd.DataFrame(rows)

@@ -57,8 +57,11 @@ def check(config: dict) -> None:
 
 def name(selection: dict) -> str:
     """twitter-r0.25 (-s3): the slice's part of its chains' ids."""
-    parts = [selection.get("dataset"), None if "ratio" not in selection else f"r{selection['ratio']:g}",
-             None if "seed" not in selection else f"s{selection['seed']}"]
+    parts = [
+        selection.get("dataset"),
+        None if "ratio" not in selection else f"r{selection['ratio']:g}",
+        None if "seed" not in selection else f"s{selection['seed']}",
+    ]
     return "-".join(p for p in parts if p is not None)
 
 
@@ -97,14 +100,22 @@ def snakemake_command(configfile: Path, extra: list[str], analysis: bool = False
 
 def workflow_rules(configfile: Path, extra: list[str]) -> list[str]:
     """The rule names the workflow defines for this config (`snakemake --list-rules`)."""
-    listed = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(configfile), "--list-rules", *extra],
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--configfile", str(configfile), "--list-rules", *extra],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [line.strip() for line in listed.splitlines() if line.strip() and not line.startswith(" ")]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synthloop.studies.text_loop.slices", description=__doc__, epilog="-- ARGS: passed to every snakemake run",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m synthloop.studies.text_loop.slices",
+        description=__doc__,
+        epilog="-- ARGS: passed to every snakemake run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["list", "run"])
     parser.add_argument("configfile", type=Path)
     parser.add_argument("--by", default="dataset,ratio", help="slice keys, comma-separated, from: " + ", ".join(KEYS))
@@ -113,7 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", type=Path, default=Path(".slices"), help="where the slice configs are written")
     argv = list(sys.argv[1:] if argv is None else argv)
     cut = argv.index("--") if "--" in argv else len(argv)
-    args, extra = parser.parse_args(argv[:cut]), argv[cut + 1:]  # after --: arguments for every snakemake run
+    args, extra = parser.parse_args(argv[:cut]), argv[cut + 1 :]  # after --: arguments for every snakemake run
     by = tuple(k for k in args.by.split(",") if k)
     if set(by) - set(KEYS):
         parser.error(f"--by: unknown key(s) {sorted(set(by) - set(KEYS))}; allowed: {list(KEYS)}")
@@ -123,7 +134,9 @@ def main(argv=None) -> int:
     if args.command == "list":
         print(f"{study}: {sum(n for _, n in found)} chains x {generations} generations in {len(found)} slices by {', '.join(by)}")
         for selection, n in found:
-            print(f"{name(selection):<28} {n:>6} chains {n * (generations * JOBS_PER_GENERATION + JOBS_PER_CHAIN):>9} chain jobs   slice: {selection}")
+            print(
+                f"{name(selection):<28} {n:>6} chains {n * (generations * JOBS_PER_GENERATION + JOBS_PER_CHAIN):>9} chain jobs   slice: {selection}"
+            )
         return 0
     out_dir = args.dir / study
     if args.analysis:

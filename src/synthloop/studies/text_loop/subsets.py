@@ -22,7 +22,9 @@ def draw_label_subset(documents: pd.DataFrame, name: str, spec: dict, seed: int)
     if size is None:
         return kept.reset_index(drop=True)
     if size > len(kept):
-        raise ConfigError(f"config key 'datasets.{name}.size': {size} documents wanted, but dataset {spec['from']!r} has only {len(kept)} "
-                          f"labelled {spec['keep_labels']}")
+        raise ConfigError(
+            f"config key 'datasets.{name}.size': {size} documents wanted, but dataset {spec['from']!r} has only {len(kept)} "
+            f"labelled {spec['keep_labels']}"
+        )
     rows = np.sort(np.random.default_rng(seed).choice(len(kept), size, replace=False))
     return kept.iloc[rows].reset_index(drop=True)

@@ -65,7 +65,9 @@ def resolve_subsets(config: dict) -> None:
         known = sorted(set(datasets[source]["labels"].values()))
         for i, label in enumerate(spec["keep_labels"]):
             if label not in known:
-                raise ConfigError(f"config key 'datasets.{name}.keep_labels[{i}]': unknown label {label!r}; labels of dataset {source!r}: {known}")
+                raise ConfigError(
+                    f"config key 'datasets.{name}.keep_labels[{i}]': unknown label {label!r}; labels of dataset {source!r}: {known}"
+                )
         spec.setdefault("labels", datasets[source]["labels"])
         if "instruction" in datasets[source]:
             spec.setdefault("instruction", datasets[source]["instruction"])
@@ -96,7 +98,9 @@ def resolve_partitions(config: dict) -> None:
         labels = set(((scorer.get("labels") or {}) if scorer["kind"] == "hf_classifier" else datasets[source]["labels"]).values())
         if scorer["kind"] != "llm_judge" and not {"left", "right"} <= labels <= set(LEAN_POSITIONS):
             where = f"scorers.{spec['lean_scorer']}.labels" if scorer["kind"] == "hf_classifier" else f"datasets.{source}.labels"
-            raise ConfigError(f"config key '{where}': lean partitions need the labels left and right (and optionally center); got {sorted(labels)}")
+            raise ConfigError(
+                f"config key '{where}': lean partitions need the labels left and right (and optionally center); got {sorted(labels)}"
+            )
         spec.setdefault("labels", datasets[source]["labels"])
         if "instruction" in datasets[source]:
             spec.setdefault("instruction", datasets[source]["instruction"])
@@ -125,8 +129,10 @@ def check_references(config: dict) -> None:
         if spec["source"] in ("file", "hf") and not spec.get("path"):
             raise ConfigError(f"config key 'datasets.{name}.path': required when source is {spec['source']!r}")
         if spec["source"] == "file" and not Path(spec["path"]).is_file():
-            raise ConfigError(f"config key 'datasets.{name}.path': data file {spec['path']!r} does not exist "
-                              f"(relative paths are read from the working directory, {str(Path.cwd())!r})")
+            raise ConfigError(
+                f"config key 'datasets.{name}.path': data file {spec['path']!r} does not exist "
+                f"(relative paths are read from the working directory, {str(Path.cwd())!r})"
+            )
     check_dataset_strategies(config)
     for name, spec in config["scorers"].items():
         if spec["kind"] not in SCORERS:
@@ -142,7 +148,9 @@ def check_dataset_strategies(config: dict) -> None:
     by filtering generation 0's balanced set (chains.generation0_labels, removed): it is a label_subset dataset."""
     for dataset in config["chains"]["dataset_strategies"]:
         if dataset not in chain_datasets(config):
-            raise ConfigError(f"config key 'chains.dataset_strategies.{dataset}': not a chain dataset; chain datasets: {chain_datasets(config)}")
+            raise ConfigError(
+                f"config key 'chains.dataset_strategies.{dataset}': not a chain dataset; chain datasets: {chain_datasets(config)}"
+            )
     for dataset in subset_datasets(config):
         if config["chains"].get("clusters") and dataset in chain_datasets(config):
             raise ConfigError(f"config key 'datasets.{dataset}': label_subset datasets run whole, not split by chains.clusters")
@@ -161,11 +169,11 @@ def check_mixed(config: dict) -> None:
         raise ConfigError(f"config key 'datasets.{MIXED}': the name is reserved for mixed chains (chains.mixed); rename the dataset")
     for i, domain in enumerate(mixed["domains"]):
         if domain not in config["datasets"]:
-            raise ConfigError(f"config key 'chains.mixed.domains[{i}]': {domain!r} is not defined; defined datasets: {sorted(config['datasets'])}")
+            raise ConfigError(
+                f"config key 'chains.mixed.domains[{i}]': {domain!r} is not defined; defined datasets: {sorted(config['datasets'])}"
+            )
     if config["generate"]["mode"] != "instruction":
         raise ConfigError("config key 'generate.mode': mixed chains (chains.mixed) need 'instruction' (one instruction per domain)")
-
-
 
 
 def job_factors(config: dict) -> list[tuple[str, int]]:
@@ -175,8 +183,11 @@ def job_factors(config: dict) -> list[tuple[str, int]]:
     pooled = any(config["strategies"][name]["compose"] == "pool" for name in used)
     starts = len(chain_datasets(config)) * len(cluster_ids(config)) + len(mixed_ids(config))
     most = max(len(dataset_strategies(config, d)) for d in [*chain_datasets(config), MIXED])  # an upper bound per start
-    factors = [("seeds", len(config["seeds"])), ("chain starts (chains.dataset x chains.clusters.n + chains.mixed.count)", starts),
-               ("chains.strategies" + " + chains.branches" * bool(spec.get("branches")), most + len(spec.get("branches") or []))]
+    factors = [
+        ("seeds", len(config["seeds"])),
+        ("chain starts (chains.dataset x chains.clusters.n + chains.mixed.count)", starts),
+        ("chains.strategies" + " + chains.branches" * bool(spec.get("branches")), most + len(spec.get("branches") or [])),
+    ]
     if pooled:
         factors.append(("chains.ratios", len(spec.get("ratios") or [])))
     selects = any(config["strategies"][name].get("select") for name in used)
@@ -201,15 +212,23 @@ def check_scorer_keys(config: dict) -> None:
         if extra:
             hints = [f"{key!r} (did you mean {close[0]!r}?)" for key in extra if (close := difflib.get_close_matches(key, allowed, n=1))]
             hint = f"; {', '.join(hints)}" if hints else ""
-            raise ConfigError(f"config key 'scorers.{name}': unknown key(s) {extra}{hint}; allowed keys for kind {spec['kind']!r}: {allowed}")
+            raise ConfigError(
+                f"config key 'scorers.{name}': unknown key(s) {extra}{hint}; allowed keys for kind {spec['kind']!r}: {allowed}"
+            )
 
 
 def check_remote_code(config: dict) -> None:
     """One flag, the top-level trust_remote_code, governs every loader: no scorer or engine option may switch it on alone."""
     engine = config["generate"].get("vllm_engine") or {}
     if "trust_remote_code" in engine:
-        raise ConfigError("config key 'generate.vllm_engine.trust_remote_code': not allowed here; the top-level trust_remote_code governs every loader")
-    entries = [(f"scorers.{n}", s) for n, s in config["scorers"].items()] + [(f"embedders.{n}", s) for n, s in config.get("embedders", {}).items()]
+        raise ConfigError(
+            "config key 'generate.vllm_engine.trust_remote_code': not allowed here; the top-level trust_remote_code governs every loader"
+        )
+    entries = [(f"scorers.{n}", s) for n, s in config["scorers"].items()] + [
+        (f"embedders.{n}", s) for n, s in config.get("embedders", {}).items()
+    ]
     for key, spec in entries:
         if spec.get("trust_remote_code") and not config["trust_remote_code"]:
-            raise ConfigError(f"config key '{key}.trust_remote_code': true needs the top-level trust_remote_code: true (one flag governs every loader)")
+            raise ConfigError(
+                f"config key '{key}.trust_remote_code': true needs the top-level trust_remote_code: true (one flag governs every loader)"
+            )
