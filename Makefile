@@ -25,10 +25,11 @@ run: install
 test: install lint
 	$(VENV)/bin/pytest -q -rs --durations=15
 
-# Habits checked in CI: layered imports, ruff, snakefmt, and snakemake --lint on the default and every preset.
+# Habits checked in CI: layered imports, ruff (lint and format), snakefmt, and snakemake --lint on the default and every preset.
 lint: install
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
 	$(VENV)/bin/snakefmt --check Snakefile rules
 	$(VENV)/bin/snakemake --lint --quiet all > /dev/null
 	@# The documentation: no words of where the work came from, no stale path (in a page or a comment), no paragraph twice, the reference current.
