@@ -9,16 +9,15 @@ may move. Run: python -m synthloop.studies.image_loop.control <config> (every se
 
 from __future__ import annotations
 
-import argparse
 import math
 import tempfile
 
-import numpy as np
 import pandas as pd
 import torch
 
 from synthloop.data import images as im
 from synthloop.loop import fifo
+from synthloop.studies.control_check import command_line
 from synthloop.studies.image_loop import classifiers, steps
 from synthloop.studies.image_loop.generators import CONTROL, control_colour
 
@@ -75,18 +74,5 @@ def planted_and_recovered(config: dict, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main(argv=None) -> None:
-    from synthloop.studies import load
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config")
-    args = parser.parse_args(argv)
-    config = load(args.config)
-    table = pd.concat([planted_and_recovered(config, seed) for seed in config["seeds"]], ignore_index=True)
-    print(table.to_markdown(index=False, floatfmt=".4f"))
-    if not np.allclose(table["planted move"], table["recovered move"]):
-        raise SystemExit("the recovered move differs from the planted one")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(planted_and_recovered, __doc__, "planted move", "recovered move", ".4f")

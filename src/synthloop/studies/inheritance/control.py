@@ -10,12 +10,11 @@ for the unbiased type). Run: python -m synthloop.studies.inheritance.control <co
 
 from __future__ import annotations
 
-import argparse
 import math
 
-import numpy as np
 import pandas as pd
 
+from synthloop.studies.control_check import command_line
 from synthloop.studies.inheritance.mix import augmented_count, compose_gender
 from synthloop.studies.inheritance.parsers import text_gender
 from synthloop.studies.inheritance.pipeline import augment
@@ -54,18 +53,5 @@ def planted_and_recovered(config: dict, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main(argv=None) -> None:
-    from synthloop.studies import load
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config")
-    args = parser.parse_args(argv)
-    config = load(args.config)
-    table = pd.concat([planted_and_recovered(config, seed) for seed in config["seeds"]], ignore_index=True)
-    print(table.to_markdown(index=False, floatfmt=".3f"))
-    if not np.allclose(table["planted"], table["recovered"]):
-        raise SystemExit("the recovered share differs from the planted one")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(planted_and_recovered, __doc__, "planted", "recovered", ".3f")
