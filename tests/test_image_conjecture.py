@@ -61,3 +61,13 @@ def test_without_filter_scores_the_u_term_is_left_out():
     coefficients, _ = cj.fit(cj.steps(metrics, fid, u.assign(u=0.0), "md", []), [])
     assert list(coefficients["term"]) == ["const", "one_minus_q"]
     assert coefficients["estimate"].to_numpy() == pytest.approx([1.0, -0.3], abs=1e-9)
+
+
+def test_a_chain_without_synthetic_data_has_no_step_to_fit():
+    """p = 0: no samples enter, so no FID (NaN) and no q_t; its steps leave the fit, the other chains' stay."""
+    metrics, fid, u = series(0.9, 0.4, 0.6, noise=0.0)
+    fid.loc[fid["chain"] == "c0", "fid"] = np.nan
+    data = cj.steps(metrics, fid, u, "md", [])
+    assert set(data["chain"]) == {"c1", "c2", "c3"}
+    coefficients, _ = cj.fit(data, [])
+    assert coefficients.set_index("term")["estimate"].to_dict() == pytest.approx({"const": 0.9, "one_minus_q": 0.4, "u": 0.6}, abs=1e-9)

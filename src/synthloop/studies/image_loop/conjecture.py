@@ -38,7 +38,8 @@ def steps(metrics: pd.DataFrame, fid: pd.DataFrame, uncertainty: pd.DataFrame, b
     ]
     u = uncertainty.assign(generation=uncertainty["generation"] - 1)
     out = out.merge(quality, on=["chain", "generation"]).merge(u, on=["chain", "generation"])
-    out = out[(out["B"] > 0) & np.isfinite(out["B"]) & np.isfinite(out["B_next"])]
+    # a chain without synthetic data (p = 0) has no FID, hence no q_t: it has no step to fit
+    out = out[(out["B"] > 0) & np.isfinite(out["B"]) & np.isfinite(out["B_next"]) & np.isfinite(out["one_minus_q"])]
     return out.assign(A=out["B_next"] / out["B"]).rename(columns={"generation": "t"}).reset_index(drop=True)
 
 
