@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TINY_CONFIG, jobs_in, run_snakemake, validation_error
+from conftest import ROOT, TINY_CONFIG, jobs_in, run_snakemake, study_path, validation_error
 
 from synthloop.analysis import regression as rg
 from synthloop.scorers.classifiers import evaluate_lean, lean_columns, train_lean
+from synthloop.studies import validate
 from synthloop.studies.text_loop import controls
 from synthloop.studies.text_loop.clusters import PROPERTIES
+from synthloop.studies.text_loop.plan import Plan
 
 SEEDS = [0, 1, 2, 3]
 DRIFT = [0.2, 0.5, 0.8]  # planted right share per generation: g1's 0.5 is blind to a label swap, g0's and g2's are not
@@ -128,6 +130,7 @@ def tiny():
     ("edit", "key"),
     [
         (lambda c: c["generate"].update(backend="control", control={"right_share": 1.5}), "generate.control.right_share"),
+        (lambda c: c["generate"].update(backend="control", control={"right_share": 0.5}), "chains.score_base"),
         (lambda c: c["generate"].update(backend="control", control={"right_share": [0.2, 0.5]}), "generate.control.right_share"),
         (lambda c: c["generate"].update(backend="control"), "generate.control"),
         (lambda c: c["generate"].update(control={"right_share": 0.5}), "generate.backend"),
@@ -141,7 +144,11 @@ def test_bad_control_settings_name_their_key(tiny, edit, key):
 def test_control_tables_are_targets_of_a_control_study(tiny, tmp_path):
     """A dry run: the lean control joins the workflow with the lean classifier's table as input."""
     config = {**tiny, "generate": {**tiny["generate"], "backend": "control", "control": {"right_share": [0.2, 0.5, 0.8]}}}
+    config["chains"] = {**tiny["chains"], "score_base": False}
     result = run_snakemake(tmp_path, config, "-n", "--quiet", "rules")
     assert "lean_control" in result.stdout, result.stdout[-2000:]
+    plan = Plan(validate(config), study_path("text_loop", "tiny"), "results/tiny")
+    chain = next(iter(plan.chains))
+    assert plan.control_labels(chain) == plan.real_docs(chain)  # the generate job reads the labels its prompts lack
     assert (ROOT / "rules" / "text_loop" / "controls.smk").exists()
     assert "cluster_control" not in jobs_in(result.stdout)

@@ -108,6 +108,7 @@ rule generate:
     input:
         model=path("model", chain="{chain}", gen="{gen}"),
         prompts=lambda wc: PLAN.prompts(wc.chain),
+        labels=lambda wc: PLAN.control_labels(wc.chain),
     output:
         path("generated", chain="{chain}", gen="{gen}"),
     log:

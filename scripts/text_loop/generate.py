@@ -10,7 +10,8 @@ from synthloop.studies.text_loop.generate import generate_texts
 p = snakemake.params
 prompts = pd.read_parquet(snakemake.input.prompts)
 if p.generate.get("backend") == "control":  # a positive control (docs/validation.md): real documents with a planted right share
-    out = control_documents(prompts, planted_share(p.generate["control"], p.gen), p.seed, p.gen)
+    labels = pd.read_parquet(snakemake.input.labels, columns=["doc_id", "label"])
+    out = control_documents(prompts.merge(labels, on="doc_id", how="left"), planted_share(p.generate["control"], p.gen), p.seed, p.gen)
 else:
     source = getattr(p, "model", None) or snakemake.input.model  # rule generate_base: the base model (a hub id or a directory)
     model, tokenizer, continuations = load_generator(source, p.generate, p.seed)  # generate.backend: hf | vllm

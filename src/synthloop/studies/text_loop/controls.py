@@ -54,6 +54,10 @@ def check(config: dict) -> None:
             raise ConfigError(
                 f"config key 'generate.control.right_share': {len(share)} shares for {config['generations']} generations; give one per generation or a single number"
             )
+        if config["chains"].get("score_base") is not False:
+            raise ConfigError(
+                "config key 'chains.score_base': a lean control has no base model text to score; set chains.score_base: false"
+            )
     control = config.get("regression", {}).get("control")
     if control:
         from synthloop.studies.text_loop.clusters import PROPERTIES

@@ -130,6 +130,11 @@ class Plan:
             return self.path("cluster_docs", dataset=chain.dataset, cluster=chain.cluster)
         return self.path("finetune_docs", dataset=chain.dataset)
 
+    def control_labels(self, chain_id: str) -> str | list:
+        """The control backend's labels: the real documents the chain's prompts come from (their `label`
+        column, which training sets do not carry); nothing for a model that generates."""
+        return self.real_docs(chain_id) if self.config["generate"].get("backend") == "control" else []
+
     def compose_inputs(self, chain_id: str, gen: int) -> dict:
         """g0 reads the real documents; g > 0 also reads g-1's pool and what g-1 wrote."""
         real = self.real_docs(chain_id)
