@@ -44,6 +44,8 @@ CHEAP = {
     "regress_mixed",
     "mixed_clusters",
     "neuron_analysis",
+    "lean_control",  # a table from the lean scores and the classifier's rates
+    "cluster_control",  # the study's regression on a planted metrics table
 }
 HEAVY = {"finetune", "generate", "score", "generate_base", "score_base", "clusters", "neuron_values", "lean_scores", "train_base_model"}
 
