@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from synthloop.analysis.claims import MIN_SEEDS
 from synthloop.core.config import ConfigError
+from synthloop.core.intervals import t_half_width
 from synthloop.core.seeds import stable_seed
 
 # n: seeds (study 1, the interval is across seeds) or clusters × ratios in the fit (study 2, the regression's interval)
@@ -118,8 +118,8 @@ def classifier_rates(table: pd.DataFrame) -> tuple[float, float, int, int]:
     return float(row["tpr_right"]), float(row["fpr_right"]), int(row["n_right"]), int(row["n_other"])
 
 
-def corrected_interval(per_seed, rates: tuple[float, float, int, int], level: bool) -> tuple[float, float, float, int]:
-    """Mean and 95% interval of the recovered share (`level`) or change of share, (measured − FPR) / (TPR − FPR) per seed.
+def corrected_interval(per_seed, rates: tuple[float, float, int, int], absolute: bool) -> tuple[float, float, float, int]:
+    """Mean and 95% interval of the recovered share (`absolute`) or change of share, (measured − FPR) / (TPR − FPR) per seed.
 
     The interval counts the seeds' spread and the sampling error of the estimated TPR and FPR (binomial,
     by the delta method): a control run with many seeds would otherwise be held to rates known only to a
@@ -127,14 +127,14 @@ def corrected_interval(per_seed, rates: tuple[float, float, int, int], level: bo
     """
     tpr, fpr, n_right, n_other = rates
     gap = tpr - fpr
-    values = (np.asarray(per_seed, dtype=float) - (fpr if level else 0.0)) / gap
+    values = (np.asarray(per_seed, dtype=float) - (fpr if absolute else 0.0)) / gap
     values = values[~np.isnan(values)]
     n = len(values)
     if n < 2:
         return (float(values.mean()) if n else np.nan), np.nan, np.nan, n
     mean = float(values.mean())
-    var_rates = (mean / gap) ** 2 * tpr * (1 - tpr) / n_right + ((mean - float(level)) / gap) ** 2 * fpr * (1 - fpr) / n_other
-    half = float(stats.t.ppf(0.975, n - 1)) * np.sqrt(values.var(ddof=1) / n + var_rates)
+    var_rates = (mean / gap) ** 2 * tpr * (1 - tpr) / n_right + ((mean - float(absolute)) / gap) ** 2 * fpr * (1 - fpr) / n_other
+    half = float(t_half_width(np.sqrt(values.var(ddof=1) + n * var_rates), n))  # t x sqrt(var / n + var_rates)
     return mean, mean - half, mean + half, n
 
 
@@ -162,14 +162,14 @@ def lean_control_table(
                     False,
                 )
             )
-            for name, planted, measured, level in cases:
-                mean, low, high, seeds = corrected_interval(measured, scorer_rates, level)
+            for name, planted, measured, absolute in cases:
+                mean, low, high, seeds = corrected_interval(measured, scorer_rates, absolute)
                 rows.append(
                     {
                         "control": "right share",
                         "scope": f"{scorer}, {strategy}, {name}",
                         "planted": planted,
-                        "expected": planted * (tpr - fpr) + (fpr if level else 0.0),
+                        "expected": planted * (tpr - fpr) + (fpr if absolute else 0.0),
                         "measured": float(np.nanmean(measured)),
                         "recovered": mean,
                         "low": low,
