@@ -1,4 +1,4 @@
-"""A paper's finding against per-seed values: verdicts, and studies 3 and 4's findings recovered from planted metrics tables."""
+"""A paper's finding against per-seed values: verdicts, and every study's findings recovered from planted metrics tables."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from synthloop.analysis.claims import claim_row, verdict
 from synthloop.core.intervals import mean_ci, t_half_width
 from synthloop.studies.image_loop.claims import MD_MARGIN, claims
 from synthloop.studies.inheritance import claims as inheritance_claims
+from synthloop.studies.text_loop import claims as text_loop_claims
 
 
 @pytest.mark.parametrize(
@@ -143,3 +144,66 @@ def test_one_t_interval_for_grouped_tables_and_single_columns():
     assert half[0] == pytest.approx(4.302652729911275 * 0.1 / np.sqrt(3)) and np.isnan(half[1])
     mean, low, high, n = mean_ci([0.1, 0.2, 0.3])
     assert (high - low) / 2 == pytest.approx(half[0]) and n == 3
+
+
+def text_loop_metrics(right_rise: float, quality_drop: float, seeds=(0, 1, 2), generations=4) -> pd.DataFrame:
+    """A study-1 metrics table: under replace the right share rises by `right_rise` and the quality index falls by
+    `quality_drop`; under accumulate the right share falls by half as much and the quality index holds."""
+    rows = []
+    for strategy, seed, gen in itertools.product(["replace", "accumulate"], seeds, range(generations)):
+        step = gen / (generations - 1)
+        rise, drop = (right_rise, quality_drop) if strategy == "replace" else (-right_rise / 2, 0.0)
+        noise = 0.002 * (seed - 1)
+        for scorer, metric, value in (
+            ("lean", "share_right", 0.5 + rise * step + noise),
+            ("quality", "quality_index", 2.3 - drop * step + noise),
+        ):
+            rows.append({"chain": f"sotu-{strategy}-s{seed}", "strategy": strategy, "cluster": None, "ratio": None, "seed": seed, "generation": gen,
+                         "scorer": scorer, "domain": "all", "metric": metric, "value": value})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_study_1_planted_amplification_and_collapse_are_recovered_with_their_sizes():
+    table = text_loop_claims.claims(text_loop_metrics(right_rise=0.1, quality_drop=0.6)).set_index("scope")
+    assert (
+        table.loc["replace, lean, G0 -> G3", "mean"] == pytest.approx(0.1)
+        and table.loc["replace, lean, G0 -> G3", "verdict"] == "reproduced"
+    )
+    assert table.loc["accumulate, lean, G0 -> G3", "mean"] == pytest.approx(-0.05)
+    assert table.loc["replace, quality, G0 -> G3", "mean"] == pytest.approx(-0.6)
+    held = table.loc["accumulate minus replace, quality, G3"]
+    assert held["mean"] == pytest.approx(0.6) and held["verdict"] == "reproduced"
+
+
+def test_study_1_a_lean_that_falls_under_replace_is_not_reproduced():
+    """Left and right swapped in the lean scorer would turn the rise into a fall: the verdict says so."""
+    table = text_loop_claims.claims(text_loop_metrics(right_rise=-0.1, quality_drop=-0.2)).set_index("scope")
+    assert table.loc["replace, lean, G0 -> G3", "verdict"] == "not reproduced"
+    assert table.loc["replace, quality, G0 -> G3", "verdict"] == "not reproduced"
+
+
+def cluster_metrics(ratio_effect: float, lexical_slope: float, seeds=(0, 1, 2), clusters=12) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A study-2 metrics table and cluster properties: each chain's relative shift is 1 - ratio_effect x ratio +
+    lexical_slope x z(lexical diversity) + small seeded noise, over two generations."""
+    rng = np.random.default_rng(0)
+    properties = pd.DataFrame({p: rng.normal(size=clusters) for p in text_loop_claims.PROPERTIES}).assign(
+        dataset="speech", cluster_id=[f"c{k:03d}" for k in range(clusters)]
+    )
+    z = (properties["lexical_diversity"] - properties["lexical_diversity"].mean()) / properties["lexical_diversity"].std(ddof=0)
+    rows = []
+    for (k, cluster), ratio, seed in itertools.product(enumerate(properties["cluster_id"]), [0.5, 1.0], seeds):
+        shift = 1 - ratio_effect * ratio + lexical_slope * z[k] + 0.002 * rng.normal()
+        for gen, value in ((0, 0.6), (1, 0.6 * shift)):
+            rows.append({"chain": f"speech-{cluster}-r{ratio}-s{seed}", "dataset": "speech", "cluster": cluster, "strategy": "pool", "ratio": ratio,
+                         "seed": seed, "generation": gen, "scorer": "semantic_diversity", "domain": "all", "metric": "semantic_diversity", "value": value})  # fmt: skip
+    return pd.DataFrame(rows), properties
+
+
+@pytest.mark.parametrize(("ratio_effect", "lexical_slope", "want"), [(0.2, -0.05, "reproduced"), (-0.2, 0.05, "not reproduced")])
+def test_study_2_planted_ratio_effect_and_lexical_coefficient_are_recovered(ratio_effect, lexical_slope, want):
+    metrics, properties = cluster_metrics(ratio_effect, lexical_slope)
+    table = text_loop_claims.claims(metrics, properties, {"last_k": 1}).set_index("claim")
+    ratio = table.loc["the relative loss grows with the synthetic ratio (section 4.2)"]
+    assert ratio["mean"] == pytest.approx(-ratio_effect * 0.5, abs=0.01) and ratio["verdict"] == want
+    lexical = table.loc["lexical diversity amplifies the shift (section 4.3, Table 1)"]
+    assert lexical["mean"] == pytest.approx(lexical_slope, abs=0.005) and lexical["verdict"] == want

@@ -58,11 +58,12 @@ def claim_row(claim: str, scope: str, per_seed, expect: str, margin: float | Non
     }
 
 
-def command_line(claims, doc: str, results_help: str, argv: list[str] | None = None) -> None:
-    """A study's claims module run as a command: its table from results/<study>/metrics.parquet, as CSV or Markdown."""
+def command_line(claims, doc: str, results_help: str, argv: list[str] | None = None, of_results=None) -> None:
+    """A study's claims module run as a command: its table from results/<study>/metrics.parquet, as CSV or Markdown
+    (`of_results`, given a results directory, makes the table where a study's claims read more than the metrics)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", type=Path, help=results_help)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table instead of CSV")
     args = parser.parse_args(argv)
-    table = claims(pd.read_parquet(args.results / "metrics.parquet"))
+    table = of_results(args.results) if of_results else claims(pd.read_parquet(args.results / "metrics.parquet"))
     print(table.to_markdown(index=False, floatfmt=".3f") if args.markdown else table.to_csv(index=False), end="\n")
