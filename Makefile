@@ -45,7 +45,8 @@ lint: install
 docs: install
 	$(PY) -m synthloop.core.reference > docs/config-reference.md
 
-# The validation runs of docs/validation.md, each followed by its table of claims (tens of minutes each on 2 cores);
+# The validation runs of docs/validation.md, each followed by its table of claims (tens of minutes each on 2 cores;
+# the run writes the same table as tables/claims.csv for the report, `claims: true`);
 # `make validate VALIDATE=li2025` runs one.
 VALIDATE ?= zhang2024 li2025
 CLAIMS_zhang2024 := synthloop.studies.image_loop.claims

@@ -17,6 +17,7 @@ if not workflow.overwrite_configfiles:
 
 include: "rules/common.smk"
 include: f"rules/{KIND}/rules.smk"
+include: "rules/claims.smk"
 include: "rules/provenance.smk"
 
 

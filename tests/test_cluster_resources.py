@@ -46,6 +46,8 @@ CHEAP = {
     "neuron_analysis",
     "lean_control",  # a table from the lean scores and the classifier's rates
     "cluster_control",  # the study's regression on a planted metrics table
+    "control_table",  # studies 3 and 4: planted beside recovered, from the jobs' own outputs
+    "claims",  # a kind's claims module on its metrics table
 }
 HEAVY = {"finetune", "generate", "score", "generate_base", "score_base", "clusters", "neuron_values", "lean_scores", "train_base_model"}
 

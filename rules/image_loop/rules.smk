@@ -17,11 +17,13 @@ localrules:
     image_metrics,
     image_figures,
     image_conjecture,
+    control_table,
 
 
 include: "data.smk"
 include: "loop.smk"
 include: "analysis.smk"
+include: "controls.smk"
 
 
 TARGETS.extend(PLAN.targets())

@@ -25,11 +25,13 @@ localrules:
     figure_scaling,
     unbiased_gender_shares,
     value_alignment,
+    control_table,
 
 
 include: "data.smk"
 include: "arms.smk"
 include: "analysis.smk"
+include: "controls.smk"
 
 
 TARGETS.extend(PLAN.targets())

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
+from synthloop.studies import claims_module
+
 WORKFLOW_RULES = {"manifest": 1, "all": 1}  # rules/provenance.smk and the Snakefile: every study has them
 
 
@@ -39,6 +41,7 @@ def counts(config: dict) -> dict[str, int]:
     """Jobs per rule for a validated config of any kind (zero-count rules left out)."""
     counters = {"text_loop": text_loop, "inheritance": inheritance, "image_loop": image_loop}
     found = counters[config["kind"]](config)
+    found["claims"] = int(bool(config["claims"]) and claims_module(config["kind"]) is not None)  # rules/claims.smk, any kind
     return {rule: n for rule, n in {**found, **WORKFLOW_RULES}.items() if n}
 
 
@@ -184,6 +187,7 @@ def inheritance(config: dict) -> dict[str, int]:
         "figure_mitigations": figures["mitigations"],
         "unbiased_gender_shares": int(bool(plan.unbiased_sets())),
         "embeddings": sum(bool(plan.embedding_inputs(b)["augmentation"]) for b in config["biases"]),
+        "control_table": int(plan.is_control()),
     }
 
 
@@ -204,4 +208,5 @@ def image_loop(config: dict) -> dict[str, int]:
         "image_metrics": 1,
         "image_figures": 1,
         **({"image_conjecture": 1} if plan.conjecture_enabled() else {}),
+        "control_table": int(plan.is_control() and bool(plan.control_runs())),
     }

@@ -21,6 +21,7 @@ from torch import nn
 from synthloop.core.seeds import stable_seed
 from synthloop.lm.models import pick_device
 from synthloop.studies.image_loop import checkpoints
+from synthloop.studies.image_loop.plan import CONTROL
 from synthloop.studies.image_loop.training import as_images, as_tensor
 
 GENERATORS = ("dcgan", "ddpm", "sd_lora", "control")
@@ -222,9 +223,6 @@ def _sample_ddpm(unet, scheduler, labels, rng, params, shape):
                 x = scheduler.step(unet(x, t, class_labels=chunk).sample, t, x, generator=rng).prev_sample
             chunks.append(as_images(x.cpu()))
     return np.concatenate(chunks)
-
-
-CONTROL = "control"
 
 
 def control_colour(params: dict, colours: list[str]) -> str:

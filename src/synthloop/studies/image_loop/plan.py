@@ -22,6 +22,8 @@ from pathlib import Path
 
 from synthloop.studies.base import REAL, chain_id, flatten, local_files, ratio_id, seed_id, stable_seed
 
+CONTROL = "control"  # the positive control's generator (generators.control_sample)
+
 METRIC_FIGURES = ("accuracy", "meo", "di", "md")
 ARM_AXES = ("bias", "weights")  # the arm columns of the tables, in chain-id order
 PRETRAINED = {"torchvision": {"weights": "DEFAULT"}, "timm": {"pretrained": True}}  # a library classifier's ImageNet weights
@@ -238,6 +240,27 @@ class Plan:
             "generated": [self.path("image_generated", chain=c, gen=g) for c, g in runs],
         }
 
+    # -- the positive control -----------------------------------------------------------------
+    def is_control(self) -> bool:
+        """The positive control: the `control` generator paints a planted colour share into real digits."""
+        return CONTROL in self.config["generators"]
+
+    def control_runs(self) -> list[dict]:
+        """The control chains' synthesize jobs the control table reads (every generation >= 1, ratio > 0): their
+        generated table, summary and real training set, and the keys of the table's row with the job's seed."""
+        return [
+            {
+                "generated": self.path("image_generated", chain=c, gen=g),
+                "summary": self.path("synthesis", chain=c, gen=g),
+                "real_train": self.data_path("real_train", chain.arm.bias),
+                "keys": {**self._key(c, g), "job_seed": self.seed(c, g, "synthesize")},
+            }
+            for c, chain in self.chains.items()
+            if chain.generator == CONTROL and chain.ratio > 0
+            for g in self.generations
+            if g > 0
+        ]
+
     # -- figures and targets --------------------------------------------------------------------
     def figures(self) -> list[str]:
         names = list(METRIC_FIGURES) if self.config["fairness"]["enabled"] else ["accuracy"]
@@ -272,4 +295,5 @@ class Plan:
             self.path("table", table="fid_by_generation"),
             *[self.path("image_figure", figure=f) for f in self.figures()],
             *conjecture,
+            *([self.path("table", table="control")] if self.is_control() and self.control_runs() else []),
         ]

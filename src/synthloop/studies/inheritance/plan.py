@@ -297,6 +297,19 @@ class Plan:
             "model": self.products([self.base_model()]),
         }
 
+    def is_control(self) -> bool:
+        """The positive control: the `template` backend writes the augmentation with a planted gender skew, no model."""
+        return self.config["augment"]["backend"] == "template"
+
+    def control_sets(self) -> list[dict]:
+        """The training sets the control table reads: every unmitigated round-1 gender arm of the study's model, every seed."""
+        return [
+            {"path": self.path("train", arm=name, seed=seed), "arm": name, "bias_type": arm.bias_type, "ratio": arm.ratio, "seed": seed}
+            for name, arm in self.arms.items()
+            if arm.bias == "gender" and arm.mitigation == "none" and arm.round == 1 and not arm.generator
+            for seed in self.seeds
+        ]
+
     def figures(self) -> list[str]:
         """The figure names this config can fill."""
         names, tasks = [], self.config["evaluation"]["tasks"]
@@ -319,6 +332,8 @@ class Plan:
 
     def targets(self) -> list[str]:
         out = [self.path("metrics")]
+        if self.is_control():
+            out.append(self.path("table", table="control"))
         out += [self.path("figure", figure=name) for name in self.figures()]
         if self.unbiased_sets():
             out += [self.path("figure", figure="unbiased_gender_shares")]
