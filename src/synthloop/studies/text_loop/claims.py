@@ -145,13 +145,14 @@ def claims(metrics: pd.DataFrame, properties: pd.DataFrame | None = None, regres
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def claims_of_results(results: Path) -> pd.DataFrame:
-    """The table of a results directory: its metrics, its clusters' properties and the run's regression settings (manifest)."""
+def claims_of_results(results: Path, config: dict | None = None) -> pd.DataFrame:
+    """The table of a results directory: its metrics, its clusters' properties and the regression settings of
+    `config` (default: the run's, from its manifest)."""
     import json
 
     files = sorted(results.glob("clusters/*/properties.parquet"))
     properties = pd.concat([pd.read_parquet(f).assign(dataset=f.parent.name) for f in files], ignore_index=True) if files else None
-    config = json.loads((results / "manifest.json").read_text())["config"]
+    config = config or json.loads((results / "manifest.json").read_text())["config"]
     return claims(pd.read_parquet(results / "metrics.parquet"), properties, config.get("regression"))
 
 
