@@ -48,9 +48,11 @@ docs: install
 # The validation runs of docs/validation.md, each followed by its table of claims (tens of minutes each on 2 cores;
 # the run writes the same table as tables/claims.csv for the report, `claims: true`);
 # `make validate VALIDATE=li2025` runs one.
-VALIDATE ?= zhang2024 li2025
-CLAIMS_zhang2024 := synthloop.studies.image_loop.claims
+VALIDATE ?= wang2024 kovac2025 li2025 zhang2024
+CLAIMS_wang2024  := synthloop.studies.text_loop.claims
+CLAIMS_kovac2025 := synthloop.studies.text_loop.claims
 CLAIMS_li2025    := synthloop.studies.inheritance.claims
+CLAIMS_zhang2024 := synthloop.studies.image_loop.claims
 
 validate: install
 	@for study in $(VALIDATE); do \
