@@ -13,12 +13,16 @@ from synthloop.scorers.classifiers import (
     evaluate_lean,
     expected_level,
     lean_columns,
+    load_model,
     quality_index,
     score_hf_classifier,
     split_sentences,
+    train_lean,
+    train_lean_embedding,
     train_quality,
+    write_lean_model,
 )
-from synthloop.scorers.registry import Scores, summarise
+from synthloop.scorers.registry import LEAN_MEASURES, SCORERS, Scores, run_scorer, summarise
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +72,39 @@ def test_lean_evaluation_reports_both_splits(paragraphs):
     assert table.loc[1, "n_test"] == len(paragraphs)  # every speaker held out once
     assert table["macro_f1"].between(0, 1).all()
     assert table.loc[0, "macro_f1"] > 0.6
+
+
+LEAN_TABLE = ["split", "n_train", "n_test", "accuracy", "macro_f1", "folds_skipped", "tpr_right", "fpr_right", "n_right", "n_other"]
+
+
+def separable_docs(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Labelled documents of three speakers whose words, and unit embeddings (shifted on one axis), tell left from right."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(["left", "right"] * (n // 2))
+    words = {"left": ["union", "climate", "care"], "right": ["tax", "border", "market"]}
+    texts = [" ".join(rng.choice(words[label], 4)) + " speech" for label in labels]
+    vectors = rng.normal(size=(n, 16)) + np.where(labels == "right", 3.0, -3.0)[:, None] * np.eye(16)[0]
+    docs = pd.DataFrame({"text": texts, "label": labels, "group": [f"speaker{i % 3}" for i in range(n)]})
+    return docs, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["lean_classifier", "lean_embedding"])
+def test_trained_lean_measures_write_one_table_and_score_lean_columns(kind, tmp_path):
+    """Both lean measures train on the held-out docs into a loadable model and the same table (what the lean control
+    reads), and score new texts as lean_columns: n-grams read the words, the embedding regression the vectors."""
+    docs, vectors = separable_docs(90, 0)
+    new, new_vectors = separable_docs(40, 1)
+    embedded = kind == "lean_embedding"
+    fit, features = (train_lean_embedding, vectors) if embedded else (train_lean, docs["text"])
+    model, table_path = tmp_path / f"{kind}.skops", tmp_path / "table.csv"
+    table = write_lean_model(docs, features, 0, model, table_path, fit=fit)
+    assert list(pd.read_csv(table_path).columns) == LEAN_TABLE
+    assert list(table["split"]) == ["random_stratified", "heldout_group"]
+    assert (table["macro_f1"] > 0.9).all() and (table["tpr_right"] > 0.9).all() and (table["fpr_right"] < 0.1).all()
+    assets = {SCORERS[kind].assets[0]: str(model), **({"embeddings": new_vectors} if embedded else {})}
+    scores = run_scorer(new["text"], {"kind": kind}, assets).per_text
+    assert list(scores.columns) == list(lean_columns(np.full((1, 2), 0.5), load_model(model).classes_).columns)
+    assert LEAN_MEASURES[kind] in scores and (scores["share_right"].to_numpy() == (new["label"] == "right")).mean() > 0.9
 
 
 def test_lean_shares_sum_to_one():

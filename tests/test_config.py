@@ -38,6 +38,11 @@ def test_default_config_is_valid_and_gets_defaults(default):
             "datasets.center.keep_labels[0]': unknown label 'center'; labels of dataset 'sotu'",
         ),
         (lambda c: c["scorers"]["lean"].update(kind="vibes"), "scorers.lean.kind': unknown scorer kind 'vibes'"),
+        (
+            lambda c: c["scorers"].update(meaning={"kind": "lean_embedding", "embedder": "nope"}),
+            "scorers.meaning.embedder': 'nope' is not defined; defined embedders: ['minilm']",
+        ),
+        (lambda c: c["scorers"].update(meaning={"kind": "lean_embedding"}), "scorers.meaning': 'embedder' is a required property"),
         (lambda c: c["datasets"]["sotu"].update(source="file"), "datasets.sotu.path': required when source is 'file'"),
         (lambda c: c.update(generations=0), "config key 'generations': 0 is less than the minimum of 1"),
     ],

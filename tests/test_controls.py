@@ -2,6 +2,9 @@
 must be recovered within the study's own interval, and a broken link of the measurement chain (labels swapped,
 the classifier's error rates ignored, the wrong cluster joined, the ratio ignored) must turn a verdict to missed."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +12,7 @@ import yaml
 from conftest import ROOT, TINY_CONFIG, jobs_in, run_snakemake, study_path, validation_error
 
 from synthloop.analysis import regression as rg
+from synthloop.estimate.jobs import counts
 from synthloop.scorers.classifiers import evaluate_lean, lean_columns, train_lean
 from synthloop.studies import validate
 from synthloop.studies.text_loop import controls
@@ -142,12 +146,21 @@ def test_bad_control_settings_name_their_key(tiny, edit, key):
 
 
 def test_control_tables_are_targets_of_a_control_study(tiny, tmp_path):
-    """A dry run: the lean control joins the workflow with the lean classifier's table as input."""
+    """A dry run: the lean control joins the workflow with each trained lean measure's own table as input (the n-gram
+    classifier's and the embedding regression's, trained by its own rule), and the estimate counts the same jobs."""
     config = {**tiny, "generate": {**tiny["generate"], "backend": "control", "control": {"right_share": [0.2, 0.5, 0.8]}}}
     config["chains"] = {**tiny["chains"], "score_base": False}
+    config["scorers"] = {**tiny["scorers"], "lean_meaning": {"kind": "lean_embedding", "embedder": "minilm"}}
+    config["embedders"] = {"minilm": {"model": "minilm", "batch_size": 64, "max_seq_length": 128}}
     result = run_snakemake(tmp_path, config, "-n", "--quiet", "rules")
     assert "lean_control" in result.stdout, result.stdout[-2000:]
+    stats = result.stdout.split("Job stats:")[-1]
+    planned = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, flags=re.M) if m.group(1) != "total"}
+    assert planned["train_lean_embedding"] == planned["train_lean_classifier"] == 1
+    assert counts(validate(config)) == planned
     plan = Plan(validate(config), study_path("text_loop", "tiny"), "results/tiny")
+    assert plan.lean_control_scorers() == ["lean", "lean_meaning"]
+    assert [Path(t).name for t in plan.lean_control_tables()] == ["lean_classifier_sotu.csv", "lean_embedding_sotu.minilm.csv"]
     chain = next(iter(plan.chains))
     assert plan.control_labels(chain) == plan.real_docs(chain)  # the generate job reads the labels its prompts lack
     assert (ROOT / "rules" / "text_loop" / "controls.smk").exists()

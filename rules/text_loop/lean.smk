@@ -19,7 +19,7 @@ rule lean_scores:
     resources:
         **resources_for("score"),
     params:
-        spec=lambda wc: canonical(config["scorers"][wc.scorer]),
+        spec=lambda wc: canonical(PLAN.lean_scores_spec(wc.scorer)),
         assets=lambda wc: PLAN.scorer_assets(config["scorers"][wc.scorer], wc.dataset),
     script:
         "../../scripts/text_loop/lean_scores.py"

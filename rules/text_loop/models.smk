@@ -68,6 +68,38 @@ rule train_lean_classifier:
         "../../scripts/text_loop/train_lean_classifier.py"
 
 
+# The second lean measure (scorer kind lean_embedding): logistic regression on one embedder's sentence
+# embeddings of the same held-out labelled documents, with the same held-out table as the n-gram classifier.
+rule train_lean_embedding:
+    input:
+        docs=path("heldout_docs", dataset="{dataset}"),
+        embedder=lambda wc: PLAN.products([config["embedders"][wc.embedder]["model"]]),
+    output:
+        model=path("lean_embedding_model", dataset="{dataset}", embedder="{embedder}"),
+        table=report(
+            path("table", table="lean_embedding_{dataset}.{embedder}"),
+            caption="../../report/text_loop/classifier_table.rst",
+            category=STUDY,
+            subcategory="scorer models",
+        ),
+    log:
+        log("train_lean_embedding", "{dataset}.{embedder}"),
+    benchmark:
+        bench("train_lean_embedding", "{dataset}.{embedder}")
+    wildcard_constraints:
+        embedder="[A-Za-z0-9_-]+",
+    conda:
+        "../../envs/synthloop.yaml"
+    threads: threads_for("score", 1)
+    resources:
+        **resources_for("score"),
+    params:
+        seed=lambda wc: PLAN.study_seed("lean_embedding", wc.dataset),
+        embedder=lambda wc: canonical(config["embedders"][wc.embedder]),
+    script:
+        "../../scripts/text_loop/train_lean_embedding.py"
+
+
 rule train_quality_classifier:
     input:
         path("heldout_docs", dataset="{dataset}"),

@@ -3,11 +3,8 @@ from synthloop.core.jobs import start
 log = start(snakemake)
 import pandas as pd
 
-from synthloop.scorers.classifiers import evaluate_lean, save_model, train_lean
+from synthloop.scorers.classifiers import write_lean_model
 
 docs = pd.read_parquet(snakemake.input[0])
-groups = docs["group"] if "group" in docs and docs["group"].notna().all() else None
-table = evaluate_lean(docs["text"], docs["label"], groups, snakemake.params.seed)
+table = write_lean_model(docs, docs["text"], snakemake.params.seed, snakemake.output.model, snakemake.output.table)
 log.info("lean classifier:\n%s", table.to_string())
-table.to_csv(snakemake.output.table, index=False)
-save_model(train_lean(docs["text"], docs["label"], snakemake.params.seed), snakemake.output.model)

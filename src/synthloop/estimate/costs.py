@@ -36,6 +36,7 @@ RESOURCE_KIND = {  # the `resources_for` kind each rule asks for (rules/<kind>/*
     "select_synthetic": "score",
     "clusters": "score",
     "lean_scores": "score",
+    "train_lean_embedding": "score",
     "neuron_values": "score",
     "embeddings": "score",
 }
@@ -289,7 +290,7 @@ def text_loop(m: Model, counts: dict[str, int]) -> list[RuleCost]:
             cost.seconds += (len(plan.generations) - 1) * m.load_s(base["params"])
             cost.disk_bytes = len(plan.generations) * 2 * base["layers"] * base["hidden"] * 4 * 4
             out.append(cost)
-        elif rule in ("clusters", "lean_scores"):
+        elif rule in ("clusters", "lean_scores", "train_lean_embedding"):  # one embedding pass over a dataset's documents
             embedder = config["embedders"].get((config["chains"].get("clusters") or {}).get("embedder", "minilm"), {"model": "minilm"})
             docs = max((spec.get("finetune_size", 0) for spec in config["datasets"].values()), default=1000)
             cost = forward_cost(m, rule, jobs, docs * 100, m.model(embedder["model"]), extra_s=m.assume["gaussianity_compile_s"])

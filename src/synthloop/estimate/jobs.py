@@ -74,6 +74,9 @@ def text_loop(config: dict) -> dict[str, int]:
         reads.update(plan.base_score_inputs(dataset)["assets"])
         reads.update(plan.base_generate_inputs(dataset)["model"])
     reads.update(init_models(plan))
+    jobs["lean_control"] = int(bool(plan.lean_control_scorers()))  # the positive controls are targets of a slice too
+    jobs["cluster_control"] = int(bool(config["regression"].get("control")))
+    reads.update(plan.lean_control_tables())
 
     clustered = {c.dataset for c in plan.chains.values() if c.cluster and not c.domains}
     clustered |= {d for c in plan.chains.values() if c.domains for d in c.domains}
@@ -103,14 +106,20 @@ def text_loop(config: dict) -> dict[str, int]:
         reads.update(plan.cluster_quality_inputs(dataset))
 
     made = [p for p in (product(r) for r in reads) if p]
-    trainers = {"lean_model": "train_lean_classifier", "quality_model": "train_quality_classifier", "detector_model": "train_detector"}
-    models = {(name, w["dataset"]) for name, w in made if name in trainers}
+    trainers = {
+        "lean_model": "train_lean_classifier",
+        "lean_embedding_model": "train_lean_embedding",
+        "quality_model": "train_quality_classifier",
+        "detector_model": "train_detector",
+    }
+    # (model, dataset, embedder): a lean_embedding model is one per embedder; its table is read only beside the model
+    models = {(name, w["dataset"], w.get("embedder")) for name, w in made if name in trainers}
     for name, w in made:  # the classifier tables (lean_classifier_<dataset>) come with their models
         kind, _, dataset = w.get("table", "").partition("_classifier_")
         if name == "table" and f"{kind}_model" in trainers:
-            models.add((f"{kind}_model", dataset))
+            models.add((f"{kind}_model", dataset, None))
     for model, rule in trainers.items():
-        jobs[rule] = len({d for kind, d in models if kind == model})
+        jobs[rule] = len({(d, e) for kind, d, e in models if kind == model})
 
     finetune_docs = {w["dataset"] for name, w in made if name == "finetune_docs"}
     partitions = finetune_docs & set(plan.partitions)
@@ -122,7 +131,7 @@ def text_loop(config: dict) -> dict[str, int]:
         reads.update(plan.products(plan.scorer_assets(config["scorers"][scorer], source).values()))
     subsets = finetune_docs & set(plan.subsets)
     jobs["label_subset"] = len(subsets)
-    heldout = {d for _, d in models}
+    heldout = {d for _, d, _ in models}
     jobs["prepare_dataset"] = len((finetune_docs - partitions - subsets) | heldout)
 
     if uses_base_model(plan, reads):

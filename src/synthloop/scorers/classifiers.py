@@ -2,7 +2,8 @@
 machine-text detector.
 
 All are TF-IDF + logistic regression (scikit-learn): seconds to train on a CPU, calibrated
-probabilities, no download. Presets can use pretrained Hugging Face classifiers instead
+probabilities, no download. A second lean measure, lean_embedding, fits the same regression on sentence
+embeddings instead of n-grams. Presets can use pretrained Hugging Face classifiers instead
 (`hf_classifier`), e.g. the published RoBERTa lean classifier and gibberish detector.
 """
 
@@ -130,50 +131,46 @@ def text_classifier(seed: int):
 # -- political lean ---------------------------------------------------------------------------
 
 
-def evaluate_lean(texts, labels, groups, seed: int, test_size: float = 0.2) -> pd.DataFrame:
+def evaluate_lean(features, labels, groups, seed: int, test_size: float = 0.2, fit=None) -> pd.DataFrame:
     """Macro-F1 on a random stratified split, and with each speaker held out in turn.
 
     Speaker-level labels make the second figure the honest one: it measures whether the
     classifier generalises to a speaker it has never read. Predictions of every held-out
     speaker are pooled (folds whose training part lacks a label are skipped and counted).
+    `features` are texts (`fit` defaults to train_lean) or any rows `fit(features, labels, seed)` takes,
+    e.g. embeddings for lean_embedding, so that both lean measures report one table.
     """
-    texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
-    train, test = train_test_split(np.arange(len(texts)), test_size=test_size, stratify=labels, random_state=seed)
-    rows = [_fit_and_score("random_stratified", texts, labels, train, test, seed)]
+    fit = fit or train_lean
+    features = features if isinstance(features, np.ndarray) else np.asarray(features, dtype=object)
+    labels = np.asarray(labels)
+    train, test = train_test_split(np.arange(len(features)), test_size=test_size, stratify=labels, random_state=seed)
+    predicted = fit(features[train], labels[train], seed).predict(features[test])
+    rows = [_split_row("random_stratified", labels[test], predicted, len(train), 0)]
     if groups is not None and len(set(groups)) >= 2:
         groups = np.asarray(groups)
         truth, predicted, skipped = [], [], 0
-        for train, test in LeaveOneGroupOut().split(texts, labels, groups):
+        for train, test in LeaveOneGroupOut().split(features, labels, groups):
             if len(set(labels[train])) < len(set(labels)):
                 skipped += 1
                 continue
             truth.append(labels[test])
-            predicted.append(text_classifier(seed).fit(texts[train], labels[train]).predict(texts[test]))
+            predicted.append(fit(features[train], labels[train], seed).predict(features[test]))
         if truth:
             truth, predicted = np.concatenate(truth), np.concatenate(predicted)
-            rows.append(
-                {
-                    "split": "heldout_group",
-                    "n_train": len(texts) - len(truth) // max(1, len(set(groups)) - skipped),
-                    "n_test": len(truth),
-                    "accuracy": accuracy_score(truth, predicted),
-                    "macro_f1": f1_score(truth, predicted, average="macro"),
-                    "folds_skipped": skipped,
-                }
-            )
+            n_train = len(features) - len(truth) // max(1, len(set(groups)) - skipped)
+            rows.append(_split_row("heldout_group", truth, predicted, n_train, skipped))
     return pd.DataFrame(rows)
 
 
-def _fit_and_score(name, texts, labels, train, test, seed) -> dict:
-    predicted = text_classifier(seed).fit(texts[train], labels[train]).predict(texts[test])
+def _split_row(name, truth, predicted, n_train: int, skipped: int) -> dict:
     return {
         "split": name,
-        "n_train": len(train),
-        "n_test": len(test),
-        "accuracy": accuracy_score(labels[test], predicted),
-        "macro_f1": f1_score(labels[test], predicted, average="macro"),
-        "folds_skipped": 0,
-        **right_rates(labels[test], predicted),
+        "n_train": n_train,
+        "n_test": len(truth),
+        "accuracy": accuracy_score(truth, predicted),
+        "macro_f1": f1_score(truth, predicted, average="macro"),
+        "folds_skipped": skipped,
+        **right_rates(truth, predicted),
     }
 
 
@@ -191,6 +188,24 @@ def right_rates(truth, predicted) -> dict:
 
 def train_lean(texts, labels, seed: int):
     return text_classifier(seed).fit(list(texts), list(labels))
+
+
+def train_lean_embedding(vectors, labels, seed: int) -> LogisticRegression:
+    """Logistic regression on sentence embeddings: a lean measure that reads meaning, not n-grams, so that
+    the two disagree where generated text degenerates rather than where its politics moves."""
+    return LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed).fit(np.asarray(vectors, dtype=float), list(labels))
+
+
+def write_lean_model(docs: pd.DataFrame, features, seed: int, model_path, table_path, fit=train_lean) -> pd.DataFrame:
+    """Evaluate on held-out splits, then fit on every labelled document: one table for either lean measure.
+
+    `features` are the documents' texts (lean_classifier) or their embeddings (lean_embedding, fit=train_lean_embedding).
+    """
+    groups = docs["group"] if "group" in docs and docs["group"].notna().all() else None
+    table = evaluate_lean(features, docs["label"], groups, seed, fit=fit)
+    table.to_csv(table_path, index=False)
+    save_model(fit(features, docs["label"], seed), model_path)
+    return table
 
 
 def lean_columns(probabilities: np.ndarray, classes) -> pd.DataFrame:
@@ -214,6 +229,13 @@ def lean_columns(probabilities: np.ndarray, classes) -> pd.DataFrame:
 def score_lean(texts, spec, assets) -> Scores:
     model = load_model(assets["lean_model"])
     return Scores(lean_columns(model.predict_proba(texts), model.classes_))
+
+
+def score_lean_embedding(texts, spec, assets) -> Scores:
+    from synthloop.scorers.embeddings import load_embeddings
+
+    model = load_model(assets["lean_embedding_model"])
+    return Scores(lean_columns(model.predict_proba(load_embeddings(texts, assets)), model.classes_))
 
 
 # -- text quality ------------------------------------------------------------------------------

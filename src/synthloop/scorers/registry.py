@@ -36,6 +36,7 @@ class Scores:
 
 SCORERS: dict[str, Kind] = {
     "lean_classifier": Kind("synthloop.scorers.classifiers:score_lean", ("lean_model",)),
+    "lean_embedding": Kind("synthloop.scorers.classifiers:score_lean_embedding", ("lean_embedding_model", "embeddings")),
     "quality_classifier": Kind("synthloop.scorers.classifiers:score_quality", ("quality_model",)),
     "detector_classifier": Kind("synthloop.scorers.classifiers:score_detector", ("detector_model",)),
     "hf_classifier": Kind("synthloop.scorers.classifiers:score_hf_classifier"),
@@ -53,7 +54,12 @@ SCORERS: dict[str, Kind] = {
 
 # Kinds that can measure political lean, and their per-text column on one scale (0 = left,
 # 50 = centre, 100 = right): lean partitions are drawn and bucketed on it (synthloop.studies.text_loop.lean).
-LEAN_MEASURES: dict[str, str] = {"lean_classifier": "lean_score", "hf_classifier": "lean_score", "llm_judge": "judge_lean"}
+LEAN_MEASURES: dict[str, str] = {
+    "lean_classifier": "lean_score",
+    "lean_embedding": "lean_score",
+    "hf_classifier": "lean_score",
+    "llm_judge": "judge_lean",
+}
 LEAN_POSITIONS: dict[str, float] = {"left": 0.0, "center": 50.0, "right": 100.0}  # label -> place on that scale
 
 

@@ -7,6 +7,7 @@ PATHS = {
     "heldout_docs": "results/{study}/data/{dataset}/heldout.parquet",
     "base_model": "results/{study}/models/base",
     "lean_model": "results/{study}/models/{dataset}/lean_classifier.skops",
+    "lean_embedding_model": "results/{study}/models/{dataset}/lean_embedding.{embedder}.skops",
     "quality_model": "results/{study}/models/{dataset}/quality_classifier.skops",
     "detector_model": "results/{study}/models/{dataset}/detector_classifier.skops",
     # one (chain, generation)

@@ -28,6 +28,7 @@ from synthloop.studies.text_loop.chains import (
 from synthloop.studies.text_loop.clusters import quality_scorer
 from synthloop.studies.text_loop.slices import in_slice
 
+TRAINED_LEAN = ("lean_classifier", "lean_embedding")  # lean measures trained on the held-out labelled docs, with a TPR/FPR table
 NEURON_FILES = ("neuron_results", "neuron_set_sizes", "neuron_overlap", "neuron_venn", "neuron_correlations")
 
 
@@ -274,16 +275,18 @@ class Plan:
     def scorer_assets(self, spec: dict, dataset: str, embeddings: Callable[[str], str] | None = None) -> dict:
         """Where each asset the scorer kind declares comes from: a workflow product, a path or a hub id.
         Trained scorer models are those of `dataset`'s root (a lean partition's source); `embeddings`
-        maps an embedder name to the text set's vectors file."""
+        maps an embedder name to the text set's vectors file (None: the caller embeds, e.g. rule lean_scores)."""
         dataset = root_dataset(self.config, dataset)
         sources = {
             "lean_model": lambda: self.path("lean_model", dataset=dataset),
+            "lean_embedding_model": lambda: self.path("lean_embedding_model", dataset=dataset, embedder=spec["embedder"]),
             "quality_model": lambda: self.path("quality_model", dataset=dataset),
             "detector_model": lambda: self.path("detector_model", dataset=dataset),
             "causal_lm": lambda: self.base_source() if spec.get("model", "base") == "base" else pinned(spec["model"], spec.get("revision")),
             "embeddings": lambda: embeddings(spec["embedder"]),
         }
-        return {asset: sources[asset]() for asset in SCORERS[spec["kind"]].assets}
+        wanted = [a for a in SCORERS[spec["kind"]].assets if embeddings or a != "embeddings"]
+        return {asset: sources[asset]() for asset in wanted}
 
     def scored_domains(self, chain_id: str, gen: int) -> dict:
         """The assets per scored group: the whole set ('all'), or each domain of a mixed chain on its own."""
@@ -354,22 +357,31 @@ class Plan:
         kinds = {self.config["scorers"][s]["kind"] for s in self.scorers}
         kinds |= {self.config["scorers"][c["scorer"]]["kind"] for c in map(self.selection, self.chains) if c}
         wanted = [k for k in ("lean_classifier", "quality_classifier", "detector_classifier") if k in kinds]
-        return [self.path("table", table=f"{kind}_{d}") for kind in wanted for d in datasets]
+        embedders = sorted({s["embedder"] for s in self.config["scorers"].values() if s["kind"] == "lean_embedding"})
+        tables = [f"{kind}_{d}" for kind in wanted for d in datasets]
+        tables += [self.lean_table({"kind": "lean_embedding", "embedder": e}, d) for e in embedders for d in datasets]
+        return [self.path("table", table=t) for t in tables]
 
     # -- positive controls (studies.text_loop.controls) --------------------------------------------------
     def lean_control_scorers(self) -> list[str]:
-        """The lean classifiers that measure a lean control (generate.backend control); none without one."""
+        """The trained lean measures (lean_classifier, lean_embedding) that measure a lean control (generate.backend
+        control); none without one."""
         if self.config["generate"].get("backend") != "control":
             return []
-        return [s for s in self.scorers if self.config["scorers"][s]["kind"] == "lean_classifier"]
+        return [s for s in self.scorers if self.config["scorers"][s]["kind"] in TRAINED_LEAN]
 
     def lean_control_tables(self) -> list[str]:
-        """Each lean control scorer's classifier table (its held-out TPR and FPR), in lean_control_scorers' order."""
+        """Each lean control scorer's own table (its held-out TPR and FPR), in lean_control_scorers' order."""
         scorers = self.lean_control_scorers()
         if not scorers:
             return []
         dataset = root_dataset(self.config, self.config["chains"]["dataset"])  # one dataset: controls.check
-        return [self.path("table", table=f"lean_classifier_{dataset}") for _ in scorers]
+        return [self.path("table", table=self.lean_table(self.config["scorers"][s], dataset)) for s in scorers]
+
+    @staticmethod
+    def lean_table(spec: dict, dataset: str) -> str:
+        """The held-out evaluation table of a trained lean scorer: lean_classifier_<dataset> or lean_embedding_<dataset>.<embedder>."""
+        return f"lean_classifier_{dataset}" if spec["kind"] == "lean_classifier" else f"lean_embedding_{dataset}.{spec['embedder']}"
 
     def control_ratios(self) -> list[float]:
         """The chains' synthetic ratios a cluster control plants one slope for each of (1.0 where chains have none)."""
@@ -407,6 +419,14 @@ class Plan:
                 kind = self.config["scorers"][spec["lean_scorer"]]["kind"]
                 entries.append({**c.keys(), "left_share": spec["left_share"], "kind": kind, "texts": texts})
         return entries
+
+    def lean_scores_spec(self, scorer: str) -> dict:
+        """The lean scorer's spec for rule lean_scores; an embedding-based one (lean_embedding) carries its embedder's
+        settings as `embedder_spec`: that job embeds the texts itself, as no score job did."""
+        spec = self.config["scorers"][scorer]
+        if "embeddings" not in SCORERS[spec["kind"]].assets:
+            return spec
+        return {**spec, "embedder_spec": self.config["embedders"][spec["embedder"]]}
 
     def lean_scores_input(self, dataset: str) -> str:
         spec = self.config["datasets"][dataset]

@@ -101,7 +101,11 @@ def check(config: dict) -> None:
                 f"config key '{key}.scorer': {step['scorer']!r} is not a configured scorer; scorers: {sorted(config['scorers'])}"
             )
         kind = scorer["kind"]
-        if "embeddings" in SCORERS[kind].assets or kind == "llm_judge":
+        if "embeddings" in SCORERS[kind].assets:  # lean_embedding too: the score job embeds, a selection step does not
+            raise ConfigError(
+                f"config key '{key}.scorer': {step['scorer']!r} ({kind}) reads the score job's embeddings, which a selection step has not"
+            )
+        if kind == "llm_judge":
             raise ConfigError(f"config key '{key}.scorer': {step['scorer']!r} ({kind}) gives no per-text score a selection can read")
         if score_column(step, kind) is None and kind not in ONE_COLUMN:
             raise ConfigError(f"config key '{key}.column': scorer kind {kind!r} writes several per-text columns; name the one to select by")
