@@ -53,6 +53,12 @@ def select_responses(metrics: pd.DataFrame, responses: list[dict] | None = None)
     return metrics.assign(metric=metrics["scorer"] + ":" + metrics["metric"]).drop(columns=["relative"], errors="ignore")
 
 
+def chain_shifts(metrics: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """Each chain's relative shift per configured response (`regression.responses`, `last_k`), keyed by cluster_id."""
+    shifts = relative_shift(select_responses(metrics, settings.get("responses")), int(settings.get("last_k", 5)))
+    return shifts.rename(columns={"cluster": "cluster_id"})
+
+
 def design_table(
     shifts: pd.DataFrame, properties: pd.DataFrame, index: list[str], on: str = "cluster_id", metric: str = "metric"
 ) -> pd.DataFrame:
@@ -183,7 +189,7 @@ def regress_clusters(metrics: pd.DataFrame, properties: pd.DataFrame, settings: 
     dataset × cluster_id): each chain's relative shift, seeds averaged (settings['seed_rows'] = 'mean')
     or kept as rows ('separate'), regressed per dataset × ratio and pooled."""
     predictors = check_predictors(properties, predictors)
-    shifts = relative_shift(select_responses(metrics, settings["responses"]), settings["last_k"]).rename(columns={"cluster": "cluster_id"})
+    shifts = chain_shifts(metrics, settings)
     data = design_table(
         shifts,
         properties[["dataset", "cluster_id", *predictors]],
@@ -223,7 +229,7 @@ def regress_mixed_clusters(
 ) -> pd.DataFrame:
     """Study 2's multi-domain regressions: each domain's shift on every domain's properties (seeds averaged as in regress_clusters)."""
     table = mixed_predictors(components, properties, check_predictors(properties, predictors))
-    shifts = relative_shift(select_responses(metrics, settings["responses"]), settings["last_k"]).rename(columns={"cluster": "cluster_id"})
+    shifts = chain_shifts(metrics, settings)
     data = design_table(shifts, table, ["chain", "cluster_id", "strategy", "ratio", "seed", "domain"])
     responses = sorted(shifts["metric"].unique())
     if settings["seed_rows"] == "mean":

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthloop.analysis.claims import COLUMNS, claim_row, command_line
-from synthloop.analysis.regression import design_table, regress_shift, relative_shift, select_responses
+from synthloop.analysis.regression import chain_shifts, design_table, regress_shift
 from synthloop.scorers.registry import ALL_DOMAINS
 from synthloop.studies.text_loop.clusters import PROPERTIES
 
@@ -90,12 +90,6 @@ def amplification_rows(metrics: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def shifts_by_seed(metrics: pd.DataFrame, settings: dict) -> pd.DataFrame:
-    """Each chain's relative shift per configured response (study 2's response: mean of the last k generations / generation 0)."""
-    shifts = relative_shift(select_responses(metrics, settings.get("responses")), int(settings.get("last_k", 5)))
-    return shifts.rename(columns={"cluster": "cluster_id"})
-
-
 def ratio_rows(shifts: pd.DataFrame) -> list[dict]:
     ratios = sorted(shifts["ratio"].astype(float).unique())
     if len(ratios) < 2:
@@ -138,7 +132,7 @@ def claims(metrics: pd.DataFrame, properties: pd.DataFrame | None = None, regres
     clustered = metrics[metrics["cluster"].notna() & (metrics["domain"] == ALL_DOMAINS)]
     if len(clustered):
         regression = regression or {}
-        shifts = shifts_by_seed(clustered, regression)
+        shifts = chain_shifts(clustered, regression)
         rows += ratio_rows(shifts)
         if properties is not None:
             rows += coefficient_rows(shifts, properties, regression.get("predictors") or list(PROPERTIES))
